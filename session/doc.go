@@ -1,0 +1,111 @@
+// Package session implements vAPI sessions (spec §4, DESIGN §6): a login
+// creates a session and hands its id to the client, which sends it back in
+// the vmware-api-session-id cookie or header; every request looks the id up;
+// logout deletes it.
+//
+// # Lifecycle
+//
+// A Manager owns the lifecycle over a Store:
+//
+//   - Manager.Create starts a session for an authenticated Identity and
+//     returns it with a fresh id. It is the only moment the server knows the
+//     id: the store never sees it.
+//   - Manager.Lookup (and LookupInto, which does not allocate) validates an
+//     id, touches the session — its last-access time becomes now, so its
+//     idle timeout starts again — and returns it.
+//   - Manager.Delete ends a session (logout).
+//   - Manager.Sessions, Terminate and TerminateUser are the administrator's
+//     view: a user's live sessions by Key, and ending one or all of them.
+//
+// # Expiry
+//
+// A session is alive at time now while
+//
+//	now < LastAccessed + IdleTimeout  &&  now < Created + MaxLifetime
+//
+// The idle timeout (WithIdleTimeout, default 30 minutes) slides with every
+// successful lookup; the absolute lifetime (WithMaxLifetime, default 12
+// hours) does not: a session used every 20 minutes lives exactly 12 hours.
+// The boundaries are exclusive: at LastAccessed + IdleTimeout the session is
+// dead. A dead session is deleted by the lookup that finds it and reported
+// as ErrExpired (a store that loses expired records by itself, like Redis
+// with TTLs, reports ErrUnknownSession); ErrExpired matches
+// ErrUnknownSession, so a middleware answers 401 to both with one test and
+// uses ReasonOf for the reason code. Time comes from the injected clock
+// (WithClock); the Manager passes it to the store, so every instance of a
+// distributed deployment judges by its own clock, and the store by the time
+// it was given.
+//
+// A principal may hold at most WithMaxSessionsPerUser live sessions (default
+// 550, vCenter's limit); Create fails with ErrSessionLimit beyond it and
+// stores nothing. The store counts and inserts in one atomic step.
+//
+// # Ids and keys
+//
+// An id is 256 bits from crypto/rand (WithRandom), encoded as 43 characters
+// of unpadded base64url (RFC 4648 §5). Ids a client chooses are never
+// adopted: Create always draws a new one. Anything that is not exactly of
+// that form (ValidID) is rejected as ErrMalformedID before the store is
+// asked, so garbage and oversized ids cost nothing but a length check.
+//
+// The store keys records by SHA-256 of the id (Key). A dump of the store (a
+// heap dump, a Redis replica or backup, a MONITOR session) therefore holds no
+// usable id: the id cannot be recovered from the key, and a key is not of the
+// id form. Comparing keys in a map or in Redis leaks nothing useful through
+// timing either: an attacker cannot choose the hashes it makes the store
+// compare. Log keys (a prefix of Key.String, via KeyOf), never ids.
+//
+// # Concurrency
+//
+// Manager and MemoryStore are safe for concurrent use. Every Store method is
+// one atomic operation, so two instances sharing a Redis store never race
+// through a read-modify-write: Touch checks and slides the idle timeout in
+// one step, Insert counts the user's sessions and inserts in one step.
+// Records handed out share their Identity.Groups slice read-only; copy it
+// before changing it.
+//
+// # The memory store
+//
+// MemoryStore is the embedded default: sharded maps with a read lock and an
+// atomic compare-and-swap on the per-request path (no allocation). It is
+// correct for ONE process only — behind a load balancer each instance would
+// know only its own sessions; use package redisstore there. It is bounded
+// (WithMaxEntries, default 1,000,000) and fails closed when full
+// (ErrStoreFull, matching ErrStoreUnavailable) instead of evicting live
+// sessions. Dead records are removed lazily by lookups, shard by shard while
+// sessions are created, and by MemoryStore.Sweep; it runs no goroutine.
+//
+// # What comes next, and how it fits
+//
+// Package redisstore implements Store on Redis (go-redis UniversalClient):
+// a record is a hash under a key derived from Key, its TTL is
+// min(IdleTimeout, Expiry − now) and is reset by Touch, which is one Lua
+// script (check alive, set LastAccessed, PEXPIRE); Insert is one script that
+// prunes and counts the user's set of keys and SETs the record NX PX; Delete
+// is DEL plus SREM in one script. The same conformance suite
+// (package storetest) runs against both stores.
+//
+// Derived sessions (DESIGN §6, seed: oVirt) use the reserved Record fields:
+// a child record has its own Kind and holds its parent's Key in Parent.
+// Touch of a child checks the whole parent chain in the same atomic step
+// (for Redis: inside the same script), so a child is dead the instant its
+// parent is, even before the cascade delete of the children has run; ending
+// a parent then deletes its children as a clean-up, not for correctness.
+// Stores reject records with these fields set (ErrInvalidRecord) until they
+// implement them.
+//
+// Clone tickets (seed: vCenter AcquireCloneTicket) are short-lived
+// single-use records of their own kind under the SHA-256 of the ticket, with
+// the parent session's Key: redeeming one is one atomic get-and-delete
+// (GETDEL, or a delete under the shard lock), valid on every instance, and
+// yields a child session. A ticket is never a session id: Touch treats a
+// record of another kind as unknown, so a ticket sent as a session id
+// authenticates nothing. Hand-off tokens are tickets redeemed from a query parameter on routes
+// that opt in.
+//
+// Channel credentials (seed: zhmcclient) are secrets minted for a named
+// secondary channel; only their SHA-256 is stored, in the session's record
+// family with the session as parent, so they die with it and a channel
+// authenticates with username = session id, password = credential by one
+// atomic check of both.
+package session
