@@ -1,0 +1,113 @@
+package parser
+
+import (
+	"fmt"
+	"net/textproto"
+	"strings"
+
+	"github.com/vapisec/vapisec"
+)
+
+// SessionIDName is the name of both the cookie and the header that carry a
+// vAPI session id (spec §3.1).
+const SessionIDName = "vmware-api-session-id"
+
+// DefaultSessionIDLookup is the lookup string of the default extractor: the
+// cookie first, then the header (DESIGN Q1).
+const DefaultSessionIDLookup = "cookie:" + SessionIDName + ",header:" + SessionIDName
+
+// DefaultMaxSessionIDLength is the default limit on the length of a session
+// id, in bytes.
+const DefaultMaxSessionIDLength = 512
+
+// MaxSessionIDLookups is the largest number of entries a lookup string may
+// have (the lookup is for one credential: a cookie, a header and perhaps a
+// query parameter or a legacy name, not a list to search).
+const MaxSessionIDLookups = 4
+
+// SessionIDOption configures NewSessionIDExtractor.
+type SessionIDOption func(*sessionIDConfig)
+
+// sessionIDConfig collects the options of NewSessionIDExtractor.
+type sessionIDConfig struct {
+	maxLength int
+}
+
+// WithMaxSessionIDLength sets the longest session id accepted, in bytes;
+// longer ids give ErrTooLong. n must be positive.
+// Default value DefaultMaxSessionIDLength.
+func WithMaxSessionIDLength(n int) SessionIDOption {
+	return func(c *sessionIDConfig) { c.maxLength = n }
+}
+
+// lookupSource is where a lookup entry reads the session id from.
+type lookupSource uint8
+
+const (
+	lookupCookie lookupSource = iota + 1
+	lookupHeader
+	lookupQuery
+)
+
+// credentialSource returns the root package's name for the source.
+func (s lookupSource) credentialSource() vapisec.CredentialSource {
+	switch s {
+	case lookupCookie:
+		return vapisec.SourceCookie
+	case lookupHeader:
+		return vapisec.SourceHeader
+	case lookupQuery:
+		return vapisec.SourceQuery
+	}
+	return vapisec.SourceNone
+}
+
+// sessionIDLookup is one parsed entry of a lookup string.
+type sessionIDLookup struct {
+	source lookupSource
+	// name is the cookie or query parameter name, or the header name in its
+	// canonical form (the key net/http stores it under).
+	name string
+}
+
+// parseSessionIDLookup parses a lookup string such as
+// "cookie:vmware-api-session-id,header:vmware-api-session-id" (see
+// NewSessionIDExtractor).
+func parseSessionIDLookup(lookup string) ([]sessionIDLookup, error) {
+	if strings.TrimSpace(lookup) == "" {
+		return nil, fmt.Errorf("%w: empty lookup", ErrInvalidLookup)
+	}
+	n := strings.Count(lookup, ",") + 1
+	if n > MaxSessionIDLookups {
+		return nil, fmt.Errorf("%w: %d entries (at most %d)", ErrInvalidLookup, n, MaxSessionIDLookups)
+	}
+	lookups := make([]sessionIDLookup, 0, n)
+	for entry := range strings.SplitSeq(lookup, ",") {
+		entry = strings.TrimSpace(entry)
+		source, name, ok := strings.Cut(entry, ":")
+		if !ok {
+			return nil, fmt.Errorf("%w: entry %q is not source:name", ErrInvalidLookup, entry)
+		}
+		if !isToken(name) {
+			return nil, fmt.Errorf("%w: entry %q: the name must be a non-empty token", ErrInvalidLookup, entry)
+		}
+		var l sessionIDLookup
+		switch source {
+		case "cookie":
+			l = sessionIDLookup{source: lookupCookie, name: name}
+		case "header":
+			l = sessionIDLookup{source: lookupHeader, name: textproto.CanonicalMIMEHeaderKey(name)}
+		case "query":
+			l = sessionIDLookup{source: lookupQuery, name: name}
+		default:
+			return nil, fmt.Errorf("%w: entry %q: unknown source %q (cookie, header or query)", ErrInvalidLookup, entry, source)
+		}
+		for _, prev := range lookups {
+			if prev == l {
+				return nil, fmt.Errorf("%w: duplicate entry %q", ErrInvalidLookup, entry)
+			}
+		}
+		lookups = append(lookups, l)
+	}
+	return lookups, nil
+}
