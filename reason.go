@@ -55,3 +55,41 @@ func (r Reason) MessageID() string { return "vapisec.reason." + string(r) }
 
 // String returns the reason code.
 func (r Reason) String() string { return string(r) }
+
+// Description returns a short English sentence for the reason, used as the
+// default message of the reason message in error bodies.
+func (r Reason) Description() string {
+	switch r {
+	case ReasonMissing:
+		return "No credential of an accepted scheme was provided."
+	case ReasonMalformed:
+		return "The credential is malformed."
+	case ReasonInvalidCredentials:
+		return "The user name or password is not valid."
+	case ReasonExpired:
+		return "The session, token or signed request has expired."
+	case ReasonNotYetValid:
+		return "The token or signed request is not valid yet."
+	case ReasonBadSignature:
+		return "The signature is not valid."
+	case ReasonUntrustedIssuer:
+		return "The token was not issued by a trusted issuer."
+	case ReasonReplayed:
+		return "The signed request was already used."
+	case ReasonClockSkew:
+		return "A timestamp lies outside the accepted window."
+	case ReasonUnknownSession:
+		return "The session is not known or has ended."
+	case ReasonSchemeNotAllowed:
+		return "The operation does not accept this authentication scheme."
+	case ReasonUnsupportedAlgorithm:
+		return "The signature algorithm is not accepted."
+	case ReasonAudienceMismatch:
+		return "The token is not meant for this service."
+	case ReasonStoreUnavailable:
+		return "The session store is unavailable; try again later."
+	case ReasonSessionLimit:
+		return "The user has reached the maximum number of sessions."
+	}
+	return "Authentication failed."
+}

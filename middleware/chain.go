@@ -1,0 +1,156 @@
+package middleware
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/vapisec/vapisec/parser"
+	"github.com/vapisec/vapisec/session"
+)
+
+// Config is the whole vapisec configuration of an Echo server: what Chain
+// needs to build the middleware chain and what RegisterSessionEndpoints
+// needs to mount the session endpoints. Build it once and hand the same value
+// to both.
+type Config struct {
+	// Manager owns the sessions.
+	// Required.
+	Manager *session.Manager
+
+	// Authenticator checks Basic credentials. Default value nil, which
+	// disables the Basic scheme (and with it Basic login).
+	Authenticator Authenticator
+
+	// SessionLookup says where session ids are read from; see
+	// SessionConfig.Lookup.
+	// Default value parser.DefaultSessionIDLookup.
+	SessionLookup string
+
+	// MaxSessionIDLength bounds session ids.
+	// Default value parser.DefaultMaxSessionIDLength.
+	MaxSessionIDLength int
+
+	// Cookie configures the session cookie set at login.
+	Cookie CookieConfig
+
+	// LegacySessionPath is the path of the legacy session resource.
+	// Default value "/rest/com/vmware/cis/session".
+	LegacySessionPath string
+
+	// SessionPath is the path of the /api session resource.
+	// Default value "/api/session".
+	SessionPath string
+
+	// Errors says how failures are written. Default value: see
+	// ErrorsConfig; Challenges default to one per enabled login scheme.
+	Errors ErrorsConfig
+}
+
+// CookieConfig configures the vmware-api-session-id cookie set at login.
+// The cookie is always HttpOnly and SameSite=Strict; it is not set when the
+// login request carries the vmware-use-header-authn header (any value).
+type CookieConfig struct {
+	// Path is the cookie's Path attribute.
+	// Default value "/".
+	Path string
+
+	// InsecureNoSecureFlag leaves the Secure attribute off so that the cookie
+	// also travels over plain HTTP.
+	// WARNING: only for local development over http://; over a network the
+	// session id can then be read by anyone on the path.
+	// Default value false.
+	InsecureNoSecureFlag bool
+}
+
+// Paths of the session resources (spec §4).
+const (
+	DefaultLegacySessionPath = "/rest/com/vmware/cis/session"
+	DefaultSessionPath       = "/api/session"
+)
+
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Manager == nil {
+		return cfg, ErrNoManager
+	}
+	if cfg.SessionLookup == "" {
+		cfg.SessionLookup = parser.DefaultSessionIDLookup
+	}
+	if cfg.MaxSessionIDLength == 0 {
+		cfg.MaxSessionIDLength = parser.DefaultMaxSessionIDLength
+	}
+	if cfg.Cookie.Path == "" {
+		cfg.Cookie.Path = "/"
+	}
+	if cfg.LegacySessionPath == "" {
+		cfg.LegacySessionPath = DefaultLegacySessionPath
+	}
+	if cfg.SessionPath == "" {
+		cfg.SessionPath = DefaultSessionPath
+	}
+	if len(cfg.Errors.Challenges) == 0 {
+		realm := cfg.Errors.Realm
+		if realm == "" {
+			realm = "vapisec"
+		}
+		if cfg.Authenticator != nil {
+			cfg.Errors.Challenges = append(cfg.Errors.Challenges, `Basic realm="`+realm+`"`)
+		}
+	}
+	cfg.Errors = cfg.Errors.withDefaults()
+	return cfg, nil
+}
+
+func (cfg Config) sessionMiddleware() (echo.MiddlewareFunc, error) {
+	return SessionConfig{
+		Skipper:     DefaultSkipper,
+		Manager:     cfg.Manager,
+		Lookup:      cfg.SessionLookup,
+		MaxIDLength: cfg.MaxSessionIDLength,
+		Errors:      cfg.Errors,
+	}.ToMiddleware()
+}
+
+// loginMiddlewares are the schemes that may create a session.
+func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
+	var mws []echo.MiddlewareFunc
+	if cfg.Authenticator != nil {
+		mw, err := BasicConfig{Skipper: DefaultSkipper, Authenticator: cfg.Authenticator, Errors: cfg.Errors}.ToMiddleware()
+		if err != nil {
+			return nil, err
+		}
+		mws = append(mws, mw)
+	}
+	return mws, nil
+}
+
+// Chain returns the usual middleware chain for application routes, in
+// order: Session, then Basic (when an Authenticator is configured). The first
+// middleware that finds a credential decides. Add Require (or
+// AllowAnonymous) per route or group for the scheme policy:
+//
+//	chain, err := middleware.Chain(cfg)
+//	api := e.Group("/api", chain...)
+//	api.GET("/vcenter/vm", listVMs, middleware.Require())
+func Chain(cfg Config) ([]echo.MiddlewareFunc, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	sess, err := cfg.sessionMiddleware()
+	if err != nil {
+		return nil, err
+	}
+	login, err := cfg.loginMiddlewares()
+	if err != nil {
+		return nil, err
+	}
+	return append([]echo.MiddlewareFunc{sess}, login...), nil
+}
+
+// Router is where RegisterSessionEndpoints adds its routes: *echo.Echo and
+// *echo.Group both satisfy it.
+type Router interface {
+	Add(method, path string, handler echo.HandlerFunc, middleware ...echo.MiddlewareFunc) *echo.Route
+}
+
+var _ Router = (*echo.Echo)(nil)
+var _ Router = (*echo.Group)(nil)

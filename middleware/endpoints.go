@@ -1,0 +1,182 @@
+package middleware
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/parser"
+	"github.com/vapisec/vapisec/session"
+)
+
+// HeaderUseHeaderAuthn is the request header with which a client asks for no
+// session cookie at login (spec §3.4). Its presence counts, whatever its value.
+const HeaderUseHeaderAuthn = "vmware-use-header-authn"
+
+// SessionInfo is the body of "get current session" (spec §4): the legacy
+// route wraps it as {"value": …}.
+type SessionInfo struct {
+	User             string `json:"user"`
+	CreatedTime      string `json:"created_time"`
+	LastAccessedTime string `json:"last_accessed_time"`
+}
+
+// DateTimeLayout is the vAPI DateTime format: UTC, milliseconds, literal Z.
+const DateTimeLayout = "2006-01-02T15:04:05.000Z"
+
+// RegisterSessionEndpoints mounts the session resources of spec §4 on r:
+//
+//	POST   <LegacySessionPath>               login   → 200 {"value":"<id>"}
+//	POST   <LegacySessionPath>?~action=get   current → 200 {"value":{…}}
+//	DELETE <LegacySessionPath>               logout  → 200, no body
+//	POST   <SessionPath>                     login   → 201 "<id>"
+//	GET    <SessionPath>                     current → 200 {…}
+//	DELETE <SessionPath>                     logout  → 204
+//
+// Login is authenticated by the login schemes of cfg (Basic when an
+// Authenticator is set), never by a session; the new id is returned in the
+// body and, unless the request carries vmware-use-header-authn, also as an
+// HttpOnly, Secure, SameSite=Strict cookie. The other operations are
+// authenticated by the session (cookie, then header). Each route carries its
+// own middleware, so do not also put the Session middleware on these paths
+// globally with e.Use.
+func RegisterSessionEndpoints(r Router, cfg Config) error {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return err
+	}
+	login, err := cfg.loginMiddlewares()
+	if err != nil {
+		return err
+	}
+	if len(login) == 0 {
+		return ErrNoLoginScheme
+	}
+	sess, err := cfg.sessionMiddleware()
+	if err != nil {
+		return err
+	}
+	ep := &endpoints{cfg: cfg}
+	login = append(login, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Policy: loginPolicy}))
+	withSession := []echo.MiddlewareFunc{sess, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Schemes: []vapisec.SchemeID{vapisec.SchemeSession}})}
+
+	createH := chainHandlers(ep.create, login)
+	getH := chainHandlers(ep.get, withSession)
+	deleteH := chainHandlers(ep.delete, withSession)
+
+	// Legacy: one POST route, dispatched on ~action (create or get).
+	r.Add(http.MethodPost, cfg.LegacySessionPath, func(c echo.Context) error {
+		switch c.QueryParam("~action") {
+		case "":
+			return createH(c)
+		case "get":
+			return getH(c)
+		}
+		return cfg.Errors.respond(c, failure{
+			status: http.StatusNotFound, kind: errOperationNotFound,
+			msg: Message{ID: msgOperationNotFound, DefaultMessage: "The session resource has no such action.", Args: []string{}},
+		})
+	})
+	r.Add(http.MethodDelete, cfg.LegacySessionPath, deleteH)
+	r.Add(http.MethodPost, cfg.SessionPath, createH)
+	r.Add(http.MethodGet, cfg.SessionPath, getH)
+	r.Add(http.MethodDelete, cfg.SessionPath, deleteH)
+	return nil
+}
+
+// loginPolicy: a login must be authenticated, and by anything but a session.
+func loginPolicy(echo.Context) ([]vapisec.SchemeID, bool) {
+	return []vapisec.SchemeID{vapisec.SchemeUserPass, vapisec.SchemeSAMLHoK, vapisec.SchemeSAMLBearer, vapisec.SchemeOAuth}, false
+}
+
+// chainHandlers wraps h in mws, the first outermost.
+func chainHandlers(h echo.HandlerFunc, mws []echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+type endpoints struct {
+	cfg Config
+}
+
+func (ep *endpoints) legacy(c echo.Context) bool { return ep.cfg.Errors.legacy(c) }
+
+// create logs in: it creates a session for the caller the login schemes
+// authenticated.
+func (ep *endpoints) create(c echo.Context) error {
+	sc := SecurityContextFrom(c)
+	req := c.Request()
+	s, err := ep.cfg.Manager.Create(req.Context(), session.Identity{Principal: sc.Principal, Groups: sc.Groups, Scheme: sc.Scheme})
+	if err != nil {
+		if errors.Is(err, session.ErrSessionLimit) {
+			return ep.cfg.Errors.unavailable(c, vapisec.ReasonSessionLimit, err)
+		}
+		return ep.cfg.Errors.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+	}
+	if _, headerOnly := req.Header[http.CanonicalHeaderKey(HeaderUseHeaderAuthn)]; !headerOnly {
+		c.SetCookie(ep.cookie(s.ID, time.Time{}))
+	}
+	if ep.legacy(c) {
+		return c.JSON(http.StatusOK, struct {
+			Value string `json:"value"`
+		}{s.ID})
+	}
+	return c.JSON(http.StatusCreated, s.ID)
+}
+
+// get answers "get current session".
+func (ep *endpoints) get(c echo.Context) error {
+	sc := SecurityContextFrom(c)
+	info := SessionInfo{
+		User:             sc.Principal.DownLevel(),
+		CreatedTime:      sc.SessionCreated.UTC().Format(DateTimeLayout),
+		LastAccessedTime: sc.SessionLastAccessed.UTC().Format(DateTimeLayout),
+	}
+	if ep.legacy(c) {
+		return c.JSON(http.StatusOK, struct {
+			Value SessionInfo `json:"value"`
+		}{info})
+	}
+	return c.JSON(http.StatusOK, info)
+}
+
+// delete logs out: the session ends now, on every instance sharing the store.
+func (ep *endpoints) delete(c echo.Context) error {
+	sc := SecurityContextFrom(c)
+	if err := ep.cfg.Manager.Delete(c.Request().Context(), sc.SessionID); err != nil {
+		if errors.Is(err, session.ErrStoreUnavailable) {
+			return ep.cfg.Errors.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+		}
+		// Ended concurrently (another logout, expiry): it is gone either way.
+		return ep.cfg.Errors.unauthenticated(c, vapisec.ReasonUnknownSession, session.ErrUnknownSession)
+	}
+	if sc.Source == vapisec.SourceCookie {
+		c.SetCookie(ep.cookie("", time.Unix(0, 0)))
+	}
+	if ep.legacy(c) {
+		return c.NoContent(http.StatusOK)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// cookie builds the session cookie; a non-zero expires clears it.
+func (ep *endpoints) cookie(value string, expires time.Time) *http.Cookie {
+	ck := &http.Cookie{
+		Name:     parser.SessionIDName,
+		Value:    value,
+		Path:     ep.cfg.Cookie.Path,
+		HttpOnly: true,
+		Secure:   !ep.cfg.Cookie.InsecureNoSecureFlag,
+		SameSite: http.SameSiteStrictMode,
+	}
+	if !expires.IsZero() {
+		ck.Expires = expires
+		ck.MaxAge = -1
+	}
+	return ck
+}

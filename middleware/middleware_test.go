@@ -1,0 +1,159 @@
+package middleware_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/middleware"
+	"github.com/vapisec/vapisec/session"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// clock is a settable clock for the session manager.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// faultyStore is the real memory store with a switch that makes every call
+// fail, as an unreachable Redis would.
+type faultyStore struct {
+	session.Store
+	mu   sync.Mutex
+	down bool
+}
+
+var errDown = errors.New("connection refused")
+
+func (f *faultyStore) isDown() bool   { f.mu.Lock(); defer f.mu.Unlock(); return f.down }
+func (f *faultyStore) setDown(v bool) { f.mu.Lock(); defer f.mu.Unlock(); f.down = v }
+
+func (f *faultyStore) Insert(ctx context.Context, key session.Key, rec session.Record, max int) error {
+	if f.isDown() {
+		return errDown
+	}
+	return f.Store.Insert(ctx, key, rec, max)
+}
+
+func (f *faultyStore) Touch(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {
+	if f.isDown() {
+		return session.Record{}, errDown
+	}
+	return f.Store.Touch(ctx, key, now)
+}
+
+func (f *faultyStore) Delete(ctx context.Context, key session.Key) error {
+	if f.isDown() {
+		return errDown
+	}
+	return f.Store.Delete(ctx, key)
+}
+
+// testServer is an Echo server with the vapisec chain, the session endpoints
+// and a whoami route, as an application would mount them.
+type testServer struct {
+	e       *echo.Echo
+	clock   *clock
+	store   *faultyStore
+	manager *session.Manager
+}
+
+func newTestServer(t testing.TB, mutate ...func(*middleware.Config)) *testServer {
+	t.Helper()
+	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	store := &faultyStore{Store: session.NewMemoryStore()}
+	m, err := session.NewManager(store, session.WithClock(clk.Now), session.WithIdleTimeout(30*time.Minute), session.WithMaxLifetime(12*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := middleware.NewStaticUsers(map[string]string{"alice@vsphere.local": "s3cret:with:colons", "bob": "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := middleware.Config{Manager: m, Authenticator: users}
+	for _, f := range mutate {
+		f(&cfg)
+	}
+	e := echo.New()
+	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := middleware.Chain(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whoami := func(c echo.Context) error { return c.JSON(http.StatusOK, middleware.SecurityContextFrom(c)) }
+	e.GET("/api/whoami", whoami, append(chain, middleware.Require())...)
+	e.GET("/rest/whoami", whoami, append(chain, middleware.Require())...)
+	e.GET("/api/anonymous", whoami, append(chain, middleware.AllowAnonymous())...)
+	e.GET("/api/basic-only", whoami, append(chain, middleware.Require(vapisec.SchemeUserPass))...)
+	return &testServer{e: e, clock: clk, store: store, manager: m}
+}
+
+func (s *testServer) do(t testing.TB, method, target string, header http.Header) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	rec := httptest.NewRecorder()
+	s.e.ServeHTTP(rec, req)
+	return rec
+}
+
+// login creates a session by Basic on /api/session and returns its id.
+func (s *testServer) login(t testing.TB) string {
+	t.Helper()
+	rec := s.do(t, http.MethodPost, "/api/session", http.Header{"Authorization": {basic("bob", "pw")}, "Vmware-Use-Header-Authn": {"true"}})
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	return strings.Trim(strings.TrimSpace(rec.Body.String()), `"`)
+}
+
+func basic(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// golden compares got with testdata/golden/<name>.json (rewritten with -update).
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".json")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden file: %v (run go test -update to create it)", err)
+	}
+	if string(want) != string(got) {
+		t.Errorf("body differs from %s\n got: %s\nwant: %s", path, got, want)
+	}
+}

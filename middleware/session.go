@@ -1,0 +1,160 @@
+package middleware
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/parser"
+	"github.com/vapisec/vapisec/session"
+)
+
+// Skipper decides whether a middleware lets a request pass untouched; it is
+// Echo's own type, so Echo skippers can be reused.
+type Skipper = echomw.Skipper
+
+// DefaultSkipper never skips.
+func DefaultSkipper(echo.Context) bool { return false }
+
+// SessionConfig configures the Session middleware.
+type SessionConfig struct {
+	// Skipper defines a function to skip the middleware.
+	// Default value DefaultSkipper.
+	Skipper Skipper
+
+	// Manager looks session ids up.
+	// Required.
+	Manager *session.Manager
+
+	// Lookup says where the session id is read from, as an Echo-style lookup
+	// string: a comma-separated list of "cookie:<name>", "header:<name>" and
+	// (only when listed explicitly) "query:<name>", tried in order. A cookie
+	// and a header that disagree are answered with 400.
+	// Default value parser.DefaultSessionIDLookup
+	// ("cookie:vmware-api-session-id,header:vmware-api-session-id").
+	Lookup string
+
+	// MaxIDLength bounds the length of a session id.
+	// Default value parser.DefaultMaxSessionIDLength.
+	MaxIDLength int
+
+	// Errors says how failures are written.
+	// Default value: see ErrorsConfig.
+	Errors ErrorsConfig
+}
+
+// DefaultSessionConfig is the default Session middleware configuration.
+var DefaultSessionConfig = SessionConfig{
+	Skipper:     DefaultSkipper,
+	Lookup:      parser.DefaultSessionIDLookup,
+	MaxIDLength: parser.DefaultMaxSessionIDLength,
+}
+
+// Session returns a middleware that authenticates requests carrying a
+// session id (cookie vmware-api-session-id, then the header of that name)
+// with m. Requests without a session id pass on unchanged for the next
+// scheme; an unknown or expired id is answered with 401; an unreachable
+// session store with 503.
+//
+// It panics on a configuration error; use SessionConfig.ToMiddleware to get
+// the error instead.
+func Session(m *session.Manager) echo.MiddlewareFunc {
+	c := DefaultSessionConfig
+	c.Manager = m
+	return SessionWithConfig(c)
+}
+
+// SessionWithConfig returns a Session middleware with config; see Session.
+// It panics on a configuration error.
+func SessionWithConfig(config SessionConfig) echo.MiddlewareFunc {
+	return toMiddlewareOrPanic(config.ToMiddleware())
+}
+
+// ToMiddleware returns the Session middleware, or an error when the
+// configuration is not usable.
+func (config SessionConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
+	if config.Manager == nil {
+		return nil, ErrNoManager
+	}
+	if config.Skipper == nil {
+		config.Skipper = DefaultSessionConfig.Skipper
+	}
+	if config.Lookup == "" {
+		config.Lookup = DefaultSessionConfig.Lookup
+	}
+	if config.MaxIDLength == 0 {
+		config.MaxIDLength = DefaultSessionConfig.MaxIDLength
+	}
+	extractor, err := parser.NewSessionIDExtractor(config.Lookup, parser.WithMaxSessionIDLength(config.MaxIDLength))
+	if err != nil {
+		return nil, fmt.Errorf("%w: session lookup: %w", ErrInvalidConfig, err)
+	}
+	mw := &sessionMiddleware{extractor: extractor, manager: config.Manager, skipper: config.Skipper, errors: config.Errors.withDefaults()}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error { return mw.handle(c, next) }
+	}, nil
+}
+
+// sessionMiddleware is the Session middleware's state, built once. Echo
+// applies route middleware on every request, so the closures above capture
+// only this pointer.
+type sessionMiddleware struct {
+	extractor *parser.SessionIDExtractor
+	manager   *session.Manager
+	skipper   Skipper
+	errors    ErrorsConfig
+}
+
+func (mw *sessionMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
+	if mw.skipper(c) || authenticated(c) {
+		return next(c)
+	}
+	st := ensureState(c, &mw.errors)
+	req := c.Request()
+	id, src, err := mw.extractor.Extract(req)
+	if err != nil {
+		cause := redactParseError(err)
+		return mw.errors.malformed(c, cause.Error(), cause)
+	}
+	if id == "" {
+		return next(c)
+	}
+	if err := mw.manager.LookupInto(req.Context(), id, &st.sess); err != nil {
+		return sessionFailure(c, mw.errors, err)
+	}
+	st.sc = vapisec.SecurityContext{
+		Scheme:              vapisec.SchemeSession,
+		Authenticated:       true,
+		Principal:           st.sess.Principal,
+		Groups:              st.sess.Groups,
+		Source:              src,
+		SessionID:           id,
+		SessionCreated:      st.sess.Created,
+		SessionLastAccessed: st.sess.LastAccessed,
+	}
+	return next(c)
+}
+
+// sessionFailure maps a session.Manager error onto the response: 503 when the
+// store cannot answer (fail closed), 401 otherwise.
+func sessionFailure(c echo.Context, ec ErrorsConfig, err error) error {
+	switch {
+	case errors.Is(err, session.ErrStoreUnavailable):
+		return ec.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+	case errors.Is(err, session.ErrExpired):
+		return ec.unauthenticated(c, vapisec.ReasonExpired, session.ErrExpired)
+	default:
+		return ec.unauthenticated(c, vapisec.ReasonUnknownSession, session.ErrUnknownSession)
+	}
+}
+
+// toMiddlewareOrPanic is the XxxWithConfig half of the Config shape.
+func toMiddlewareOrPanic(mw echo.MiddlewareFunc, err error) echo.MiddlewareFunc {
+	if err != nil {
+		panic(err)
+	}
+	return mw
+}
