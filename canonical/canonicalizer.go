@@ -1,0 +1,128 @@
+package canonical
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Canonicalizer turns JSON documents into their canonical bytes for one
+// configuration. Build it once with [New] and reuse it: it is safe for
+// concurrent use and keeps pooled scratch buffers, so a warm call allocates
+// nothing but the output it is asked to grow. Do not copy a Canonicalizer
+// after first use.
+type Canonicalizer struct {
+	cfg  config
+	pool sync.Pool // of *state
+}
+
+// Result is what [Canonicalizer.AppendResult] returns.
+type Result struct {
+	// Canonical is dst with the canonical bytes appended.
+	Canonical []byte
+	// Dropped reports whether the member named by [WithoutMember] was
+	// present (and left out).
+	Dropped bool
+	// DroppedValue is the raw JSON text of the dropped member's value exactly
+	// as it appears in src (a sub-slice of src, not a copy); nil when
+	// nothing was dropped.
+	DroppedValue []byte
+}
+
+// New returns a Canonicalizer configured by opts. Defaults: the [Java]
+// profile, [DefaultMaxSize], [DefaultMaxDepth], no member dropped. An invalid
+// option returns an error matching [ErrInvalidOption].
+func New(opts ...Option) (*Canonicalizer, error) {
+	cfg := config{profile: Java, maxSize: DefaultMaxSize, maxDepth: DefaultMaxDepth}
+	for _, o := range opts {
+		if o == nil {
+			cfg.fail(fmt.Errorf("%w: nil option", ErrInvalidOption))
+			continue
+		}
+		o(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	return &Canonicalizer{cfg: cfg}, nil
+}
+
+// Profile returns the configured profile.
+func (c *Canonicalizer) Profile() Profile { return c.cfg.profile }
+
+// Canonicalize returns the canonical bytes of the JSON document src in a new
+// slice. A rejected document returns nil and an [*InputError] matching
+// [ErrInvalid] and a specific sentinel.
+func (c *Canonicalizer) Canonicalize(src []byte) ([]byte, error) {
+	out, err := c.Append(make([]byte, 0, len(src)+len(src)/8+8), src)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Append appends the canonical bytes of src to dst and returns the extended
+// slice. On error it returns dst unchanged (its spare capacity may have been
+// written to) and an [*InputError].
+func (c *Canonicalizer) Append(dst, src []byte) ([]byte, error) {
+	r, err := c.AppendResult(dst, src)
+	return r.Canonical, err
+}
+
+// AppendResult is [Canonicalizer.Append] that also reports whether the
+// member configured with [WithoutMember] was present, and its raw value.
+func (c *Canonicalizer) AppendResult(dst, src []byte) (Result, error) {
+	if len(src) > c.cfg.maxSize {
+		return Result{Canonical: dst}, inputErr(ErrTooLarge, c.cfg.maxSize,
+			fmt.Sprintf("(%d bytes, limit %d)", len(src), c.cfg.maxSize))
+	}
+	s, _ := c.pool.Get().(*state)
+	if s == nil {
+		s = new(state)
+	}
+	s.reset(&c.cfg, src)
+	out, err := s.document(dst)
+	res := Result{Canonical: out}
+	if err != nil {
+		res.Canonical = dst
+	} else if s.dropped {
+		res.Dropped = true
+		res.DroppedValue = src[s.dropStart:s.dropEnd:s.dropEnd]
+	}
+	s.release()
+	if s.size() <= maxPooledScratch {
+		c.pool.Put(s)
+	}
+	return res, err
+}
+
+// defaultCanonicalizer serves Canonicalize and AppendCanonical without
+// options. Its configuration never changes; only its buffer pool does.
+var defaultCanonicalizer, _ = New()
+
+// Canonicalize returns the canonical bytes of the JSON document src with the
+// given options (default: the [Java] profile). Callers on a hot path should
+// build a [Canonicalizer] once instead: with options, every call pays for
+// [New].
+func Canonicalize(src []byte, opts ...Option) ([]byte, error) {
+	if len(opts) == 0 {
+		return defaultCanonicalizer.Canonicalize(src)
+	}
+	c, err := New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return c.Canonicalize(src)
+}
+
+// AppendCanonical appends the canonical bytes of src to dst; see
+// [Canonicalizer.Append].
+func AppendCanonical(dst, src []byte, opts ...Option) ([]byte, error) {
+	if len(opts) == 0 {
+		return defaultCanonicalizer.Append(dst, src)
+	}
+	c, err := New(opts...)
+	if err != nil {
+		return dst, err
+	}
+	return c.Append(dst, src)
+}
