@@ -1,6 +1,8 @@
 package middleware
 
 import (
+	"slices"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec/parser"
@@ -43,6 +45,30 @@ type Config struct {
 	// Errors says how failures are written. Default value: see
 	// ErrorsConfig; Challenges default to one per enabled login scheme.
 	Errors ErrorsConfig
+
+	// CloneTicketPath is where a session acquires a clone ticket (POST).
+	// Default value DefaultCloneTicketPath.
+	CloneTicketPath string
+
+	// ChannelCredentialPath is where a session mints a channel credential
+	// (POST {"channel":"…"}).
+	// Default value DefaultChannelCredentialPath.
+	ChannelCredentialPath string
+
+	// AdminSessionsPath is the administrators' session resource: GET and
+	// DELETE with ?user=<principal>, DELETE <path>/<key>.
+	// Default value DefaultAdminSessionsPath.
+	AdminSessionsPath string
+
+	// Admins are the principals ("administrator@vsphere.local", parsed with
+	// vapisec.ParsePrincipal) allowed on AdminSessionsPath, authenticated by
+	// a session. Default value: none, which leaves the admin routes out.
+	Admins []string
+
+	// TrustedOrigins are extra origins allowed to send cookie-authenticated
+	// unsafe requests; see CSRFConfig.
+	// Default value: none.
+	TrustedOrigins []string
 }
 
 // CookieConfig configures the vmware-api-session-id cookie set at login.
@@ -65,6 +91,10 @@ type CookieConfig struct {
 const (
 	DefaultLegacySessionPath = "/rest/com/vmware/cis/session"
 	DefaultSessionPath       = "/api/session"
+
+	DefaultCloneTicketPath       = "/api/vapisec/session/clone-ticket"
+	DefaultChannelCredentialPath = "/api/vapisec/session/channel-credential"
+	DefaultAdminSessionsPath     = "/api/vapisec/admin/sessions"
 )
 
 func (cfg Config) withDefaults() (Config, error) {
@@ -85,6 +115,15 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.SessionPath == "" {
 		cfg.SessionPath = DefaultSessionPath
+	}
+	if cfg.CloneTicketPath == "" {
+		cfg.CloneTicketPath = DefaultCloneTicketPath
+	}
+	if cfg.ChannelCredentialPath == "" {
+		cfg.ChannelCredentialPath = DefaultChannelCredentialPath
+	}
+	if cfg.AdminSessionsPath == "" {
+		cfg.AdminSessionsPath = DefaultAdminSessionsPath
 	}
 	if len(cfg.Errors.Challenges) == 0 {
 		realm := cfg.Errors.Realm
@@ -109,6 +148,11 @@ func (cfg Config) sessionMiddleware() (echo.MiddlewareFunc, error) {
 	}.ToMiddleware()
 }
 
+// csrfMiddleware refuses cross-site cookie-authenticated unsafe requests.
+func (cfg Config) csrfMiddleware() (echo.MiddlewareFunc, error) {
+	return CSRFConfig{TrustedOrigins: cfg.TrustedOrigins, Errors: cfg.Errors}.ToMiddleware()
+}
+
 // loginMiddlewares are the schemes that may create a session.
 func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 	var mws []echo.MiddlewareFunc
@@ -123,7 +167,8 @@ func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 }
 
 // Chain returns the usual middleware chain for application routes, in
-// order: Session, then Basic (when an Authenticator is configured). The first
+// order: Session, CSRF (cookie-authenticated unsafe requests must be
+// same-origin), then Basic (when an Authenticator is configured). The first
 // middleware that finds a credential decides. Add Require (or
 // AllowAnonymous) per route or group for the scheme policy:
 //
@@ -139,11 +184,16 @@ func Chain(cfg Config) ([]echo.MiddlewareFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	csrf, err := cfg.csrfMiddleware()
+	if err != nil {
+		return nil, err
+	}
 	login, err := cfg.loginMiddlewares()
 	if err != nil {
 		return nil, err
 	}
-	return append([]echo.MiddlewareFunc{sess}, login...), nil
+	// Clipped: callers append a Require per route to the same slice.
+	return slices.Clip(append([]echo.MiddlewareFunc{sess, csrf}, login...)), nil
 }
 
 // Router is where RegisterSessionEndpoints adds its routes: *echo.Echo and

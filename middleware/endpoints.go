@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec"
-	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/session"
 )
 
@@ -60,8 +59,16 @@ func RegisterSessionEndpoints(r Router, cfg Config) error {
 		return err
 	}
 	ep := &endpoints{cfg: cfg}
-	login = append(login, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Policy: loginPolicy}))
-	withSession := []echo.MiddlewareFunc{sess, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Schemes: []vapisec.SchemeID{vapisec.SchemeSession}})}
+	clone, err := CloneTicketConfig{Manager: cfg.Manager, Errors: cfg.Errors}.ToMiddleware()
+	if err != nil {
+		return err
+	}
+	csrf, err := cfg.csrfMiddleware()
+	if err != nil {
+		return err
+	}
+	login = append(append([]echo.MiddlewareFunc{clone}, login...), RequireWithConfig(RequireConfig{Errors: cfg.Errors, Policy: loginPolicy}))
+	withSession := []echo.MiddlewareFunc{sess, csrf, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Schemes: []vapisec.SchemeID{vapisec.SchemeSession}})}
 
 	createH := chainHandlers(ep.create, login)
 	getH := chainHandlers(ep.get, withSession)
@@ -84,11 +91,16 @@ func RegisterSessionEndpoints(r Router, cfg Config) error {
 	r.Add(http.MethodPost, cfg.SessionPath, createH)
 	r.Add(http.MethodGet, cfg.SessionPath, getH)
 	r.Add(http.MethodDelete, cfg.SessionPath, deleteH)
+	ep.registerExtensions(r, withSession)
 	return nil
 }
 
-// loginPolicy: a login must be authenticated, and by anything but a session.
-func loginPolicy(echo.Context) ([]vapisec.SchemeID, bool) {
+// loginPolicy: a login must be authenticated, and by anything but a session
+// — except the child session a clone ticket just created.
+func loginPolicy(c echo.Context) ([]vapisec.SchemeID, bool) {
+	if cloned(c) {
+		return []vapisec.SchemeID{vapisec.SchemeSession}, false
+	}
 	return []vapisec.SchemeID{vapisec.SchemeUserPass, vapisec.SchemeSAMLHoK, vapisec.SchemeSAMLBearer, vapisec.SchemeOAuth}, false
 }
 
@@ -111,6 +123,10 @@ func (ep *endpoints) legacy(c echo.Context) bool { return ep.cfg.Errors.legacy(c
 func (ep *endpoints) create(c echo.Context) error {
 	sc := SecurityContextFrom(c)
 	req := c.Request()
+	if cloned(c) {
+		// The CloneTicket login redeemed the ticket into this child session.
+		return ep.created(c, sc.SessionID)
+	}
 	s, err := ep.cfg.Manager.Create(req.Context(), session.Identity{Principal: sc.Principal, Groups: sc.Groups, Scheme: sc.Scheme})
 	if err != nil {
 		if errors.Is(err, session.ErrSessionLimit) {
@@ -118,15 +134,20 @@ func (ep *endpoints) create(c echo.Context) error {
 		}
 		return ep.cfg.Errors.unavailable(c, vapisec.ReasonStoreUnavailable, err)
 	}
-	if _, headerOnly := req.Header[http.CanonicalHeaderKey(HeaderUseHeaderAuthn)]; !headerOnly {
-		c.SetCookie(ep.cookie(s.ID, time.Time{}))
+	return ep.created(c, s.ID)
+}
+
+// created answers a login with the new session id.
+func (ep *endpoints) created(c echo.Context, id string) error {
+	if _, headerOnly := c.Request().Header[http.CanonicalHeaderKey(HeaderUseHeaderAuthn)]; !headerOnly {
+		c.SetCookie(ep.cookie(id, time.Time{}))
 	}
 	if ep.legacy(c) {
 		return c.JSON(http.StatusOK, struct {
 			Value string `json:"value"`
-		}{s.ID})
+		}{id})
 	}
-	return c.JSON(http.StatusCreated, s.ID)
+	return c.JSON(http.StatusCreated, id)
 }
 
 // get answers "get current session".
@@ -166,17 +187,5 @@ func (ep *endpoints) delete(c echo.Context) error {
 
 // cookie builds the session cookie; a non-zero expires clears it.
 func (ep *endpoints) cookie(value string, expires time.Time) *http.Cookie {
-	ck := &http.Cookie{
-		Name:     parser.SessionIDName,
-		Value:    value,
-		Path:     ep.cfg.Cookie.Path,
-		HttpOnly: true,
-		Secure:   !ep.cfg.Cookie.InsecureNoSecureFlag,
-		SameSite: http.SameSiteStrictMode,
-	}
-	if !expires.IsZero() {
-		ck.Expires = expires
-		ck.MaxAge = -1
-	}
-	return ck
+	return ep.cfg.Cookie.cookie(value, expires)
 }

@@ -164,7 +164,7 @@ func TestLogout(t *testing.T) {
 			id := s.login(t)
 			h := http.Header{"Vmware-Api-Session-Id": {id}}
 			if tc.byCookie {
-				h = http.Header{"Cookie": {"vmware-api-session-id=" + id}}
+				h = http.Header{"Cookie": {"vmware-api-session-id=" + id}, "Sec-Fetch-Site": {"same-origin"}}
 			}
 			rec := s.do(t, http.MethodDelete, tc.givenPath, h)
 			if rec.Code != tc.expectStatus || rec.Body.Len() != 0 {

@@ -85,27 +85,41 @@
 // is DEL plus SREM in one script. The same conformance suite
 // (package storetest) runs against both stores.
 //
-// Derived sessions (DESIGN §6, seed: oVirt) use the reserved Record fields:
-// a child record has its own Kind and holds its parent's Key in Parent.
-// Touch of a child checks the whole parent chain in the same atomic step
-// (for Redis: inside the same script), so a child is dead the instant its
-// parent is, even before the cascade delete of the children has run; ending
-// a parent then deletes its children as a clean-up, not for correctness.
-// Stores reject records with these fields set (ErrInvalidRecord) until they
-// implement them.
+// # Derived sessions, clone tickets, channel credentials
 //
-// Clone tickets (seed: vCenter AcquireCloneTicket) are short-lived
-// single-use records of their own kind under the SHA-256 of the ticket, with
-// the parent session's Key: redeeming one is one atomic get-and-delete
-// (GETDEL, or a delete under the shard lock), valid on every instance, and
-// yields a child session. A ticket is never a session id: Touch treats a
-// record of another kind as unknown, so a ticket sent as a session id
-// authenticates nothing. Hand-off tokens are tickets redeemed from a query parameter on routes
-// that opt in.
+// Derived sessions (DESIGN §6, seed: oVirt; Manager.Derive) and clones
+// (Manager.CloneSession) are records of KindChild holding their parent's Key
+// in Parent, at most MaxDepth links from their root login session. Touch of
+// a child checks the whole parent chain in the same atomic step — each
+// parent a session alive by its own times (not touched) — so a child is
+// dead the instant its parent is: after a logout, an admin termination, or
+// an expiry that no operation has noticed yet, before and independently of
+// any cascade delete. Ending a parent also deletes its descendants (Delete
+// and DeleteUser cascade; the memory store keeps a parent→children index
+// under its insert lock, so a child inserted concurrently with its parent's
+// delete is either refused or found by the cascade), as a clean-up, not for
+// correctness. The Redis store does the same in one Lua script per
+// operation: Touch reads the record, walks its Parent keys (at most
+// MaxDepth+1 GETs inside the script), checks each alive, and only then
+// sets LastAccessed and the TTL; Delete walks a per-parent set of children.
 //
-// Channel credentials (seed: zhmcclient) are secrets minted for a named
-// secondary channel; only their SHA-256 is stored, in the session's record
-// family with the session as parent, so they die with it and a channel
-// authenticates with username = session id, password = credential by one
-// atomic check of both.
+// Clone tickets (seed: vCenter AcquireCloneTicket/CloneSession) are records
+// of KindTicket under the SHA-256 of the ticket, which is TicketPrefix plus
+// 256 random bits and so never of the session id form (ValidID). They live
+// WithCloneTicketTTL (default 60 s), are bound to their parent (dead with
+// it), and Store.Redeem takes one in one atomic get-and-delete (GETDEL in
+// Redis, a delete under the shard lock here): of any number of concurrent
+// redeemers exactly one gets the child session. Touch treats a ticket as
+// unknown, so a ticket sent as a session id authenticates nothing.
+// Hand-off tokens are tickets redeemed from a query parameter on routes that
+// opt in (package middleware).
+//
+// Channel credentials (seed: zhmcclient's session-credential;
+// Manager.IssueChannelCredential) are secrets minted for a named secondary
+// channel: only their SHA-256 is stored, in a KindChannel record under
+// ChannelKey(session key, channel) with the session as Parent. A channel
+// authenticates with username = session id, password = credential; Store.Get
+// finds the record by session and channel and checks its chain in one
+// atomic step, and the secret is compared in constant time, so a
+// credential dies with its session even before its record is deleted.
 package session

@@ -67,6 +67,28 @@ var (
 	// negative cap).
 	ErrConfig = errors.New("session: invalid configuration")
 
+	// ErrUnknownTicket means a clone ticket names no live ticket: it was
+	// never issued, was redeemed already, is malformed, or its parent session
+	// ended. It matches ErrUnknownSession too (the middleware answers 401).
+	ErrUnknownTicket error = &refinedError{msg: "session: unknown clone ticket", parent: ErrUnknownSession}
+
+	// ErrTicketExpired means a clone ticket outlived its TTL; it is gone. It
+	// matches ErrUnknownTicket and ErrUnknownSession too.
+	ErrTicketExpired error = &refinedError{msg: "session: clone ticket expired", parent: ErrUnknownTicket}
+
+	// ErrDepthExceeded means a session may not be derived from: its chain is
+	// MaxDepth links long already.
+	ErrDepthExceeded = errors.New("session: session derivation too deep")
+
+	// ErrUnknownChannelCredential means a channel credential does not match:
+	// wrong session id, wrong channel, wrong secret, or its session ended. It
+	// matches ErrUnknownSession too (401).
+	ErrUnknownChannelCredential error = &refinedError{msg: "session: unknown channel credential", parent: ErrUnknownSession}
+
+	// ErrInvalidChannel means a channel name is empty, longer than
+	// MaxChannelLength or contains other than printable ASCII.
+	ErrInvalidChannel = errors.New("session: invalid channel name")
+
 	// ErrMalformedKey means ParseKey was given something other than 64
 	// lower- or upper-case hex digits.
 	ErrMalformedKey = errors.New("session: malformed session key")

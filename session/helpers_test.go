@@ -80,6 +80,12 @@ func (s brokenStore) Delete(context.Context, session.Key) error { return s.err }
 func (s brokenStore) ListUser(context.Context, vapisec.Principal, time.Time) ([]session.Entry, error) {
 	return nil, s.err
 }
+func (s brokenStore) Redeem(context.Context, session.Key, time.Time) (session.Record, error) {
+	return session.Record{}, s.err
+}
+func (s brokenStore) Get(context.Context, session.Key, session.Kind, time.Time) (session.Record, error) {
+	return session.Record{}, s.err
+}
 func (s brokenStore) DeleteUser(context.Context, vapisec.Principal, time.Time) (int, error) {
 	return 0, s.err
 }

@@ -37,6 +37,12 @@ type Session struct {
 type Info struct {
 	// Key identifies the session for Manager.Terminate.
 	Key Key
+	// Kind is KindSession for a login session, KindChild for a clone or a
+	// derived session.
+	Kind Kind
+	// Parent is the key of the session a child was derived from; zero for
+	// a login session.
+	Parent Key
 	// Identity is who the session belongs to.
 	Identity
 	// Created, LastAccessed, IdleExpiry and Expiry are as in Session.
@@ -54,6 +60,7 @@ type Manager struct {
 	idleTimeout time.Duration
 	maxLifetime time.Duration
 	maxPerUser  int
+	ticketTTL   time.Duration
 	clock       func() time.Time
 	random      io.Reader
 }
@@ -66,6 +73,7 @@ func NewManager(store Store, opts ...Option) (*Manager, error) {
 		idleTimeout: DefaultIdleTimeout,
 		maxLifetime: DefaultMaxLifetime,
 		maxPerUser:  DefaultMaxSessionsPerUser,
+		ticketTTL:   DefaultCloneTicketTTL,
 		clock:       time.Now,
 		random:      rand.Reader,
 	}
@@ -79,6 +87,8 @@ func NewManager(store Store, opts ...Option) (*Manager, error) {
 		return nil, fmt.Errorf("%w: idle timeout %v is not positive", ErrConfig, m.idleTimeout)
 	case m.maxLifetime <= 0:
 		return nil, fmt.Errorf("%w: max lifetime %v is not positive", ErrConfig, m.maxLifetime)
+	case m.ticketTTL <= 0:
+		return nil, fmt.Errorf("%w: clone ticket TTL %v is not positive", ErrConfig, m.ticketTTL)
 	case m.maxPerUser < 0:
 		return nil, fmt.Errorf("%w: max sessions per user %d is negative", ErrConfig, m.maxPerUser)
 	case m.clock == nil:
@@ -168,7 +178,8 @@ func (m *Manager) LookupInto(ctx context.Context, sessionID string, s *Session) 
 	return nil
 }
 
-// Delete ends the session (logout). It fails with ErrUnknownSession when the
+// Delete ends the session (logout), and with it every session derived from
+// it, their clone tickets and channel credentials. It fails with ErrUnknownSession when the
 // id names no session (an expired one may be reported so too) and with
 // ErrStoreUnavailable.
 func (m *Manager) Delete(ctx context.Context, sessionID string) error {
@@ -190,6 +201,8 @@ func (m *Manager) Sessions(ctx context.Context, user vapisec.Principal) ([]Info,
 		r := &entries[i].Record
 		infos[i] = Info{
 			Key:          entries[i].Key,
+			Kind:         r.Kind,
+			Parent:       r.Parent,
 			Identity:     r.Identity,
 			Created:      r.Created,
 			LastAccessed: r.LastAccessed,
@@ -201,12 +214,14 @@ func (m *Manager) Sessions(ctx context.Context, user vapisec.Principal) ([]Info,
 }
 
 // Terminate ends the session with the given key (an administrator's action;
-// see Sessions). It fails with ErrUnknownSession when there is none.
+// see Sessions), and with it every session derived from it. It fails with
+// ErrUnknownSession when there is none.
 func (m *Manager) Terminate(ctx context.Context, key Key) error {
 	return storeError(m.store.Delete(ctx, key))
 }
 
-// TerminateUser ends every session of user and returns how many live
+// TerminateUser ends every session of user (and everything derived from
+// them) and returns how many live
 // sessions it ended.
 func (m *Manager) TerminateUser(ctx context.Context, user vapisec.Principal) (int, error) {
 	n, err := m.store.DeleteUser(ctx, user, m.now())
@@ -232,6 +247,7 @@ func storeError(err error) error {
 		errors.Is(err, ErrStoreUnavailable),
 		errors.Is(err, ErrSessionLimit),
 		errors.Is(err, ErrExists),
+		errors.Is(err, ErrDepthExceeded),
 		errors.Is(err, ErrInvalidRecord):
 		return err
 	}
@@ -239,12 +255,16 @@ func storeError(err error) error {
 }
 
 // ReasonOf maps an error of this package to the reason code the middleware
-// reports (vapisec.ReasonExpired, ReasonUnknownSession,
+// reports (vapisec.ReasonExpired for expired sessions and tickets,
+// ReasonUnknownSession for unknown sessions, tickets and channel
+// credentials, ReasonMalformed for ErrDepthExceeded and ErrInvalidChannel,
 // ReasonStoreUnavailable, ReasonSessionLimit); ok is false for other errors.
 func ReasonOf(err error) (reason vapisec.Reason, ok bool) {
 	switch {
-	case errors.Is(err, ErrExpired):
+	case errors.Is(err, ErrExpired), errors.Is(err, ErrTicketExpired):
 		return vapisec.ReasonExpired, true
+	case errors.Is(err, ErrDepthExceeded), errors.Is(err, ErrInvalidChannel):
+		return vapisec.ReasonMalformed, true
 	case errors.Is(err, ErrUnknownSession):
 		return vapisec.ReasonUnknownSession, true
 	case errors.Is(err, ErrSessionLimit):

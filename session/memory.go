@@ -61,10 +61,12 @@ type MemoryStore struct {
 	maxEntries int64
 	entries    atomic.Int64 // records stored, dead ones not yet removed included
 
-	// mu serialises Insert, and guards users, nextShard and lastSweep.
-	// Lock order: mu before a shard's lock.
+	// mu serialises Insert, and guards users, children, nextShard and
+	// lastSweep. Lock order: mu before a shard's lock; at most one shard
+	// lock is held at a time.
 	mu        sync.Mutex
-	users     map[vapisec.Principal]map[Key]struct{} // a superset: may hold keys already removed from a shard
+	users     map[vapisec.Principal]map[Key]struct{} // sessions only; a superset: may hold keys already removed from a shard
+	children  map[Key]map[Key]struct{}               // parent key → keys of the records that name it as Parent
 	nextShard int
 	lastSweep int64 // unix nanoseconds
 }
@@ -89,6 +91,7 @@ func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
 	m := &MemoryStore{
 		maxEntries: DefaultMaxEntries,
 		users:      make(map[vapisec.Principal]map[Key]struct{}),
+		children:   make(map[Key]map[Key]struct{}),
 	}
 	for _, opt := range opts {
 		opt(m)
@@ -154,7 +157,19 @@ func (m *MemoryStore) Insert(_ context.Context, key Key, rec Record, maxPerUser 
 			return ErrStoreFull
 		}
 	}
-	if maxPerUser > 0 && m.countLocked(user, n) >= maxPerUser {
+	if !rec.Parent.IsZero() {
+		// The chain is checked under mu, which Delete's cascade also takes:
+		// a parent deleted after this check finds the new child in the
+		// index and deletes it too.
+		depth, ok := m.chain(rec.Parent, n)
+		switch {
+		case !ok:
+			return ErrUnknownSession
+		case rec.Kind != KindChannel && depth > MaxDepth:
+			return ErrDepthExceeded
+		}
+	}
+	if rec.Kind.isSession() && maxPerUser > 0 && m.countLocked(user, n) >= maxPerUser {
 		return ErrSessionLimit
 	}
 
@@ -170,13 +185,49 @@ func (m *MemoryStore) Insert(_ context.Context, key Key, rec Record, maxPerUser 
 	m.entries.Add(1)
 	s.mu.Unlock()
 
-	keys := m.users[user]
+	if rec.Kind.isSession() {
+		addIndex(m.users, user, key)
+	}
+	if !rec.Parent.IsZero() {
+		addIndex(m.children, rec.Parent, key)
+	}
+	return nil
+}
+
+// addIndex adds key to the set idx[at].
+func addIndex[T comparable](idx map[T]map[Key]struct{}, at T, key Key) {
+	keys := idx[at]
 	if keys == nil {
 		keys = make(map[Key]struct{})
-		m.users[user] = keys
+		idx[at] = keys
 	}
 	keys[key] = struct{}{}
-	return nil
+}
+
+// chain walks the parent chain from parent up to the root and reports the
+// depth of a record whose Parent is parent (1 for a child of a login
+// session) and whether every session on the chain is alive at n. It holds
+// one shard's read lock at a time and does not allocate.
+func (m *MemoryStore) chain(parent Key, n int64) (int, bool) {
+	for depth := 1; depth <= MaxDepth+1; depth++ {
+		s := m.shard(parent)
+		s.mu.RLock()
+		e := s.m[parent]
+		ok := e != nil && e.rec.Kind.isSession() && e.alive(n)
+		var next Key
+		if ok {
+			next = e.rec.Parent
+		}
+		s.mu.RUnlock()
+		if !ok {
+			return 0, false
+		}
+		if next.IsZero() {
+			return depth, true
+		}
+		parent = next
+	}
+	return 0, false // longer than any chain Insert accepts
 }
 
 // countLocked counts the records of user alive at n and forgets index
@@ -206,9 +257,20 @@ func (m *MemoryStore) Touch(_ context.Context, key Key, now time.Time) (Record, 
 	s := m.shard(key)
 	s.mu.RLock()
 	e := s.m[key]
-	if e == nil {
+	if e == nil || !e.rec.Kind.isSession() {
 		s.mu.RUnlock()
 		return Record{}, ErrUnknownSession
+	}
+	if !e.rec.Parent.IsZero() {
+		// A child: its chain is read now, after the request arrived, so a
+		// parent that ended before is seen as ended whether or not the
+		// cascade delete has run. One shard lock at a time.
+		s.mu.RUnlock()
+		if _, ok := m.chain(e.rec.Parent, n); !ok {
+			m.remove(s, key, e)
+			return Record{}, ErrUnknownSession
+		}
+		s.mu.RLock()
 	}
 	last, ok := e.touch(n)
 	s.mu.RUnlock()
@@ -216,6 +278,22 @@ func (m *MemoryStore) Touch(_ context.Context, key Key, now time.Time) (Record, 
 		return e.record(last), nil
 	}
 	return m.expire(s, key, e, n)
+}
+
+// remove deletes e from s if it is still stored under key, with its
+// descendants.
+func (m *MemoryStore) remove(s *memShard, key Key, e *memEntry) {
+	s.mu.Lock()
+	if s.m[key] != e {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.m, key)
+	m.entries.Add(-1)
+	s.mu.Unlock()
+	m.mu.Lock()
+	m.unindexLocked([]removed{{key, e}})
+	m.mu.Unlock()
 }
 
 // expire deletes e, found dead at n by Touch, unless a concurrent touch
@@ -235,7 +313,7 @@ func (m *MemoryStore) expire(s *memShard, key Key, e *memEntry, n int64) (Record
 	s.mu.Unlock()
 
 	m.mu.Lock()
-	m.unindexLocked([]userKey{{e.rec.Identity.Principal, key}})
+	m.unindexLocked([]removed{{key, e}})
 	m.mu.Unlock()
 	return Record{}, ErrExpired
 }
@@ -254,9 +332,54 @@ func (m *MemoryStore) Delete(_ context.Context, key Key) error {
 	s.mu.Unlock()
 
 	m.mu.Lock()
-	m.unindexLocked([]userKey{{e.rec.Identity.Principal, key}})
+	m.unindexLocked([]removed{{key, e}})
 	m.mu.Unlock()
 	return nil
+}
+
+// Redeem implements Store.
+func (m *MemoryStore) Redeem(_ context.Context, key Key, now time.Time) (Record, error) {
+	n := now.UnixNano()
+	s := m.shard(key)
+	s.mu.Lock()
+	e := s.m[key]
+	if e == nil || e.rec.Kind != KindTicket {
+		s.mu.Unlock()
+		return Record{}, ErrUnknownTicket
+	}
+	delete(s.m, key)
+	m.entries.Add(-1)
+	s.mu.Unlock()
+
+	m.mu.Lock()
+	m.unindexLocked([]removed{{key, e}})
+	m.mu.Unlock()
+	if !e.alive(n) {
+		return Record{}, ErrTicketExpired
+	}
+	if _, ok := m.chain(e.rec.Parent, n); !ok {
+		return Record{}, ErrUnknownTicket
+	}
+	return e.record(e.last.Load()), nil
+}
+
+// Get implements Store.
+func (m *MemoryStore) Get(_ context.Context, key Key, kind Kind, now time.Time) (Record, error) {
+	n := now.UnixNano()
+	s := m.shard(key)
+	s.mu.RLock()
+	e := s.m[key]
+	ok := e != nil && e.rec.Kind == kind && e.alive(n)
+	s.mu.RUnlock()
+	if !ok {
+		return Record{}, ErrUnknownSession
+	}
+	if !e.rec.Parent.IsZero() {
+		if _, ok := m.chain(e.rec.Parent, n); !ok {
+			return Record{}, ErrUnknownSession
+		}
+	}
+	return e.record(e.last.Load()), nil
 }
 
 // ListUser implements Store.
@@ -283,6 +406,7 @@ func (m *MemoryStore) DeleteUser(_ context.Context, user vapisec.Principal, now 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	count := 0
+	var gone []removed
 	for k := range m.users[user] {
 		s := m.shard(k)
 		s.mu.Lock()
@@ -292,10 +416,12 @@ func (m *MemoryStore) DeleteUser(_ context.Context, user vapisec.Principal, now 
 			}
 			delete(s.m, k)
 			m.entries.Add(-1)
+			gone = append(gone, removed{k, e})
 		}
 		s.mu.Unlock()
 	}
 	delete(m.users, user)
+	m.unindexLocked(gone)
 	return count, nil
 }
 
@@ -316,20 +442,21 @@ func (m *MemoryStore) Sweep(now time.Time) int {
 	return removed
 }
 
-// userKey names a removed record in the per-user index.
-type userKey struct {
-	user vapisec.Principal
-	key  Key
+// removed is a record just removed from its shard, still to be removed
+// from the indexes.
+type removed struct {
+	key Key
+	e   *memEntry
 }
 
 // sweepShard removes the records of s that are dead at n and returns them.
-func (m *MemoryStore) sweepShard(s *memShard, n int64) []userKey {
-	var gone []userKey
+func (m *MemoryStore) sweepShard(s *memShard, n int64) []removed {
+	var gone []removed
 	s.mu.Lock()
 	for k, e := range s.m {
 		if !e.alive(n) {
 			delete(s.m, k)
-			gone = append(gone, userKey{e.rec.Identity.Principal, k})
+			gone = append(gone, removed{k, e})
 		}
 	}
 	m.entries.Add(-int64(len(gone)))
@@ -337,13 +464,40 @@ func (m *MemoryStore) sweepShard(s *memShard, n int64) []userKey {
 	return gone
 }
 
-// unindexLocked removes keys from the per-user index. m.mu must be held.
-func (m *MemoryStore) unindexLocked(gone []userKey) {
-	for _, g := range gone {
-		keys := m.users[g.user]
-		delete(keys, g.key)
-		if len(keys) == 0 {
-			delete(m.users, g.user)
+// unindexLocked removes records already removed from their shards from the
+// indexes and cascades: every record whose Parent is one of them is removed
+// too, recursively (the chain is at most MaxDepth long). m.mu must be held.
+// Returns nothing: the cascade is a clean-up, Touch and Get check chains
+// themselves.
+func (m *MemoryStore) unindexLocked(gone []removed) {
+	for len(gone) > 0 {
+		g := gone[len(gone)-1]
+		gone = gone[:len(gone)-1]
+		if g.e.rec.Kind.isSession() {
+			removeIndex(m.users, g.e.rec.Identity.Principal, g.key)
 		}
+		if !g.e.rec.Parent.IsZero() {
+			removeIndex(m.children, g.e.rec.Parent, g.key)
+		}
+		for c := range m.children[g.key] {
+			s := m.shard(c)
+			s.mu.Lock()
+			if e := s.m[c]; e != nil {
+				delete(s.m, c)
+				m.entries.Add(-1)
+				gone = append(gone, removed{c, e})
+			}
+			s.mu.Unlock()
+		}
+		delete(m.children, g.key)
+	}
+}
+
+// removeIndex removes key from the set idx[at], and the set when empty.
+func removeIndex[T comparable](idx map[T]map[Key]struct{}, at T, key Key) {
+	keys := idx[at]
+	delete(keys, key)
+	if len(keys) == 0 {
+		delete(idx, at)
 	}
 }

@@ -127,7 +127,7 @@ func TestMemoryStoreSweepsWhileCreating(t *testing.T) {
 	}
 }
 
-func TestMemoryStoreRejectsReservedFields(t *testing.T) {
+func TestMemoryStoreRejectsOrphans(t *testing.T) {
 	store := session.NewMemoryStore()
 	now := time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
 	rec := session.Record{
@@ -136,9 +136,13 @@ func TestMemoryStoreRejectsReservedFields(t *testing.T) {
 		LastAccessed: now,
 		IdleTimeout:  time.Minute,
 		Expiry:       now.Add(time.Hour),
+		Kind:         session.KindChild,
 		Parent:       session.Key{1},
 	}
-	if err := store.Insert(t.Context(), session.Key{2}, rec, 0); !errors.Is(err, session.ErrInvalidRecord) {
-		t.Fatalf("derived record: err = %v, want ErrInvalidRecord until cascades are implemented", err)
+	if err := store.Insert(t.Context(), session.Key{2}, rec, 0); !errors.Is(err, session.ErrUnknownSession) {
+		t.Fatalf("child of an unknown parent: err = %v, want ErrUnknownSession", err)
+	}
+	if store.Len() != 0 {
+		t.Fatalf("Len = %d, want 0", store.Len())
 	}
 }

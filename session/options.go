@@ -40,6 +40,13 @@ func WithMaxSessionsPerUser(n int) Option {
 	return func(m *Manager) { m.maxPerUser = n }
 }
 
+// WithCloneTicketTTL sets how long a clone ticket (AcquireCloneTicket) may
+// wait to be redeemed. It must be positive. Default value:
+// DefaultCloneTicketTTL (60 seconds).
+func WithCloneTicketTTL(d time.Duration) Option {
+	return func(m *Manager) { m.ticketTTL = d }
+}
+
 // WithClock sets the function the Manager reads the time from. It must not
 // be nil. Default value: time.Now.
 func WithClock(now func() time.Time) Option {

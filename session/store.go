@@ -23,18 +23,36 @@ type Identity struct {
 	Scheme vapisec.SchemeID
 }
 
-// Kind says what a Record is. Only KindSession exists at this version; the
-// zero value is KindSession so that records written now stay valid when more
-// kinds arrive.
+// Kind says what a Record is. The zero value is KindSession, so that records
+// written before the other kinds existed stay valid.
 type Kind uint8
 
 // The record kinds.
 const (
-	// KindSession is a session created by a login. Later versions add kinds
-	// for derived sessions (whose Parent is set) and clone tickets; a store
-	// that does not know a kind rejects the record with ErrInvalidRecord.
+	// KindSession is a session created by a login. Its Parent is zero.
 	KindSession Kind = 0
+	// KindChild is a session derived from another one (a clone or a derived
+	// session): Parent is the key of the session it was derived from, and it
+	// is alive only while every session up its parent chain is alive.
+	KindChild Kind = 1
+	// KindTicket is a clone ticket: a single-use, short-lived record under
+	// the SHA-256 of the ticket, with the parent session's identity and key.
+	// It is never a session: Touch treats it as unknown.
+	KindTicket Kind = 2
+	// KindChannel is a channel credential: the SHA-256 of its secret in
+	// Secret, stored under ChannelKey of its session and channel, with the
+	// session as Parent. It is never a session: Touch treats it as unknown.
+	KindChannel Kind = 3
 )
+
+// MaxDepth bounds derivation: a child session is at most MaxDepth links
+// away from the login session at the root of its chain (a clone of a clone
+// is depth 2). Insert fails with ErrDepthExceeded beyond it, for a child
+// and for a ticket whose child would be too deep.
+const MaxDepth = 4
+
+// isSession reports whether k is a kind that authenticates requests.
+func (k Kind) isSession() bool { return k == KindSession || k == KindChild }
 
 // Record is what a Store keeps for one session, under the session's Key. It
 // never contains the session id.
@@ -60,13 +78,15 @@ type Record struct {
 	// Created).
 	Expiry time.Time
 
-	// Kind is reserved for derived sessions and tickets (DESIGN §6); it must
-	// be KindSession at this version.
+	// Kind says what the record is. Default KindSession.
 	Kind Kind
-	// Parent is reserved for derived sessions: the key of the session this
-	// one was derived from, whose end ends this one too. It must be zero at
-	// this version.
+	// Parent is the key of the session this record depends on: zero for
+	// KindSession, required for every other kind. The record is alive only
+	// while its whole parent chain is alive (see Store.Touch).
 	Parent Key
+	// Secret is the SHA-256 of a channel credential's secret: required for
+	// KindChannel, zero for every other kind.
+	Secret Key
 }
 
 // Alive reports whether the record is alive at now (see Record).
@@ -84,18 +104,19 @@ func (r *Record) IdleExpiry() time.Time {
 	return t
 }
 
-// Valid reports whether r may be stored at this version of the package: a
-// non-zero principal, IdleTimeout > 0, LastAccessed not before Created,
-// Expiry after Created, Kind == KindSession and a zero Parent. Store
-// implementations call it in Insert and answer ErrInvalidRecord when it is
-// false.
+// Valid reports whether r may be stored: a non-zero principal, IdleTimeout >
+// 0, LastAccessed not before Created, Expiry after Created, a known Kind, a
+// zero Parent exactly for KindSession, and a non-zero Secret exactly for
+// KindChannel. Store implementations call it in Insert and answer
+// ErrInvalidRecord when it is false.
 func (r *Record) Valid() bool {
 	return !r.Identity.Principal.IsZero() &&
 		r.IdleTimeout > 0 &&
 		r.Expiry.After(r.Created) &&
 		!r.LastAccessed.Before(r.Created) &&
-		r.Kind == KindSession &&
-		r.Parent.IsZero()
+		r.Kind <= KindChannel &&
+		r.Parent.IsZero() == (r.Kind == KindSession) &&
+		r.Secret.IsZero() == (r.Kind != KindChannel)
 }
 
 // Entry is a record together with its key, as Store.ListUser returns them.
@@ -135,34 +156,66 @@ type Store interface {
 	//   - if a record is stored under key already, it fails with ErrExists
 	//     and leaves that record alone;
 	//   - if rec is not valid (Record.Valid), it fails with ErrInvalidRecord;
-	//   - if maxPerUser > 0 and the store holds maxPerUser or more records of
+	//   - if rec has a Parent and the parent chain is not alive at
+	//     rec.LastAccessed (see Touch), it fails with ErrUnknownSession; if
+	//     the chain is longer than MaxDepth allows (a KindChild or KindTicket
+	//     whose child would be more than MaxDepth links from the root), with
+	//     ErrDepthExceeded;
+	//   - if rec is a session (KindSession, KindChild), maxPerUser > 0 and
+	//     the store holds maxPerUser or more sessions of
 	//     rec.Identity.Principal that are alive at rec.LastAccessed, it fails
-	//     with ErrSessionLimit (maxPerUser ≤ 0 means no limit);
-	//   - otherwise rec is stored.
+	//     with ErrSessionLimit (maxPerUser ≤ 0 means no limit; tickets and
+	//     channel credentials never count);
+	//   - otherwise rec is stored, and will be deleted with its parent.
 	// The count and the insert are one atomic step: concurrent inserts for
 	// one user never exceed the limit. Insert may keep rec.Identity.Groups;
 	// the caller must not change it afterwards.
 	Insert(ctx context.Context, key Key, rec Record, maxPerUser int) error
 
 	// Touch is the hot path of every request, one atomic step: if the
-	// record under key is alive at now, it sets LastAccessed to now (never
+	// record under key is a session (KindSession or KindChild) alive at now
+	// whose whole parent chain is alive at now (each parent a session,
+	// itself alive by its own times, not touched), it sets LastAccessed to now (never
 	// backwards: a now earlier than LastAccessed leaves it as it is) and
 	// returns the record as it is after the update. If the record is dead at
 	// now, Touch deletes it and fails with ErrExpired (or ErrUnknownSession);
-	// if there is none, it fails with ErrUnknownSession.
+	// if there is none, or it is a ticket or a channel credential, or its
+	// parent chain is not alive, it fails with ErrUnknownSession. The chain
+	// is checked in the same atomic step, so a child is dead the instant a
+	// parent is, before and independently of the cascade delete.
 	Touch(ctx context.Context, key Key, now time.Time) (Record, error)
 
-	// Delete removes the record under key. It fails with ErrUnknownSession
-	// when there is none (a dead record may be removed silently or reported
-	// as unknown).
+	// Delete removes the record under key and, as a clean-up, every record
+	// whose parent chain leads to it (children, their tickets and channel
+	// credentials, recursively). It fails with ErrUnknownSession when there
+	// is none (a dead record may be removed silently or reported as
+	// unknown).
 	Delete(ctx context.Context, key Key) error
 
-	// ListUser returns the records of user that are alive at now, in no
+	// Redeem is the atomic get-and-delete of a clone ticket: it removes the
+	// KindTicket record under key and returns it. It fails with
+	// ErrUnknownTicket when there is no ticket under key (a record of
+	// another kind is left alone), with ErrTicketExpired when the ticket is
+	// dead at now, and with ErrUnknownTicket when its parent chain is not
+	// alive at now; in both latter cases the ticket is gone too. Of
+	// concurrent Redeems of one ticket exactly one succeeds.
+	Redeem(ctx context.Context, key Key, now time.Time) (Record, error)
+
+	// Get returns the record under key if it is of kind and it and its whole
+	// parent chain are alive at now, in one atomic step; it touches nothing.
+	// Otherwise it fails with ErrUnknownSession. It is how channel
+	// credentials are checked.
+	Get(ctx context.Context, key Key, kind Kind, now time.Time) (Record, error)
+
+	// ListUser returns the sessions (KindSession, KindChild) of user that
+	// are alive at now (a child whose parent ended may still be listed until
+	// the cascade ran), in no
 	// particular order; it does not touch them. An unknown user yields an
 	// empty list and no error.
 	ListUser(ctx context.Context, user vapisec.Principal, now time.Time) ([]Entry, error)
 
-	// DeleteUser removes every record of user, alive or dead, and returns
-	// how many of the removed records were alive at now.
+	// DeleteUser removes every session of user, alive or dead, with
+	// everything derived from them (as Delete), and returns how many of the
+	// removed sessions were alive at now.
 	DeleteUser(ctx context.Context, user vapisec.Principal, now time.Time) (int, error)
 }

@@ -148,7 +148,7 @@ func Run(t *testing.T, h Harness) {
 
 // Cases returns the behaviours every Store must show.
 func Cases() []Case {
-	return []Case{
+	return append([]Case{
 		{"ok, insert then touch returns the record", caseRoundTrip},
 		{"ok, touch slides LastAccessed", caseTouchSlides},
 		{"ok, touch with an earlier time keeps LastAccessed", caseTouchNoRewind},
@@ -166,7 +166,7 @@ func Cases() []Case {
 		{"ok, delete a user's sessions", caseDeleteUser},
 		{"ok, concurrent inserts never exceed the limit", caseConcurrentLimit},
 		{"ok, concurrent touches and deletes", caseConcurrentTouch},
-	}
+	}, derivedCases()...)
 }
 
 func equalRecord(t *testing.T, got, want session.Record) {

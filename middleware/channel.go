@@ -1,0 +1,90 @@
+package middleware
+
+import (
+	"errors"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/parser"
+	"github.com/vapisec/vapisec/session"
+)
+
+// ChannelBasicConfig configures the ChannelBasic middleware.
+type ChannelBasicConfig struct {
+	// Skipper defines a function to skip the middleware.
+	// Default value DefaultSkipper.
+	Skipper Skipper
+
+	// Manager checks the credentials.
+	// Required.
+	Manager *session.Manager
+
+	// Channel is the channel name the credentials were issued for.
+	// Required.
+	Channel string
+
+	// Errors says how failures are written.
+	// Default value: see ErrorsConfig.
+	Errors ErrorsConfig
+}
+
+// ToMiddleware returns the ChannelBasic middleware: Basic authentication
+// for a secondary service of a session (zhmcclient's message broker
+// pattern), where the user name is the session id and the password a
+// channel credential issued for Channel
+// (session.Manager.IssueChannelCredential). An accepted request gets a
+// SecurityContext with scheme session, source authorization, and the
+// session's principal; SessionID stays empty. A wrong credential, one for
+// another channel or of an ended session is a 401. Requests without Basic
+// credentials pass on unchanged.
+func (config ChannelBasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
+	if config.Manager == nil {
+		return nil, ErrNoManager
+	}
+	if config.Channel == "" {
+		return nil, ErrInvalidConfig
+	}
+	if config.Skipper == nil {
+		config.Skipper = DefaultSkipper
+	}
+	ec := config.Errors.withDefaults()
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if config.Skipper(c) || authenticated(c) {
+				return next(c)
+			}
+			st := ensureState(c, &ec)
+			req := c.Request()
+			user, pass, err := parser.ParseBasic(req.Header)
+			if errors.Is(err, parser.ErrAbsent) {
+				return next(c)
+			}
+			if err != nil {
+				cause := redactParseError(err)
+				return ec.malformed(c, cause.Error(), cause)
+			}
+			id, err := config.Manager.VerifyChannelCredential(req.Context(), user, pass, config.Channel)
+			switch {
+			case errors.Is(err, session.ErrStoreUnavailable):
+				return ec.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+			case err != nil:
+				return ec.unauthenticated(c, vapisec.ReasonInvalidCredentials, session.ErrUnknownChannelCredential)
+			}
+			st.sc = vapisec.SecurityContext{
+				Scheme:        vapisec.SchemeSession,
+				Authenticated: true,
+				Principal:     id.Principal,
+				Groups:        id.Groups,
+				Source:        vapisec.SourceAuthorization,
+			}
+			return next(c)
+		}
+	}, nil
+}
+
+// ChannelBasic returns a ChannelBasic middleware for channel over m. It
+// panics on a configuration error.
+func ChannelBasic(m *session.Manager, channel string) echo.MiddlewareFunc {
+	return toMiddlewareOrPanic(ChannelBasicConfig{Manager: m, Channel: channel}.ToMiddleware())
+}

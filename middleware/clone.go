@@ -1,0 +1,135 @@
+package middleware
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/parser"
+	"github.com/vapisec/vapisec/session"
+)
+
+// HeaderCloneTicket is the request header carrying a clone ticket on session
+// create (vCenter's CloneSession, DESIGN §6).
+const HeaderCloneTicket = "vmware-api-clone-ticket"
+
+// clonedKey marks, in the echo.Context, a request whose login redeemed a
+// clone ticket: the child session exists already and create hands out its id.
+const clonedKey = "github.com/vapisec/vapisec/middleware.cloned"
+
+// CloneTicketConfig configures the CloneTicket login middleware.
+type CloneTicketConfig struct {
+	// Skipper defines a function to skip the middleware.
+	// Default value DefaultSkipper.
+	Skipper Skipper
+
+	// Manager redeems the tickets.
+	// Required.
+	Manager *session.Manager
+
+	// Errors says how failures are written.
+	// Default value: see ErrorsConfig.
+	Errors ErrorsConfig
+}
+
+// ToMiddleware returns the CloneTicket middleware: a login scheme for the
+// session create routes. A request carrying vmware-api-clone-ticket and no
+// other credential redeems the ticket (session.Manager.CloneSession) and is
+// authenticated as the new child session (scheme session, source header);
+// the create handler then returns that session's id. A ticket together with
+// another credential is a 400; an unknown, used or expired ticket a 401; the
+// user's session cap a 503. Requests without the header pass on unchanged.
+//
+// Mount it only on session create routes (RegisterSessionEndpoints does):
+// anywhere else a redeemed ticket would create a session whose id nobody
+// receives.
+func (config CloneTicketConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
+	if config.Manager == nil {
+		return nil, ErrNoManager
+	}
+	if config.Skipper == nil {
+		config.Skipper = DefaultSkipper
+	}
+	ec := config.Errors.withDefaults()
+	m := config.Manager
+	skip := config.Skipper
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if skip(c) || authenticated(c) {
+				return next(c)
+			}
+			req := c.Request()
+			tickets := req.Header.Values(HeaderCloneTicket)
+			if len(tickets) == 0 {
+				return next(c)
+			}
+			st := ensureState(c, &ec)
+			if len(tickets) > 1 || req.Header.Get(echo.HeaderAuthorization) != "" || hasSessionID(req) {
+				return ec.malformed(c, "a clone ticket must be the only credential", errors.New("middleware: clone ticket with another credential"))
+			}
+			child, err := m.CloneSession(req.Context(), tickets[0])
+			if err != nil {
+				return managerFailure(c, ec, err)
+			}
+			st.sc = vapisec.SecurityContext{
+				Scheme:              vapisec.SchemeSession,
+				Authenticated:       true,
+				Principal:           child.Principal,
+				Groups:              child.Groups,
+				Source:              vapisec.SourceHeader,
+				SessionID:           child.ID,
+				SessionCreated:      child.Created,
+				SessionLastAccessed: child.LastAccessed,
+			}
+			c.Set(clonedKey, true)
+			return next(c)
+		}
+	}, nil
+}
+
+// cloned reports whether the request's login redeemed a clone ticket.
+func cloned(c echo.Context) bool {
+	v, _ := c.Get(clonedKey).(bool)
+	return v
+}
+
+// hasSessionID reports whether the request carries a session id in the
+// header or the cookie.
+func hasSessionID(req *http.Request) bool {
+	if req.Header.Get(parser.SessionIDName) != "" {
+		return true
+	}
+	_, err := req.Cookie(parser.SessionIDName)
+	return err == nil
+}
+
+// managerFailure maps the errors of session.Manager operations other than
+// lookups (clone, channel credentials, derivation) onto the response.
+func managerFailure(c echo.Context, ec ErrorsConfig, err error) error {
+	switch {
+	case errors.Is(err, session.ErrSessionLimit):
+		return ec.unavailable(c, vapisec.ReasonSessionLimit, err)
+	case errors.Is(err, session.ErrDepthExceeded):
+		return ec.forbidden(c, "Sessions may not be derived this deep.", err)
+	case errors.Is(err, session.ErrInvalidChannel):
+		return ec.malformed(c, "invalid channel name", session.ErrInvalidChannel)
+	case errors.Is(err, session.ErrTicketExpired):
+		return ec.unauthenticated(c, vapisec.ReasonExpired, session.ErrTicketExpired)
+	case errors.Is(err, session.ErrUnknownTicket):
+		return ec.unauthenticated(c, vapisec.ReasonUnknownSession, session.ErrUnknownTicket)
+	case errors.Is(err, session.ErrUnknownSession), errors.Is(err, session.ErrStoreUnavailable):
+		return sessionFailure(c, ec, err)
+	}
+	return ec.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+}
+
+// forbidden: 403 UNAUTHORIZED with a message safe to show the client.
+func (ec ErrorsConfig) forbidden(c echo.Context, text string, cause error) error {
+	return ec.respond(c, failure{
+		status: http.StatusForbidden, kind: errUnauthorized,
+		msg:   Message{ID: msgForbidden, DefaultMessage: text, Args: []string{}},
+		cause: cause,
+	})
+}
