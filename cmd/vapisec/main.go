@@ -40,6 +40,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		newVersionCmd(),
+		newServeCmd(),
+		newTokenCmd(),
+		newSTSCmd(),
+		newCanonicalizeCmd(),
 	)
 	return root
 }

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/vapisec/vapisec/middleware"
+)
+
+// demoChannel is the channel name of the demo ChannelBasic route.
+const demoChannel = "demo"
+
+// mountSessionDemos mounts the demo routes of the session extensions:
+//
+//	GET /ui/vapisec/handoff-demo[?ticket=…]  hand-off: redeems a clone ticket
+//	                                         into a cookie, redirects, then
+//	                                         shows the SecurityContext
+//	GET /channel/vapisec/whoami              Basic with user = session id,
+//	                                         password = a credential of
+//	                                         channel "demo"
+func mountSessionDemos(e *echo.Echo, cfg middleware.Config, chain []echo.MiddlewareFunc, whoami echo.HandlerFunc) error {
+	handoff, err := middleware.HandoffConfig{Manager: cfg.Manager, Cookie: cfg.Cookie}.ToMiddleware()
+	if err != nil {
+		return err
+	}
+	e.GET("/ui/vapisec/handoff-demo", whoami, append(append([]echo.MiddlewareFunc{handoff}, chain...), middleware.Require())...)
+	channel, err := middleware.ChannelBasicConfig{Manager: cfg.Manager, Channel: demoChannel}.ToMiddleware()
+	if err != nil {
+		return err
+	}
+	e.GET("/channel/vapisec/whoami", whoami, channel, middleware.Require())
+	return nil
+}
