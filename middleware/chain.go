@@ -7,6 +7,7 @@ import (
 
 	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/verifier"
 )
 
 // Config is the whole vapisec configuration of an Echo server: what Chain
@@ -69,6 +70,13 @@ type Config struct {
 	// unsafe requests; see CSRFConfig.
 	// Default value: none.
 	TrustedOrigins []string
+
+	// RequestVerifier verifies SAML-signed requests (JSON-RPC HoK bodies and
+	// Authorization: SIGN); see SAMLConfig. It is also a login scheme: SIGN
+	// on the session endpoints creates a session, as vCenter does for govc
+	// session.login -token. Default value nil, which disables the SAML
+	// scheme.
+	RequestVerifier *verifier.RequestVerifier
 }
 
 // CookieConfig configures the vmware-api-session-id cookie set at login.
@@ -130,6 +138,9 @@ func (cfg Config) withDefaults() (Config, error) {
 		if realm == "" {
 			realm = "vapisec"
 		}
+		if cfg.RequestVerifier != nil {
+			cfg.Errors.Challenges = append(cfg.Errors.Challenges, `SIGN realm="`+realm+`"`)
+		}
 		if cfg.Authenticator != nil {
 			cfg.Errors.Challenges = append(cfg.Errors.Challenges, `Basic realm="`+realm+`"`)
 		}
@@ -156,6 +167,13 @@ func (cfg Config) csrfMiddleware() (echo.MiddlewareFunc, error) {
 // loginMiddlewares are the schemes that may create a session.
 func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 	var mws []echo.MiddlewareFunc
+	if cfg.RequestVerifier != nil {
+		mw, err := SAMLConfig{Skipper: DefaultSkipper, Verifier: cfg.RequestVerifier, Errors: cfg.Errors}.ToMiddleware()
+		if err != nil {
+			return nil, err
+		}
+		mws = append(mws, mw)
+	}
 	if cfg.Authenticator != nil {
 		mw, err := BasicConfig{Skipper: DefaultSkipper, Authenticator: cfg.Authenticator, Errors: cfg.Errors}.ToMiddleware()
 		if err != nil {
@@ -168,7 +186,8 @@ func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 
 // Chain returns the usual middleware chain for application routes, in
 // order: Session, CSRF (cookie-authenticated unsafe requests must be
-// same-origin), then Basic (when an Authenticator is configured). The first
+// same-origin), then SAML (SIGN and signed JSON-RPC, when a RequestVerifier
+// is configured), then Basic (when an Authenticator is configured). The first
 // middleware that finds a credential decides. Add Require (or
 // AllowAnonymous) per route or group for the scheme policy:
 //

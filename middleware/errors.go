@@ -24,3 +24,6 @@ var (
 	// never let through.
 	ErrInvalidCredentials = errors.New("middleware: invalid user name or password")
 )
+
+// ErrNoVerifier: the SAML middleware needs a verifier.RequestVerifier.
+var ErrNoVerifier = errors.New("middleware: a request verifier is required")

@@ -152,3 +152,21 @@ func (e *malformedError) Error() string { return e.msg }
 
 // Unwrap returns ErrMalformed, the category every malformation belongs to.
 func (e *malformedError) Unwrap() error { return ErrMalformed }
+
+// JSON-RPC envelope (spec §1) malformations. The middleware answers them
+// with a JSON-RPC 2.0 error response (DESIGN §5).
+var (
+	// ErrJSONRPCParse means the body is not JSON at all (syntax error,
+	// invalid UTF-8, lone surrogate, trailing data): JSON-RPC -32700.
+	ErrJSONRPCParse error = &malformedError{msg: "parser: JSON-RPC body is not valid JSON"}
+
+	// ErrJSONRPCInvalid means the body is JSON but not an acceptable
+	// JSON-RPC 2.0 request (duplicate member names, too deep or large, not
+	// an object, wrong "jsonrpc", "method", "id" or "params"): JSON-RPC
+	// -32600.
+	ErrJSONRPCInvalid error = &malformedError{msg: "parser: invalid JSON-RPC request"}
+
+	// ErrSecurityCtxInvalid means params.ctx.securityCtx is not an object:
+	// JSON-RPC -32600. It also matches ErrJSONRPCInvalid.
+	ErrSecurityCtxInvalid error = &malformedError{msg: "parser: invalid JSON-RPC securityCtx"}
+)

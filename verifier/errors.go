@@ -98,8 +98,14 @@ func malformed(specific error, format string, args ...any) error {
 // reason codes: ErrTokenExpired → expired, ErrTokenNotYetValid →
 // not_yet_valid, ErrUntrustedIssuer → untrusted_issuer,
 // ErrUnsupportedAlgorithm → unsupported_algorithm, ErrAudienceMismatch →
-// audience_mismatch, ErrMalformedToken (including ErrTokenTooLarge) →
-// malformed. Any other non-nil error, including ErrBadSignature, maps to
+// audience_mismatch, ErrMalformedToken (including ErrTokenTooLarge) and
+// ErrMalformedRequest → malformed; for requests ErrReplayed → replayed,
+// ErrStoreUnavailable → store_unavailable, ErrRequestExpired → expired,
+// ErrRequestNotYetValid → not_yet_valid, ErrTimestampWindow → clock_skew,
+// ErrRequestAlgorithm → unsupported_algorithm, ErrSchemeNotAllowed →
+// scheme_not_allowed, ErrNotSigned/ErrOtherScheme → missing. Any other
+// non-nil error, including ErrBadSignature, ErrRequestSignature,
+// ErrBodyHash, ErrHostNotAllowed and ErrConfirmationMismatch, maps to
 // bad_signature; nil maps to "".
 func ReasonOf(err error) vapisec.Reason {
 	switch {
@@ -115,8 +121,24 @@ func ReasonOf(err error) vapisec.Reason {
 		return vapisec.ReasonUnsupportedAlgorithm
 	case errors.Is(err, ErrAudienceMismatch):
 		return vapisec.ReasonAudienceMismatch
-	case errors.Is(err, ErrMalformedToken):
+	case errors.Is(err, ErrMalformedToken), errors.Is(err, ErrMalformedRequest):
 		return vapisec.ReasonMalformed
+	case errors.Is(err, ErrReplayed):
+		return vapisec.ReasonReplayed
+	case errors.Is(err, ErrStoreUnavailable):
+		return vapisec.ReasonStoreUnavailable
+	case errors.Is(err, ErrRequestExpired):
+		return vapisec.ReasonExpired
+	case errors.Is(err, ErrRequestNotYetValid):
+		return vapisec.ReasonNotYetValid
+	case errors.Is(err, ErrTimestampWindow):
+		return vapisec.ReasonClockSkew
+	case errors.Is(err, ErrRequestAlgorithm):
+		return vapisec.ReasonUnsupportedAlgorithm
+	case errors.Is(err, ErrSchemeNotAllowed):
+		return vapisec.ReasonSchemeNotAllowed
+	case errors.Is(err, ErrNotSigned), errors.Is(err, ErrOtherScheme):
+		return vapisec.ReasonMissing
 	default:
 		return vapisec.ReasonBadSignature
 	}
@@ -124,3 +146,65 @@ func ReasonOf(err error) vapisec.Reason {
 
 // quote quotes and truncates attacker-supplied text for an error message.
 func quote(s string) string { return fmt.Sprintf("%.80q", s) }
+
+// Request verification (JSON-RPC HoK/bearer, spec §7; Authorization: SIGN,
+// spec §8) sentinels. The two "not mine" sentinels tell the caller to let
+// another scheme handle the request; the others reject it.
+var (
+	// ErrNotSigned reports a JSON-RPC request without a securityCtx, or with
+	// a securityCtx without schemeId and signature: not a SAML request, the
+	// caller passes it on to the other schemes.
+	ErrNotSigned = errors.New("verifier: request carries no SAML credential")
+	// ErrOtherScheme reports a JSON-RPC securityCtx of a non-SAML scheme
+	// (session, user_pass, oauth, …): the caller passes it on.
+	ErrOtherScheme = errors.New("verifier: request uses another security scheme")
+
+	// ErrMalformedRequest is the category of a signed request that cannot
+	// be read: bad envelope or securityCtx, wrong member types, bad
+	// timestamps, bad base64, bad nonce, body too large (HTTP 400,
+	// JSON-RPC -32600).
+	ErrMalformedRequest = errors.New("verifier: malformed signed request")
+	// ErrBodyTooLarge reports a body over WithMaxBodySize (also
+	// ErrMalformedRequest).
+	ErrBodyTooLarge = errors.New("verifier: request body too large")
+
+	// ErrSchemeNotAllowed reports a bearer token (JSON-RPC or SIGN) while
+	// WithAllowBearer is off (DESIGN Q10).
+	ErrSchemeNotAllowed = errors.New("verifier: bearer tokens are not accepted")
+	// ErrConfirmationMismatch reports a bearer token sent as holder-of-key,
+	// or a holder-of-key token sent without its signature (as bearer).
+	ErrConfirmationMismatch = errors.New("verifier: token confirmation method does not match the scheme")
+	// ErrRequestAlgorithm reports a request signature algorithm outside the
+	// allow-list (none, HS256, lower-case names, PS256, …) or one that does
+	// not fit the key of the holder-of-key certificate.
+	ErrRequestAlgorithm = errors.New("verifier: unsupported request signature algorithm")
+	// ErrRequestSignature reports a request signature that does not verify.
+	ErrRequestSignature = errors.New("verifier: bad request signature")
+	// ErrBodyHash reports a SIGN bodyhash that is not the SHA-256 of the
+	// body read, or a missing bodyhash with a non-empty body.
+	ErrBodyHash = errors.New("verifier: body hash mismatch")
+	// ErrHostNotAllowed reports a SIGN request whose Host is not in the
+	// WithAllowedHosts list.
+	ErrHostNotAllowed = errors.New("verifier: host not allowed")
+
+	// ErrRequestExpired reports a JSON-RPC timestamp whose expires lies
+	// more than the past skew before now.
+	ErrRequestExpired = errors.New("verifier: signed request expired")
+	// ErrRequestNotYetValid reports a JSON-RPC timestamp whose created lies
+	// more than the future skew after now.
+	ErrRequestNotYetValid = errors.New("verifier: signed request not yet valid")
+	// ErrTimestampWindow reports created after expires, a window longer
+	// than WithMaxWindow, or a SIGN nonce time outside now ± skew.
+	ErrTimestampWindow = errors.New("verifier: timestamp outside the accepted window")
+
+	// ErrReplayed reports a request (JSON-RPC canonical bytes or SIGN nonce)
+	// already seen with the same holder-of-key certificate.
+	ErrReplayed = errors.New("verifier: request replayed")
+	// ErrStoreUnavailable is the category of replay cache failures: the
+	// request is refused (fail closed, HTTP 503).
+	ErrStoreUnavailable = errors.New("verifier: replay cache unavailable")
+	// ErrReplayCacheFull reports a memory replay cache with no room for a
+	// live entry (also ErrStoreUnavailable). Entries are never evicted
+	// before they expire.
+	ErrReplayCacheFull = errors.New("verifier: replay cache full")
+)

@@ -1,0 +1,227 @@
+package middleware
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/parser"
+	"github.com/vapisec/vapisec/verifier"
+)
+
+// DefaultJSONRPCPath is where vAPI JSON-RPC requests are POSTed (spec §1).
+const DefaultJSONRPCPath = "/api"
+
+// SAMLConfig configures the SAML middleware.
+type SAMLConfig struct {
+	// Skipper defines a function to skip the middleware.
+	// Default value DefaultSkipper.
+	Skipper Skipper
+
+	// Verifier verifies JSON-RPC and SIGN requests.
+	// Required.
+	Verifier *verifier.RequestVerifier
+
+	// MaxBodySize bounds the body read for verification; a longer body is
+	// refused (400 on REST, -32600 on JSON-RPC).
+	// Default value Verifier.MaxBodySize().
+	MaxBodySize int
+
+	// JSONRPCPath is the path whose POST requests carry JSON-RPC bodies
+	// (their securityCtx is verified).
+	// Default value DefaultJSONRPCPath ("/api").
+	JSONRPCPath string
+
+	// Errors says how failures are written.
+	// Default value: see ErrorsConfig.
+	Errors ErrorsConfig
+}
+
+// DefaultSAMLConfig is the default SAML middleware configuration.
+var DefaultSAMLConfig = SAMLConfig{
+	Skipper:     DefaultSkipper,
+	JSONRPCPath: DefaultJSONRPCPath,
+}
+
+// SAML returns a middleware that authenticates signed requests with v:
+// REST requests carrying "Authorization: SIGN" (spec §8; holder-of-key, or
+// bearer when the verifier allows it) and POSTs to the JSON-RPC path whose
+// params.ctx.securityCtx holds a SAML holder-of-key signature or (opt-in) a
+// bearer token (spec §7).
+//
+// The body is read once, with a size limit; after a successful
+// verification the handler reads exactly the verified bytes, and
+// SecurityContextFrom returns the caller's context. A JSON-RPC request
+// without a SAML securityCtx passes on unchanged (body restored) for the
+// other schemes. A present but invalid credential is refused and does not
+// fall through: 400 for malformed input (JSON-RPC: -32700/-32600), 401 with
+// a reason for a bad credential (JSON-RPC: an error whose data is the vAPI
+// error), 503 when the replay cache is unavailable (fail closed).
+//
+// It panics on a configuration error; use SAMLConfig.ToMiddleware to get
+// the error instead.
+func SAML(v *verifier.RequestVerifier) echo.MiddlewareFunc {
+	c := DefaultSAMLConfig
+	c.Verifier = v
+	return SAMLWithConfig(c)
+}
+
+// SAMLWithConfig returns a SAML middleware with config; see SAML. It panics
+// on a configuration error.
+func SAMLWithConfig(config SAMLConfig) echo.MiddlewareFunc {
+	return toMiddlewareOrPanic(config.ToMiddleware())
+}
+
+// ToMiddleware returns the SAML middleware, or an error when the
+// configuration is not usable.
+func (config SAMLConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
+	if config.Verifier == nil {
+		return nil, ErrNoVerifier
+	}
+	if config.Skipper == nil {
+		config.Skipper = DefaultSAMLConfig.Skipper
+	}
+	if config.MaxBodySize <= 0 {
+		config.MaxBodySize = config.Verifier.MaxBodySize()
+	}
+	if config.JSONRPCPath == "" {
+		config.JSONRPCPath = DefaultJSONRPCPath
+	}
+	ec := config.Errors
+	if len(ec.Challenges) == 0 {
+		realm := ec.Realm
+		if realm == "" {
+			realm = "vapisec"
+		}
+		ec.Challenges = []string{`SIGN realm="` + realm + `"`}
+	}
+	mw := &samlMiddleware{cfg: config, errors: ec.withDefaults()}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error { return mw.handle(c, next) }
+	}, nil
+}
+
+type samlMiddleware struct {
+	cfg    SAMLConfig
+	errors ErrorsConfig
+}
+
+func (mw *samlMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
+	if mw.cfg.Skipper(c) || authenticated(c) {
+		return next(c)
+	}
+	req := c.Request()
+	hdr, err := parser.ParseSign(req.Header)
+	switch {
+	case err == nil:
+		return mw.sign(c, next, hdr)
+	case errors.Is(err, parser.ErrMultipleAuthorization):
+		cause := redactParseError(err)
+		return mw.errors.malformed(c, cause.Error(), cause)
+	case !errors.Is(err, parser.ErrAbsent):
+		// An Authorization: SIGN header that does not parse.
+		cause := redactParseError(err)
+		return mw.errors.malformed(c, cause.Error(), cause)
+	}
+	if req.Method == http.MethodPost && req.URL.Path == mw.cfg.JSONRPCPath {
+		return mw.jsonrpc(c, next)
+	}
+	return next(c)
+}
+
+// readBody reads the whole body, at most MaxBodySize bytes; too large
+// reports false.
+func (mw *samlMiddleware) readBody(req *http.Request) ([]byte, bool, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, true, nil
+	}
+	if req.ContentLength > int64(mw.cfg.MaxBodySize) {
+		return nil, false, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, int64(mw.cfg.MaxBodySize)+1))
+	if err != nil {
+		return nil, true, err
+	}
+	if len(body) > mw.cfg.MaxBodySize {
+		return nil, false, nil
+	}
+	return body, true, nil
+}
+
+// restoreBody gives the handler exactly body.
+func restoreBody(req *http.Request, body []byte) {
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+}
+
+func (mw *samlMiddleware) sign(c echo.Context, next echo.HandlerFunc, hdr *parser.SignHeader) error {
+	req := c.Request()
+	body, ok, err := mw.readBody(req)
+	if err != nil {
+		return mw.errors.malformed(c, "the request body could not be read", err)
+	}
+	if !ok {
+		return mw.errors.malformed(c, "the request body is too large", verifier.ErrBodyTooLarge)
+	}
+	res, err := mw.cfg.Verifier.VerifySign(req.Context(), req, body, hdr)
+	if err != nil {
+		return mw.failREST(c, err)
+	}
+	restoreBody(req, body)
+	st := ensureState(c, &mw.errors)
+	st.sc = *res.SecurityContext
+	return next(c)
+}
+
+// failREST answers a failed SIGN verification.
+func (mw *samlMiddleware) failREST(c echo.Context, err error) error {
+	switch {
+	case errors.Is(err, verifier.ErrMalformedRequest), errors.Is(err, parser.ErrMalformed):
+		return mw.errors.malformed(c, "the signed request is malformed", err)
+	case errors.Is(err, verifier.ErrStoreUnavailable):
+		return mw.errors.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+	}
+	return mw.errors.unauthenticated(c, verifier.ReasonOf(err), err)
+}
+
+func (mw *samlMiddleware) jsonrpc(c echo.Context, next echo.HandlerFunc) error {
+	req := c.Request()
+	body, ok, err := mw.readBody(req)
+	if err != nil {
+		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body could not be read", http.StatusBadRequest, err)
+	}
+	if !ok {
+		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body is too large", http.StatusBadRequest, verifier.ErrBodyTooLarge)
+	}
+	res, err := mw.cfg.Verifier.VerifyJSONRPC(req.Context(), body)
+	if errors.Is(err, verifier.ErrNotSigned) || errors.Is(err, verifier.ErrOtherScheme) {
+		restoreBody(req, body)
+		return next(c)
+	}
+	if err != nil {
+		return mw.failJSONRPC(c, body, err)
+	}
+	restoreBody(req, res.SecurityContext.VerifiedBody)
+	st := ensureState(c, &mw.errors)
+	st.sc = *res.SecurityContext
+	return next(c)
+}
+
+// failJSONRPC answers a failed JSON-RPC verification (DESIGN §5).
+func (mw *samlMiddleware) failJSONRPC(c echo.Context, body []byte, err error) error {
+	id := jsonrpcID(body)
+	switch {
+	case errors.Is(err, parser.ErrJSONRPCParse):
+		return mw.errors.jsonrpcFailure(c, nil, jsonrpcParseError, "Parse error", http.StatusBadRequest, err)
+	case errors.Is(err, verifier.ErrMalformedRequest), errors.Is(err, parser.ErrMalformed):
+		return mw.errors.jsonrpcFailure(c, id, jsonrpcInvalidRequest, "Invalid Request", http.StatusBadRequest, err)
+	case errors.Is(err, verifier.ErrStoreUnavailable):
+		return mw.errors.jsonrpcFailure(c, id, jsonrpcServerError, "Service unavailable", http.StatusServiceUnavailable, err)
+	}
+	return mw.errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", http.StatusUnauthorized, err)
+}

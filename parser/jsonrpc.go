@@ -1,0 +1,377 @@
+package parser
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/vapisec/vapisec/canonical"
+)
+
+// JSON-RPC 2.0 envelope member names used by vAPI (spec §1).
+const (
+	jsonrpcVersion = "2.0"
+)
+
+// SignaturePath is the member path a holder-of-key signature leaves out of
+// the signed content (spec §7.2): params.ctx.securityCtx.signature. It is a
+// fixed path (DESIGN Q12): a member named securityCtx anywhere else, e.g.
+// inside params.input, is ordinary data.
+var signaturePath = [...]string{"params", "ctx", "securityCtx", "signature"}
+
+// SignaturePath returns a copy of the member path of the JSON-RPC HoK
+// signature: "params", "ctx", "securityCtx", "signature".
+func SignaturePath() []string { return append([]string(nil), signaturePath[:]...) }
+
+// JSONRPCRequest is the parsed, unverified envelope of a vAPI JSON-RPC 2.0
+// request (spec §1) and its securityCtx, read from the fixed path
+// params.ctx.securityCtx only (DESIGN Q12). Every JSONValue in it is a
+// sub-slice of the parsed body: nothing is copied.
+type JSONRPCRequest struct {
+	// Canonical is the dst passed to JSONRPCParser.Parse with the canonical
+	// form of the body appended (the parser's canonical profile), without
+	// params.ctx.securityCtx.signature: the bytes a HoK signature covers
+	// (spec §7.2).
+	Canonical []byte
+	// ID is the request's id (a string, a number or null); absent for a
+	// notification. Set even when Parse reports ErrJSONRPCInvalid, as far as
+	// the envelope could be read, so that an error response can echo it.
+	ID JSONValue
+	// Method is the JSON-RPC method ("invoke" for vAPI).
+	Method JSONValue
+	// ServiceID and OperationID are params.serviceId and params.operationId.
+	ServiceID, OperationID JSONValue
+	// HasSecurityCtx reports whether params.ctx.securityCtx is present.
+	HasSecurityCtx bool
+	// SecurityCtx is params.ctx.securityCtx (zero when absent).
+	SecurityCtx SecurityCtx
+}
+
+// SecurityCtx holds the members of a JSON-RPC securityCtx that the SAML
+// schemes read (spec §2, §7.2). Members of the wrong JSON type are kept as
+// they are: checking types is the verifier's job. Absent members are nil.
+type SecurityCtx struct {
+	// Raw is the whole securityCtx object.
+	Raw JSONValue
+	// SchemeID is the "schemeId" member.
+	SchemeID JSONValue
+	// SignatureAlgorithm is the "signatureAlgorithm" member.
+	SignatureAlgorithm JSONValue
+	// SAMLToken is the "samlToken" member (bearer scheme).
+	SAMLToken JSONValue
+	// Timestamp is the "timestamp" member; Created and Expires are its
+	// members when it is an object.
+	Timestamp, Created, Expires JSONValue
+	// Signature is the "signature" member; SignatureValue and
+	// SignatureSAMLToken are its "value" and "samlToken" members when it is
+	// an object.
+	Signature, SignatureValue, SignatureSAMLToken JSONValue
+}
+
+// JSONRPCParser parses vAPI JSON-RPC request bodies strictly: one pass of
+// the canonical package validates the whole body (no duplicate member
+// names, valid UTF-8, no lone surrogates, no trailing data, depth and size
+// limits, DESIGN §7 rule 5) and produces the bytes a HoK signature covers;
+// a second, light pass over the now valid body reads the envelope.
+//
+// A JSONRPCParser is safe for concurrent use.
+type JSONRPCParser struct {
+	canon *canonical.Canonicalizer
+}
+
+// NewJSONRPCParser returns a parser whose validation and canonical form are
+// configured by opts (canonical.WithProfile, canonical.WithMaxSize,
+// canonical.WithMaxDepth; defaults: the Java profile, 1 MiB, depth 128).
+// canonical.WithoutMember is always set to the signature path last, so it
+// cannot be overridden. An invalid option returns an error matching
+// canonical.ErrInvalidOption.
+func NewJSONRPCParser(opts ...canonical.Option) (*JSONRPCParser, error) {
+	opts = append(opts[:len(opts):len(opts)], canonical.WithoutMember(signaturePath[:]...))
+	c, err := canonical.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &JSONRPCParser{canon: c}, nil
+}
+
+// Canonicalizer returns the parser's canonicalizer (configured to leave out
+// params.ctx.securityCtx.signature).
+func (p *JSONRPCParser) Canonicalizer() *canonical.Canonicalizer { return p.canon }
+
+// Parse validates body, appends its canonical form without the signature
+// member to dst (JSONRPCRequest.Canonical) and reads the envelope.
+//
+// Errors, all matching ErrMalformed:
+//   - ErrJSONRPCParse (JSON-RPC -32700): the body is not JSON: syntax
+//     error, invalid UTF-8, lone surrogate, trailing data. The
+//     canonical.InputError is wrapped too.
+//   - ErrJSONRPCInvalid (JSON-RPC -32600): the body is JSON but not an
+//     acceptable request: duplicate member names, too deep, too large, a
+//     number the profile cannot represent, not an object, "jsonrpc" not
+//     "2.0", "method" not a string, "id" not a string, number or null,
+//     "params", "ctx" or "securityCtx" not an object.
+//
+// On ErrJSONRPCInvalid the returned request holds what could be read
+// (notably ID); on ErrJSONRPCParse it is zero but for Canonical (= dst).
+func (p *JSONRPCParser) Parse(dst, body []byte) (JSONRPCRequest, error) {
+	res, err := p.canon.AppendResult(dst, body)
+	if err != nil {
+		return JSONRPCRequest{Canonical: dst}, canonicalError(err)
+	}
+	req, err := readEnvelope(body)
+	req.Canonical = res.Canonical
+	return req, err
+}
+
+// canonicalError sorts a canonical rejection into -32700 or -32600.
+func canonicalError(err error) error {
+	switch {
+	case errors.Is(err, canonical.ErrSyntax), errors.Is(err, canonical.ErrInvalidUTF8),
+		errors.Is(err, canonical.ErrLoneSurrogate), errors.Is(err, canonical.ErrTrailingData):
+		return fmt.Errorf("%w: %w", ErrJSONRPCParse, err)
+	}
+	return fmt.Errorf("%w: %w", ErrJSONRPCInvalid, err)
+}
+
+// readEnvelope reads the envelope of a body that is known to be valid JSON.
+func readEnvelope(b []byte) (JSONRPCRequest, error) {
+	var req JSONRPCRequest
+	s := scanner{b: b}
+	s.ws()
+	if s.peek() != '{' {
+		return req, fmt.Errorf("%w: the request is not a JSON object", ErrJSONRPCInvalid)
+	}
+	var version, params JSONValue
+	s.members(func(name []byte, v JSONValue) {
+		switch {
+		case nameIs(name, "jsonrpc"):
+			version = v
+		case nameIs(name, "method"):
+			req.Method = v
+		case nameIs(name, "id"):
+			req.ID = v
+		case nameIs(name, "params"):
+			params = v
+		}
+	})
+	switch k := req.ID.Kind(); {
+	case req.ID == nil, k == KindString, k == KindNumber, k == KindNull:
+	default:
+		return req, fmt.Errorf("%w: \"id\" is a %s", ErrJSONRPCInvalid, k)
+	}
+	if !version.EqualString(jsonrpcVersion) {
+		return req, fmt.Errorf("%w: \"jsonrpc\" is not \"2.0\"", ErrJSONRPCInvalid)
+	}
+	if req.Method.Kind() != KindString {
+		return req, fmt.Errorf("%w: \"method\" is not a string", ErrJSONRPCInvalid)
+	}
+	if params == nil {
+		return req, nil
+	}
+	if params.Kind() != KindObject {
+		return req, fmt.Errorf("%w: \"params\" is not an object", ErrJSONRPCInvalid)
+	}
+	var ctx JSONValue
+	objectMembers(params, func(name []byte, v JSONValue) {
+		switch {
+		case nameIs(name, "serviceId"):
+			req.ServiceID = v
+		case nameIs(name, "operationId"):
+			req.OperationID = v
+		case nameIs(name, "ctx"):
+			ctx = v
+		}
+	})
+	if ctx == nil {
+		return req, nil
+	}
+	if ctx.Kind() != KindObject {
+		return req, fmt.Errorf("%w: \"params.ctx\" is not an object", ErrJSONRPCInvalid)
+	}
+	var sec JSONValue
+	objectMembers(ctx, func(name []byte, v JSONValue) {
+		if nameIs(name, "securityCtx") {
+			sec = v
+		}
+	})
+	if sec == nil {
+		return req, nil
+	}
+	if sec.Kind() != KindObject {
+		return req, fmt.Errorf("%w: %w: \"params.ctx.securityCtx\" is not an object", ErrSecurityCtxInvalid, ErrJSONRPCInvalid)
+	}
+	req.HasSecurityCtx = true
+	sc := &req.SecurityCtx
+	sc.Raw = sec
+	objectMembers(sec, func(name []byte, v JSONValue) {
+		switch {
+		case nameIs(name, "schemeId"):
+			sc.SchemeID = v
+		case nameIs(name, "signatureAlgorithm"):
+			sc.SignatureAlgorithm = v
+		case nameIs(name, "samlToken"):
+			sc.SAMLToken = v
+		case nameIs(name, "timestamp"):
+			sc.Timestamp = v
+		case nameIs(name, "signature"):
+			sc.Signature = v
+		}
+	})
+	if sc.Timestamp.Kind() == KindObject {
+		objectMembers(sc.Timestamp, func(name []byte, v JSONValue) {
+			switch {
+			case nameIs(name, "created"):
+				sc.Created = v
+			case nameIs(name, "expires"):
+				sc.Expires = v
+			}
+		})
+	}
+	if sc.Signature.Kind() == KindObject {
+		objectMembers(sc.Signature, func(name []byte, v JSONValue) {
+			switch {
+			case nameIs(name, "value"):
+				sc.SignatureValue = v
+			case nameIs(name, "samlToken"):
+				sc.SignatureSAMLToken = v
+			}
+		})
+	}
+	return req, nil
+}
+
+// objectMembers calls fn for each member of the valid JSON object v.
+func objectMembers(v JSONValue, fn func(name []byte, v JSONValue)) {
+	s := scanner{b: v}
+	s.members(fn)
+}
+
+// nameIs reports whether the raw member name (between the quotes, escapes
+// not yet resolved) denotes want. Names are compared after unescaping, as
+// the canonical package compares them, so "\u0070arams" is "params".
+func nameIs(raw []byte, want string) bool {
+	if len(raw) == len(want) && string(raw) == want {
+		return true
+	}
+	if len(raw) <= len(want) || indexByte(raw, '\\') < 0 || len(raw) > 6*len(want) {
+		return false
+	}
+	var buf [128]byte
+	u := appendUnescaped(buf[:0], raw)
+	return string(u) == want
+}
+
+func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }
+
+// scanner walks JSON text that has already been validated; it never
+// reports errors and never reads past the end.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// str skips the string at s.i and returns its contents without the quotes.
+func (s *scanner) str() []byte {
+	start := s.i + 1
+	i := start
+	for i < len(s.b) {
+		j := indexByteFrom(s.b, i, '"')
+		if j < 0 {
+			s.i = len(s.b)
+			return s.b[start:]
+		}
+		// An odd number of backslashes before the quote escapes it.
+		n := 0
+		for k := j - 1; k >= start && s.b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			s.i = j + 1
+			return s.b[start:j]
+		}
+		i = j + 1
+	}
+	s.i = len(s.b)
+	return s.b[start:]
+}
+
+// value skips the value at s.i and returns its raw text.
+func (s *scanner) value() JSONValue {
+	start := s.i
+	depth := 0
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch c {
+		case '"':
+			s.str()
+			if depth == 0 {
+				return s.b[start:s.i]
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return s.b[start:s.i]
+			}
+			depth--
+			if depth == 0 {
+				s.i++
+				return s.b[start:s.i]
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return s.b[start:s.i]
+			}
+		}
+		s.i++
+	}
+	return s.b[start:s.i]
+}
+
+// members walks the object at s.i and calls fn for every member.
+func (s *scanner) members(fn func(name []byte, v JSONValue)) {
+	s.i++ // '{'
+	for {
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] == '}' {
+			s.i++
+			return
+		}
+		if s.b[s.i] == ',' {
+			s.i++
+			s.ws()
+		}
+		name := s.str()
+		s.ws()
+		s.i++ // ':'
+		s.ws()
+		fn(name, s.value())
+	}
+}
+
+// indexByteFrom returns the index of c in b at or after i, or -1.
+func indexByteFrom(b []byte, i int, c byte) int {
+	if j := bytes.IndexByte(b[i:], c); j >= 0 {
+		return i + j
+	}
+	return -1
+}

@@ -1,0 +1,138 @@
+package parser_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/vapisec/vapisec/canonical"
+	"github.com/vapisec/vapisec/parser"
+)
+
+func TestParseJSONRPC(t *testing.T) {
+	tests := []struct {
+		name         string
+		givenBody    string
+		expectID     string
+		expectScheme string
+		expectSecCtx bool
+		expectErr    []error
+	}{
+		{name: "ok, no params", givenBody: `{"jsonrpc":"2.0","method":"invoke","id":1}`, expectID: `1`},
+		{name: "ok, securityCtx", givenBody: `{"jsonrpc":"2.0","method":"invoke","id":"a","params":{"ctx":{"securityCtx":{"schemeId":"x","signature":{"value":"v"}}}}}`, expectID: `"a"`, expectScheme: "x", expectSecCtx: true},
+		{name: "ok, escaped member names", givenBody: `{"jsonrpc":"2.0","method":"invoke","\u0069d":null,"\u0070arams":{"ctx":{"securityCtx":{"schemeI\u0064":"y"}}}}`, expectID: `null`, expectScheme: "y", expectSecCtx: true},
+		{name: "ok, securityCtx inside input is not the securityCtx", givenBody: `{"jsonrpc":"2.0","method":"invoke","params":{"input":{"securityCtx":{"schemeId":"x"}},"ctx":{}}}`},
+		{name: "nok, trailing data", givenBody: `{"jsonrpc":"2.0","method":"invoke"} {}`, expectErr: []error{parser.ErrJSONRPCParse, parser.ErrMalformed, canonical.ErrTrailingData}},
+		{name: "nok, not JSON", givenBody: `{"jsonrpc":`, expectErr: []error{parser.ErrJSONRPCParse}},
+		{name: "nok, invalid UTF-8", givenBody: "{\"jsonrpc\":\"2.0\xff\"}", expectErr: []error{parser.ErrJSONRPCParse}},
+		{name: "nok, duplicate member", givenBody: `{"jsonrpc":"2.0","method":"invoke","method":"x"}`, expectErr: []error{parser.ErrJSONRPCInvalid, canonical.ErrDuplicateMember}},
+		{name: "nok, duplicate escaped member", givenBody: `{"jsonrpc":"2.0","method":"invoke","params":{},"p\u0061rams":{}}`, expectErr: []error{parser.ErrJSONRPCInvalid}},
+		{name: "nok, array", givenBody: `[1]`, expectErr: []error{parser.ErrJSONRPCInvalid}},
+		{name: "nok, wrong version", givenBody: `{"jsonrpc":"1.0","method":"invoke"}`, expectErr: []error{parser.ErrJSONRPCInvalid}},
+		{name: "nok, method not a string", givenBody: `{"jsonrpc":"2.0","method":1,"id":7}`, expectID: `7`, expectErr: []error{parser.ErrJSONRPCInvalid}},
+		{name: "nok, id an object", givenBody: `{"jsonrpc":"2.0","method":"invoke","id":{}}`, expectID: `{}`, expectErr: []error{parser.ErrJSONRPCInvalid}},
+		{name: "nok, params an array", givenBody: `{"jsonrpc":"2.0","method":"invoke","params":[]}`, expectErr: []error{parser.ErrJSONRPCInvalid}},
+		{name: "nok, securityCtx a string", givenBody: `{"jsonrpc":"2.0","method":"invoke","params":{"ctx":{"securityCtx":"x"}}}`, expectErr: []error{parser.ErrSecurityCtxInvalid, parser.ErrJSONRPCInvalid}},
+	}
+	p, err := parser.NewJSONRPCParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := p.Parse(nil, []byte(tt.givenBody))
+			for _, want := range tt.expectErr {
+				if !errors.Is(err, want) {
+					t.Fatalf("error %v does not match %v", err, want)
+				}
+			}
+			if len(tt.expectErr) == 0 && err != nil {
+				t.Fatal(err)
+			}
+			if string(req.ID) != tt.expectID {
+				t.Fatalf("id %q, want %q", req.ID, tt.expectID)
+			}
+			if req.HasSecurityCtx != tt.expectSecCtx {
+				t.Fatalf("HasSecurityCtx %v", req.HasSecurityCtx)
+			}
+			if tt.expectScheme != "" && !req.SecurityCtx.SchemeID.EqualString(tt.expectScheme) {
+				t.Fatalf("schemeId %s", req.SecurityCtx.SchemeID)
+			}
+		})
+	}
+}
+
+// TestParseJSONRPC_fixtures checks the signed bytes of the vcf-sdk-java
+// requests (spec §11.3) and that the token is read back exactly.
+func TestParseJSONRPC_fixtures(t *testing.T) {
+	p, _ := parser.NewJSONRPCParser()
+	token, err := os.ReadFile("../testdata/vcf-sdk-java/samlToken.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alg := range []string{"RS256", "RS384", "RS512"} {
+		body, err := os.ReadFile("../testdata/vcf-sdk-java/signed-request-" + alg + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile("../testdata/vcf-sdk-java/signed-request-" + alg + ".canonical.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := p.Parse(nil, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(req.Canonical, bytes.TrimRight(want, "\n")) {
+			t.Fatalf("%s: canonical\n%s\nwant\n%s", alg, req.Canonical, want)
+		}
+		got, ok := req.SecurityCtx.SignatureSAMLToken.AppendString(nil)
+		if !ok || !bytes.Equal(got, token) {
+			t.Fatalf("%s: samlToken not read back exactly", alg)
+		}
+		if !req.SecurityCtx.SignatureAlgorithm.EqualString(alg) {
+			t.Fatalf("%s: signatureAlgorithm %s", alg, req.SecurityCtx.SignatureAlgorithm)
+		}
+	}
+}
+
+// FuzzParseJSONRPC: no panic; whatever is accepted is valid JSON for
+// encoding/json; the id and the strings read agree with encoding/json.
+func FuzzParseJSONRPC(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","method":"invoke","id":"a\"b","params":{"ctx":{"securityCtx":{"schemeId":"x\u00e9","timestamp":{"created":"c"},"signature":{"value":"v","samlToken":"<a b=\"c\"/>"}}}}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","method":"invoke","id":[1],"params":{"ctx":{"securityCtx":1}}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","method":"invoke","id":-1.5e3,"params":{"input":{"securityCtx":{}},"ctx":{"securityCtx":{"schemeId":"\ud83d\ude00"}}}}`))
+	p, _ := parser.NewJSONRPCParser()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := p.Parse(nil, body)
+		if err != nil {
+			if !errors.Is(err, parser.ErrMalformed) {
+				t.Fatalf("error %v is not ErrMalformed", err)
+			}
+			return
+		}
+		var v struct {
+			ID     json.RawMessage `json:"id"`
+			Params struct {
+				Ctx struct {
+					SecurityCtx struct {
+						SchemeID any `json:"schemeId"`
+					} `json:"securityCtx"`
+				} `json:"ctx"`
+			} `json:"params"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("accepted, but encoding/json fails: %v", err)
+		}
+		if string(v.ID) != string(req.ID) && !(req.ID == nil && string(v.ID) == "") {
+			t.Fatalf("id %q, encoding/json %q", req.ID, v.ID)
+		}
+		if s, ok := req.SecurityCtx.SchemeID.StringValue(); ok {
+			if js, _ := v.Params.Ctx.SecurityCtx.SchemeID.(string); js != s {
+				t.Fatalf("schemeId %q, encoding/json %q", s, js)
+			}
+		}
+	})
+}

@@ -1,0 +1,413 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	vapisec "github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/canonical"
+	"github.com/vapisec/vapisec/parser"
+)
+
+// RequestVerifier verifies signed vAPI requests: JSON-RPC bodies whose
+// securityCtx carries a SAML holder-of-key signature or (opt-in) a bearer
+// token (spec §7), and REST requests with "Authorization: SIGN" (spec §8).
+// It follows the Java runtime's order and adds what no vAPI runtime does:
+// a maximum timestamp window, algorithm names bound to key types, strict
+// JSON, and a replay check.
+//
+// A RequestVerifier is safe for concurrent use.
+type RequestVerifier struct {
+	cfg      requestConfig
+	tokens   *TokenVerifier
+	parser   *parser.JSONRPCParser
+	extra    []*canonical.Canonicalizer // WithProfiles, in order
+	signAlgs map[string]requestAlg
+	replay   ReplayCache
+	wire     *wireTokenCache
+	scratch  sync.Pool // of *[]byte, canonical and token buffers
+}
+
+// Result is what a successful verification returns.
+type Result struct {
+	// SecurityContext is the caller's context: scheme HoK or bearer,
+	// authenticated, principal and groups from the token, the token facts,
+	// the source (body for JSON-RPC, authorization for SIGN) and, for
+	// JSON-RPC, VerifiedBody = the exact body bytes that were verified.
+	SecurityContext *vapisec.SecurityContext
+	// Token is the verified token; shared and read-only.
+	Token *Token
+	// Profile is the canonical profile whose form the JSON-RPC signature
+	// verified with (canonical.Java unless WithProfiles added others).
+	Profile canonical.Profile
+}
+
+// NewRequestVerifier returns a RequestVerifier that validates tokens with
+// tokens (required; its trust anchors, clock and cache apply) and is
+// configured by opts.
+func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestVerifier, error) {
+	if tokens == nil {
+		return nil, newError("nil token verifier", ErrInvalidOption)
+	}
+	cfg := defaultRequestConfig()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	p, err := parser.NewJSONRPCParser(canonical.WithMaxSize(cfg.maxBody), canonical.WithMaxDepth(cfg.canonicalDepth))
+	if err != nil {
+		return nil, newError(err.Error(), ErrInvalidOption)
+	}
+	v := &RequestVerifier{cfg: cfg, tokens: tokens, parser: p, signAlgs: signAlgorithms(), replay: cfg.replay, wire: newWireTokenCache(cfg.wireCacheSize)}
+	for _, prof := range cfg.profiles {
+		c, err := canonical.New(canonical.WithProfile(prof), canonical.WithMaxSize(cfg.maxBody),
+			canonical.WithMaxDepth(cfg.canonicalDepth), canonical.WithoutMember(parser.SignaturePath()...))
+		if err != nil {
+			return nil, newError(err.Error(), ErrInvalidOption)
+		}
+		v.extra = append(v.extra, c)
+	}
+	if v.replay == nil {
+		v.replay = NewMemoryReplayCache(cfg.replaySize, cfg.clock)
+	}
+	return v, nil
+}
+
+// AllowBearer reports whether bearer tokens are accepted (WithAllowBearer).
+func (v *RequestVerifier) AllowBearer() bool { return v.cfg.allowBearer }
+
+// MaxBodySize returns the body size limit (WithMaxBodySize).
+func (v *RequestVerifier) MaxBodySize() int { return v.cfg.maxBody }
+
+func (v *RequestVerifier) getBuf(n int) *[]byte {
+	if p, _ := v.scratch.Get().(*[]byte); p != nil && cap(*p) >= n {
+		return p
+	}
+	b := make([]byte, 0, max(n, 4096))
+	return &b
+}
+
+func (v *RequestVerifier) putBuf(p *[]byte) {
+	if cap(*p) <= 256<<10 {
+		*p = (*p)[:0]
+		v.scratch.Put(p)
+	}
+}
+
+// VerifyJSONRPC verifies the JSON-RPC request body (spec §7.4, Java's
+// order, DESIGN §7):
+//
+//  1. size limit; strict parse and canonicalization in one pass (parser
+//     errors, all matching parser.ErrMalformed);
+//  2. no params.ctx.securityCtx (the fixed path only, DESIGN Q12), or one
+//     without schemeId and signature → ErrNotSigned; a schemeId of another
+//     scheme → ErrOtherScheme: the caller passes the request on;
+//  3. bearer scheme: only WithAllowBearer (ErrSchemeNotAllowed); the
+//     token must verify and be a bearer token;
+//  4. HoK: signature must be an object; timestamp created/expires in the
+//     exact form YYYY-MM-DDTHH:MM:SS.mmmZ with created ≤ now + future
+//     skew, expires ≥ now − past skew, created ≤ expires, expires −
+//     created ≤ MaxWindow (DESIGN Q11);
+//  5. signatureAlgorithm in the allow-list, exact case (DESIGN Q15);
+//  6. signature.value and signature.samlToken strings; value is standard
+//     base64, padding optional, CR/LF/space ignored (DESIGN Q17);
+//  7. the token verifies (cached) and is a holder-of-key token whose key
+//     fits the algorithm;
+//  8. the signature over the canonical bytes without signature (Java
+//     profile, then the WithProfiles ones);
+//  9. replay check, only now: key (certificate, canonical bytes), TTL
+//     expires + past skew − now.
+//
+// body is not modified; the result's VerifiedBody is body itself.
+func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Result, error) {
+	if len(body) > v.cfg.maxBody {
+		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(body), v.cfg.maxBody), ErrBodyTooLarge, ErrMalformedRequest)
+	}
+	buf := v.getBuf(len(body))
+	defer v.putBuf(buf)
+	req, err := v.parser.Parse((*buf)[:0], body)
+	*buf = req.Canonical
+	if err != nil {
+		return nil, newError(err.Error(), err, ErrMalformedRequest)
+	}
+	if !req.HasSecurityCtx {
+		return nil, ErrNotSigned
+	}
+	sc := &req.SecurityCtx
+	switch {
+	case sc.SchemeID == nil:
+		if sc.Signature != nil {
+			return nil, malformedRequest("securityCtx has a signature but no schemeId")
+		}
+		return nil, ErrNotSigned
+	case sc.SchemeID.Kind() != parser.KindString:
+		return nil, malformedRequest("schemeId is not a string")
+	case sc.SchemeID.EqualString(string(vapisec.SchemeSAMLHoK)):
+		return v.verifyHoK(ctx, body, &req)
+	case sc.SchemeID.EqualString(string(vapisec.SchemeSAMLBearer)):
+		return v.verifyJSONBearer(ctx, body, sc)
+	}
+	if s, _ := sc.SchemeID.StringValue(); equalFoldASCII(s, string(vapisec.SchemeSAMLHoK)) || equalFoldASCII(s, string(vapisec.SchemeSAMLBearer)) {
+		// Java compares case-insensitively; a case variant is refused rather
+		// than passed on as "another scheme".
+		return nil, malformedRequest("schemeId %.80q is not in the exact case", s)
+	}
+	return nil, ErrOtherScheme
+}
+
+func malformedRequest(format string, args ...any) error {
+	return newError(fmt.Sprintf(format, args...), ErrMalformedRequest)
+}
+
+func (v *RequestVerifier) verifyJSONBearer(ctx context.Context, body []byte, sc *parser.SecurityCtx) (*Result, error) {
+	if !v.cfg.allowBearer {
+		return nil, ErrSchemeNotAllowed
+	}
+	vt, err := v.jsonToken(ctx, sc.SAMLToken)
+	if err != nil {
+		return nil, err
+	}
+	if vt.token.Confirmation != vapisec.ConfirmationBearer {
+		return nil, newError("holder-of-key token sent as bearer", ErrConfirmationMismatch)
+	}
+	return v.result(vt, vapisec.SchemeSAMLBearer, vapisec.SourceBody, body, canonical.Java), nil
+}
+
+// jsonToken verifies the samlToken JSON string value.
+func (v *RequestVerifier) jsonToken(ctx context.Context, val parser.JSONValue) (*verifiedToken, error) {
+	raw, ok := val.RawString()
+	if !ok {
+		return nil, malformedRequest("samlToken is not a string")
+	}
+	if len(raw) > 6*v.cfg.maxToken {
+		return nil, newError(fmt.Sprintf("%d bytes", len(raw)), ErrTokenTooLarge, ErrMalformedToken)
+	}
+	return token(ctx, v, raw, func(raw []byte) ([]byte, error) {
+		xml, _ := val.AppendString(make([]byte, 0, len(raw)))
+		return xml, nil
+	})
+}
+
+func (v *RequestVerifier) verifyHoK(ctx context.Context, body []byte, req *parser.JSONRPCRequest) (*Result, error) {
+	sc := &req.SecurityCtx
+	// 4. signature object and timestamp window.
+	if sc.Signature.Kind() != parser.KindObject {
+		return nil, malformedRequest("signature is not an object")
+	}
+	if sc.Timestamp.Kind() != parser.KindObject {
+		return nil, malformedRequest("timestamp is missing or not an object")
+	}
+	created, err := parseTimestamp(sc.Created, "created")
+	if err != nil {
+		return nil, err
+	}
+	expires, err := parseTimestamp(sc.Expires, "expires")
+	if err != nil {
+		return nil, err
+	}
+	now := v.cfg.clock()
+	if err := v.checkWindow(created, expires, now); err != nil {
+		return nil, err
+	}
+	// 5. algorithm.
+	algRaw, ok := sc.SignatureAlgorithm.RawString()
+	if !ok {
+		return nil, malformedRequest("signatureAlgorithm is missing or not a string")
+	}
+	alg, ok := v.cfg.jsonAlgs[string(algRaw)]
+	if !ok {
+		return nil, newError(quote(string(algRaw)), ErrRequestAlgorithm)
+	}
+	// 6. value and samlToken.
+	if sc.SignatureSAMLToken.Kind() != parser.KindString {
+		return nil, malformedRequest("signature.samlToken is missing or not a string")
+	}
+	var sigBuf [1024]byte
+	sig, err := decodeSignatureValue(sigBuf[:0], sc.SignatureValue)
+	if err != nil {
+		return nil, err
+	}
+	// 7. token.
+	vt, err := v.jsonToken(ctx, sc.SignatureSAMLToken)
+	if err != nil {
+		return nil, err
+	}
+	if vt.token.Confirmation != vapisec.ConfirmationHolderOfKey || vt.token.HoKCertificate == nil {
+		return nil, newError("bearer token sent as holder-of-key", ErrConfirmationMismatch)
+	}
+	pub := vt.token.HoKCertificate.PublicKey
+	if err := alg.checkKey(pub); err != nil {
+		return nil, err
+	}
+	// 8. signature over the canonical bytes, Java profile first.
+	signed := req.Canonical
+	profile := canonical.Java
+	err = alg.verify(pub, signed, sig)
+	for i := 0; err != nil && i < len(v.extra); i++ {
+		c := v.extra[i]
+		res, cerr := c.AppendResult(signed[len(signed):], body)
+		if cerr != nil {
+			continue
+		}
+		if verr := alg.verify(pub, res.Canonical, sig); verr == nil {
+			signed, profile, err = res.Canonical, c.Profile(), nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// 9. replay, after the signature verified.
+	key := jsonRPCReplayKey(&vt.certSum, signed)
+	if err := v.record(ctx, key, expires.Add(v.cfg.pastSkew).Sub(now)); err != nil {
+		return nil, err
+	}
+	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceBody, body, profile), nil
+}
+
+// record inserts key into the replay cache; ttl is at least one second.
+func (v *RequestVerifier) record(ctx context.Context, key ReplayKey, ttl time.Duration) error {
+	ttl = max(ttl, time.Second)
+	err := v.replay.Record(ctx, key, ttl)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrReplayed):
+		return err
+	case errors.Is(err, ErrStoreUnavailable):
+		return err
+	}
+	return newError(err.Error(), ErrStoreUnavailable)
+}
+
+// checkWindow applies DESIGN Q11.
+func (v *RequestVerifier) checkWindow(created, expires, now time.Time) error {
+	switch {
+	case created.After(expires):
+		return newError("created after expires", ErrTimestampWindow)
+	case expires.Sub(created) > v.cfg.maxWindow:
+		return newError(fmt.Sprintf("window %v longer than %v", expires.Sub(created), v.cfg.maxWindow), ErrTimestampWindow)
+	case created.After(now.Add(v.cfg.futureSkew)):
+		return newError(fmt.Sprintf("created %s", created.Format(time.RFC3339)), ErrRequestNotYetValid)
+	case expires.Before(now.Add(-v.cfg.pastSkew)):
+		return newError(fmt.Sprintf("expired %s", expires.Format(time.RFC3339)), ErrRequestExpired)
+	}
+	return nil
+}
+
+// result builds the Result.
+func (v *RequestVerifier) result(vt *verifiedToken, scheme vapisec.SchemeID, src vapisec.CredentialSource, body []byte, p canonical.Profile) *Result {
+	r := &struct {
+		res Result
+		sc  vapisec.SecurityContext
+	}{}
+	r.sc = vapisec.SecurityContext{
+		Scheme:        scheme,
+		Authenticated: true,
+		Principal:     vt.token.Subject,
+		Groups:        vt.token.Groups,
+		Source:        src,
+		Token:         vt.info,
+	}
+	if src == vapisec.SourceBody {
+		r.sc.VerifiedBody = body
+	}
+	r.res = Result{SecurityContext: &r.sc, Token: vt.token, Profile: p}
+	return &r.res
+}
+
+// parseTimestamp reads a vAPI DateTime: exactly YYYY-MM-DDTHH:MM:SS.mmmZ
+// (spec §7.3), non-lenient (no month 13, no February 30).
+func parseTimestamp(val parser.JSONValue, name string) (time.Time, error) {
+	raw, ok := val.RawString()
+	if !ok {
+		return time.Time{}, malformedRequest("timestamp.%s is missing or not a string", name)
+	}
+	const layout = "dddd-dd-ddTdd:dd:dd.dddZ"
+	bad := len(raw) != len(layout)
+	for i := 0; !bad && i < len(layout); i++ {
+		if layout[i] == 'd' {
+			bad = raw[i] < '0' || raw[i] > '9'
+		} else {
+			bad = raw[i] != layout[i]
+		}
+	}
+	if bad {
+		return time.Time{}, malformedRequest("timestamp.%s %.40q is not YYYY-MM-DDTHH:MM:SS.mmmZ", name, raw)
+	}
+	num := func(i, n int) int {
+		x := 0
+		for _, c := range raw[i : i+n] {
+			x = x*10 + int(c-'0')
+		}
+		return x
+	}
+	y, mo, d, h, mi, s, ms := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2), num(20, 3)
+	t := time.Date(y, time.Month(mo), d, h, mi, s, ms*int(time.Millisecond), time.UTC)
+	if t.Year() != y || int(t.Month()) != mo || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != s {
+		return time.Time{}, malformedRequest("timestamp.%s %.40q is not a valid date", name, raw)
+	}
+	return t, nil
+}
+
+// decodeSignatureValue decodes signature.value (DESIGN Q17): a JSON string
+// of standard base64, padding optional, CR, LF and space ignored (Java's
+// commons-codec chunks at 76 columns); nothing else (no URL-safe alphabet).
+func decodeSignatureValue(dst []byte, val parser.JSONValue) ([]byte, error) {
+	if val.Kind() != parser.KindString {
+		return nil, malformedRequest("signature.value is missing or not a string")
+	}
+	var tmp [2048]byte
+	s, _ := val.AppendString(tmp[:0])
+	if len(s) > len(tmp) {
+		return nil, malformedRequest("signature.value too long")
+	}
+	// Drop CR, LF and space in place.
+	n := 0
+	for _, c := range s {
+		if c != '\r' && c != '\n' && c != ' ' {
+			s[n] = c
+			n++
+		}
+	}
+	s = s[:n]
+	pad := 0
+	for pad < 2 && len(s) > 0 && s[len(s)-1] == '=' {
+		s = s[:len(s)-1]
+		pad++
+	}
+	if pad > 0 && (len(s)+pad)%4 != 0 {
+		return nil, malformedRequest("signature.value has wrong padding")
+	}
+	out, err := base64RawStd.AppendDecode(dst, s)
+	if err != nil || len(out) == 0 {
+		return nil, malformedRequest("signature.value is not base64")
+	}
+	return out, nil
+}
+
+// equalFoldASCII reports whether a and b are equal ignoring ASCII case.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
