@@ -1,0 +1,46 @@
+package signer
+
+import "errors"
+
+// Configuration errors: the caller built a signer or client wrongly.
+var (
+	// ErrInvalidOption reports a bad option or a missing required argument.
+	ErrInvalidOption = errors.New("signer: invalid option")
+	// ErrUnsupportedAlgorithm reports an algorithm name outside RS256,
+	// RS384, RS512, ES256, ES384 and ES512 (names are case-sensitive), or
+	// one the SIGN scheme cannot carry.
+	ErrUnsupportedAlgorithm = errors.New("signer: unsupported algorithm")
+	// ErrKeyMismatch reports a private key that cannot make signatures of
+	// the chosen algorithm (an RSA key for ES256, a P-384 key for ES256, …).
+	ErrKeyMismatch = errors.New("signer: key does not fit the algorithm")
+	// ErrInvalidToken reports an empty or non-UTF-8 SAML token.
+	ErrInvalidToken = errors.New("signer: invalid token")
+)
+
+// Request errors: the request to sign cannot be signed.
+var (
+	// ErrInvalidRequest reports a request that is not a JSON object with an
+	// object "params" (and, when present, an object "params.ctx"), or that
+	// the canonicalizer rejects (the canonical error is wrapped too).
+	ErrInvalidRequest = errors.New("signer: invalid JSON-RPC request")
+	// ErrBodyTooLarge reports a body beyond the configured limit.
+	ErrBodyTooLarge = errors.New("signer: request body too large")
+	// ErrInvalidNonce reports a nonce from the nonce source that could not
+	// be sent in a SIGN header (empty, or with a character outside visible
+	// ASCII other than '"', ',' and '\').
+	ErrInvalidNonce = errors.New("signer: invalid nonce")
+	// ErrSign reports a failure of the private key's Sign method.
+	ErrSign = errors.New("signer: signing failed")
+)
+
+// Session client errors.
+var (
+	// ErrLogin reports a login the server refused or answered in a form the
+	// client does not understand.
+	ErrLogin = errors.New("signer: login failed")
+	// ErrNoCredentials reports a login attempt by a client configured with
+	// neither Basic credentials nor a token.
+	ErrNoCredentials = errors.New("signer: no login credentials configured")
+	// ErrClosed reports use of a SessionClient after Close.
+	ErrClosed = errors.New("signer: session client closed")
+)

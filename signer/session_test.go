@@ -1,0 +1,286 @@
+package signer_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/middleware"
+	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/signer"
+)
+
+// testServer is a real vapisec server: the session endpoints and a
+// protected route, on the in-memory store.
+type testServer struct {
+	url    string
+	logins atomic.Int32
+}
+
+func newTestServer(t *testing.T, idle time.Duration, errs middleware.ErrorsConfig) *testServer {
+	t.Helper()
+	m, err := session.NewManager(session.NewMemoryStore(), session.WithIdleTimeout(idle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := middleware.NewStaticUsers(map[string]string{"alice@vsphere.local": "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := middleware.Config{Manager: m, Authenticator: users, Errors: errs}
+	e := echo.New()
+	ts := &testServer{}
+	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.Method == http.MethodPost && r.URL.RawQuery == "" && (r.URL.Path == "/api/session" || r.URL.Path == "/rest/com/vmware/cis/session") {
+				ts.logins.Add(1)
+			}
+			return next(c)
+		}
+	})
+	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := middleware.Chain(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := e.Group("/api/vcenter", chain...)
+	api.GET("/vm", func(c echo.Context) error {
+		return c.String(http.StatusOK, middleware.SecurityContextFrom(c).Principal.String())
+	}, middleware.Require())
+	api.POST("/vm", func(c echo.Context) error {
+		b, _ := io.ReadAll(c.Request().Body)
+		return c.String(http.StatusOK, "created "+string(b))
+	}, middleware.Require())
+	// Only HoK may call this: a session gets 401 scheme_not_allowed.
+	api.GET("/hok-only", func(c echo.Context) error { return c.NoContent(http.StatusOK) }, middleware.Require(vapisec.SchemeSAMLHoK))
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	ts.url = srv.URL
+	return ts
+}
+
+func newClient(t *testing.T, ts *testServer, opts ...signer.SessionOption) *signer.SessionClient {
+	t.Helper()
+	c, err := signer.NewSessionClient(ts.url, append([]signer.SessionOption{signer.WithBasicAuth("alice@vsphere.local", "s3cret")}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c
+}
+
+func get(t *testing.T, c *signer.SessionClient, path string) (int, string) {
+	t.Helper()
+	req, err := c.NewRequest(context.Background(), http.MethodGet, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func TestSessionClientLoginUseLogout(t *testing.T) {
+	for _, style := range []signer.SessionStyle{signer.LegacySession, signer.APISession} {
+		ts := newTestServer(t, time.Minute, middleware.ErrorsConfig{})
+		c := newClient(t, ts, signer.WithSessionStyle(style))
+		if code, body := get(t, c, "/api/vcenter/vm"); code != http.StatusOK || body != "alice@vsphere.local" {
+			t.Fatalf("style %d: %d %q", style, code, body)
+		}
+		id := c.SessionID()
+		if len(id) != 43 {
+			t.Fatalf("session id %q", id)
+		}
+		if code, _ := get(t, c, "/api/vcenter/vm"); code != http.StatusOK || c.SessionID() != id || ts.logins.Load() != 1 {
+			t.Errorf("second call: %d, id changed %v, %d logins", code, c.SessionID() != id, ts.logins.Load())
+		}
+		if err := c.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if c.SessionID() != "" {
+			t.Error("id kept after Close")
+		}
+		req, _ := http.NewRequest(http.MethodGet, ts.url+"/api/vcenter/vm", nil)
+		req.Header.Set(signer.HeaderSessionID, id)
+		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("old session after Close: %v %v", res.StatusCode, err)
+		}
+		if _, err := c.Do(req); !errors.Is(err, signer.ErrClosed) {
+			t.Errorf("Do after Close: %v", err)
+		}
+	}
+}
+
+func TestSessionClientWrongPassword(t *testing.T) {
+	ts := newTestServer(t, time.Minute, middleware.ErrorsConfig{})
+	c, err := signer.NewSessionClient(ts.url, signer.WithBasicAuth("alice@vsphere.local", "wrong"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	err = c.Login(context.Background())
+	if !errors.Is(err, signer.ErrLogin) || !strings.Contains(err.Error(), "invalid_credentials") {
+		t.Errorf("error %v", err)
+	}
+}
+
+// TestSessionClientKeepAlive: with a keep-alive shorter than the server's
+// idle timeout the session survives idleness; without it, it expires and
+// the next request logs in again.
+func TestSessionClientKeepAlive(t *testing.T) {
+	const idle = 600 * time.Millisecond
+	ts := newTestServer(t, idle, middleware.ErrorsConfig{})
+	kept := newClient(t, ts, signer.WithKeepAlive(idle/4))
+	lapsed := newClient(t, ts, signer.WithKeepAlive(0))
+	for _, c := range []*signer.SessionClient{kept, lapsed} {
+		if err := c.Login(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keptID, lapsedID := kept.SessionID(), lapsed.SessionID()
+	time.Sleep(2 * idle)
+	if code, _ := get(t, kept, "/api/vcenter/vm"); code != http.StatusOK || kept.SessionID() != keptID {
+		t.Errorf("kept-alive client: %d, id changed %v", code, kept.SessionID() != keptID)
+	}
+	if code, _ := get(t, lapsed, "/api/vcenter/vm"); code != http.StatusOK || lapsed.SessionID() == lapsedID {
+		t.Errorf("lapsed client: %d, id changed %v", code, lapsed.SessionID() != lapsedID)
+	}
+	if n := ts.logins.Load(); n != 3 {
+		t.Errorf("%d logins, want 3", n)
+	}
+}
+
+// TestSessionClientRelogin: an expired session is re-established and the
+// request (with its body) retried once, with and without server reasons.
+func TestSessionClientRelogin(t *testing.T) {
+	for _, disable := range []bool{false, true} {
+		const idle = 200 * time.Millisecond
+		ts := newTestServer(t, idle, middleware.ErrorsConfig{DisableReasons: disable})
+		c := newClient(t, ts, signer.WithKeepAlive(0))
+		if err := c.Login(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		old := c.SessionID()
+		time.Sleep(idle + idle/2)
+		req, _ := c.NewRequest(context.Background(), http.MethodPost, "/api/vcenter/vm", strings.NewReader("vm-1"))
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || string(b) != "created vm-1" {
+			t.Errorf("reasons disabled %v: %d %q", disable, res.StatusCode, b)
+		}
+		if c.SessionID() == old || ts.logins.Load() != 2 {
+			t.Errorf("reasons disabled %v: %d logins", disable, ts.logins.Load())
+		}
+	}
+}
+
+func TestSessionClientNoRetry(t *testing.T) {
+	const idle = 200 * time.Millisecond
+	ts := newTestServer(t, idle, middleware.ErrorsConfig{})
+	c := newClient(t, ts, signer.WithKeepAlive(0))
+	if err := c.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A reason re-login cannot cure: returned as is, body intact.
+	code, body := get(t, c, "/api/vcenter/hok-only")
+	if code != http.StatusUnauthorized || !strings.Contains(body, "vapisec.reason.scheme_not_allowed") || ts.logins.Load() != 1 {
+		t.Errorf("scheme_not_allowed: %d %q, %d logins", code, body, ts.logins.Load())
+	}
+	// A body that cannot be replayed: no retry.
+	time.Sleep(idle + idle/2)
+	req, _ := c.NewRequest(context.Background(), http.MethodPost, "/api/vcenter/vm", io.NopCloser(strings.NewReader("vm")))
+	req.GetBody = nil
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), "vapisec.reason.expired") || ts.logins.Load() != 1 {
+		t.Errorf("unreplayable body: %d %q, %d logins", res.StatusCode, b, ts.logins.Load())
+	}
+}
+
+// TestSessionClientConcurrent: many goroutines across a session expiry;
+// the re-login happens once for them all (run with -race).
+func TestSessionClientConcurrent(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	ts := newTestServer(t, idle, middleware.ErrorsConfig{})
+	c := newClient(t, ts, signer.WithKeepAlive(0))
+	var wg sync.WaitGroup
+	run := func() {
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 5 {
+					if code, _ := get(t, c, "/api/vcenter/vm"); code != http.StatusOK {
+						t.Errorf("status %d", code)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	run()
+	if n := ts.logins.Load(); n != 1 {
+		t.Errorf("%d logins for the first round, want 1", n)
+	}
+	time.Sleep(idle + idle/2)
+	run()
+	if n := ts.logins.Load(); n != 2 {
+		t.Errorf("%d logins after the expiry, want 2", n)
+	}
+}
+
+func TestNewSessionClientRejects(t *testing.T) {
+	tests := []struct {
+		name      string
+		givenURL  string
+		givenOpts []signer.SessionOption
+		expectErr []error
+	}{
+		{name: "nok, no credentials", givenURL: "https://vc", expectErr: []error{signer.ErrNoCredentials}},
+		{name: "nok, relative URL", givenURL: "/vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b")}, expectErr: []error{signer.ErrInvalidOption}},
+		{name: "nok, ftp URL", givenURL: "ftp://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b")}, expectErr: []error{signer.ErrInvalidOption}},
+		{name: "nok, empty user", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("", "b")}, expectErr: []error{signer.ErrInvalidOption}},
+		{name: "nok, negative keep-alive", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b"), signer.WithKeepAlive(-1)}, expectErr: []error{signer.ErrInvalidOption}},
+		{name: "nok, relative session path", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b"), signer.WithSessionPath("api/session")}, expectErr: []error{signer.ErrInvalidOption}},
+		{name: "nok, unknown style", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b"), signer.WithSessionStyle(9)}, expectErr: []error{signer.ErrInvalidOption}},
+		{name: "nok, nil token signer", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithTokenLogin(nil)}, expectErr: []error{signer.ErrInvalidOption}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := signer.NewSessionClient(tc.givenURL, tc.givenOpts...)
+			if c != nil {
+				t.Error("client returned with an error")
+			}
+			for _, want := range tc.expectErr {
+				if !errors.Is(err, want) {
+					t.Errorf("error %v does not match %v", err, want)
+				}
+			}
+		})
+	}
+}
