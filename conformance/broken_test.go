@@ -1,0 +1,162 @@
+package conformance_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vapisec/vapisec/conformance"
+)
+
+// headerWriter lets a broken server rewrite the status and headers of an
+// answer, and drop its body.
+type headerWriter struct {
+	http.ResponseWriter
+	req       *http.Request
+	rewrite   func(req *http.Request, status int, h http.Header) (int, bool)
+	dropBody  bool
+	wroteHead bool
+}
+
+func (w *headerWriter) WriteHeader(status int) {
+	if w.wroteHead {
+		return
+	}
+	w.wroteHead = true
+	status, w.dropBody = w.rewrite(w.req, status, w.Header())
+	if w.dropBody {
+		w.Header().Del("Content-Type")
+		w.Header().Del("Content-Length")
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *headerWriter) Write(b []byte) (int, error) {
+	if !w.wroteHead {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.dropBody {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// rewriteAnswers breaks the answers of a server.
+func rewriteAnswers(f func(req *http.Request, status int, h http.Header) (int, bool)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(&headerWriter{ResponseWriter: w, req: r, rewrite: f}, r)
+		})
+	}
+}
+
+// rewriteRequests breaks what a server reads.
+func rewriteRequests(f func(*http.Request)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f(r)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// TestBrokenServers: a server broken in one way fails exactly the cases that
+// check that behaviour, and no other.
+func TestBrokenServers(t *testing.T) {
+	tests := []struct {
+		name         string
+		givenBreak   func(http.Handler) http.Handler
+		expectFailed []string
+	}{
+		{
+			name: "nok, header read before cookie (vcsim's order)",
+			givenBreak: rewriteRequests(func(r *http.Request) {
+				if r.Header.Get("vmware-api-session-id") != "" && strings.Contains(r.Header.Get("Cookie"), "vmware-api-session-id=") {
+					r.Header.Del("Cookie")
+				}
+			}),
+			expectFailed: []string{"spec-3.1/cookie-before-header", "spec-3.1/cookie-header-conflict"},
+		},
+		{
+			name: "nok, no WWW-Authenticate",
+			givenBreak: rewriteAnswers(func(_ *http.Request, status int, h http.Header) (int, bool) {
+				h.Del("WWW-Authenticate")
+				return status, false
+			}),
+			expectFailed: []string{"spec-3.2/basic-wrong-password-challenge", "spec-5.2/www-authenticate-on-401"},
+		},
+		{
+			name: "nok, vmware-use-header-authn ignored",
+			givenBreak: rewriteRequests(func(r *http.Request) {
+				r.Header.Del("vmware-use-header-authn")
+			}),
+			expectFailed: []string{"spec-3.4/header-authn-true-no-cookie", "spec-3.4/header-authn-any-value-no-cookie"},
+		},
+		{
+			name: "nok, legacy logout answers 204 (Python runtime)",
+			givenBreak: rewriteAnswers(func(r *http.Request, status int, _ http.Header) (int, bool) {
+				if r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/rest/") && status == http.StatusOK {
+					return http.StatusNoContent, false
+				}
+				return status, false
+			}),
+			expectFailed: []string{"spec-4/legacy-delete"},
+		},
+		{
+			name: "nok, empty 401 bodies (vcsim)",
+			givenBreak: rewriteAnswers(func(_ *http.Request, status int, _ http.Header) (int, bool) {
+				return status, status == http.StatusUnauthorized
+			}),
+			expectFailed: []string{
+				"spec-4/api-delete-ends-session", "spec-4/api-get-unknown-session",
+				"spec-5.2/api-401-body", "spec-5.2/legacy-401-body", "spec-5.2/legacy-401-wrong-password-body",
+				"spec-5.2/api-401-wrong-password-body", "spec-5.2/error-content-type", "spec-5.2/unknown-session-legacy-body",
+				"ext-whoami/invalid-session-no-fallthrough", "ext-whoami/anonymous-401",
+				"ext-clone/acquire-requires-session", "ext-clone/single-use", "ext-clone/ticket-is-not-a-session",
+				"ext-clone/cascade-on-logout", "ext-clone/unknown-ticket",
+			},
+		},
+		{
+			name: "nok, malformed Basic answered 401 (vcsim, Python)",
+			givenBreak: rewriteAnswers(func(_ *http.Request, status int, _ http.Header) (int, bool) {
+				if status == http.StatusBadRequest {
+					return http.StatusUnauthorized, false
+				}
+				return status, false
+			}),
+			expectFailed: []string{
+				"spec-3.1/cookie-header-conflict", "spec-3.1/duplicate-session-cookie", "spec-3.1/duplicate-session-header",
+				"spec-3.2/basic-bad-base64", "spec-3.2/basic-no-colon", "spec-3.2/basic-empty-user", "spec-3.2/basic-invalid-utf8",
+				"spec-3.2/basic-control-character", "spec-3.2/basic-c1-control", "spec-3.2/basic-missing-padding",
+				"spec-3.2/basic-two-spaces", "spec-3.2/basic-no-credentials", "spec-3.2/basic-no-space",
+				"spec-3.2/basic-space-inside", "spec-3.2/basic-url-safe-alphabet", "spec-3.2/basic-several-authorization-headers",
+				"spec-5.3/malformed-api-body", "ext-clone/ticket-with-other-credential",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newVapisecServer(t, tc.givenBreak)
+			r, err := conformance.NewRunner(ts.URL, conformance.WithBasic(testUser, testPassword),
+				conformance.WithLevel(conformance.LevelExtension), conformance.WithRun(`^(spec-[345]|ext-)`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := r.Run(context.Background())
+			got := rep.Failed()
+			want := slices.Clone(tc.expectFailed)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				for _, c := range rep.Cases {
+					if c.Status == conformance.StatusFail {
+						t.Logf("%s: %s", c.ID, c.Reason)
+					}
+				}
+				t.Errorf("failed cases\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+}
