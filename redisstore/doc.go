@@ -1,0 +1,119 @@
+// Package redisstore is the distributed engine of vapisec (DESIGN §6): a
+// session.Store and a verifier.ReplayCache on Redis through go-redis v9's
+// redis.UniversalClient (standalone, Sentinel or Cluster). Every instance of
+// a deployment behind a load balancer points at the same Redis; a session
+// created on one instance is valid on all of them, a logout on one ends it
+// on all of them at once, a clone ticket is redeemed exactly once wherever
+// its redeemers arrive, and a signed request or SIGN nonce accepted by one
+// instance is a replay on every other.
+//
+//	opt, err := redisstore.ParseURL("redis://127.0.0.1:6379/0", 0)
+//	client := redis.NewClient(opt)
+//	store, err := redisstore.New(client)
+//	manager, err := session.NewManager(store)
+//	replay, err := redisstore.NewReplayCache(client)
+//
+// # One atomic operation per method
+//
+// Each Store method is ONE Lua script run with EVALSHA (redis.Script falls
+// back to EVAL once, when the server does not know the script yet), so no
+// operation is ever a read-modify-write across round trips:
+//
+//   - Touch, the per-request path: read the record, check its kind, its own
+//     expiry and its whole parent chain (at most MaxDepth+1 HMGETs in the
+//     script), slide LastAccessed and the TTL (PEXPIRE). One round trip.
+//   - Insert: refuse an existing key, check the parent chain and depth,
+//     count the user's live sessions (pruning the index of records that are
+//     gone), write the record with its TTL and index it — the count and the
+//     write are one step, so concurrent logins never exceed the cap.
+//   - Redeem: read and delete the ticket in one step (the script form of
+//     GETDEL): of concurrent redeemers on any number of instances exactly
+//     one gets it.
+//   - Delete and DeleteUser: the logout cascade — the record and, through a
+//     per-record set of children, every record derived from it.
+//   - Get and ListUser: read only.
+//
+// ReplayCache.Record is SET key 1 NX PX ttl.
+//
+// # Keys
+//
+// With the prefix p (WithPrefix, default "vapisec"):
+//
+//	{p}:r:<hex key>   a record: a hash of its fields (times in unix ms)
+//	{p}:c:<hex key>   the keys of the records whose Parent is <hex key>
+//	{p}:u:<hex>       the keys of a user's sessions (hex: SHA-256 of the
+//	                  principal's name and domain; no user name appears)
+//	p:replay:<hex>    a replay entry
+//
+// Records are keyed by session.Key, the SHA-256 of the session id or ticket:
+// a dump, a replica, a backup or a MONITOR session shows no usable id.
+// Channel credentials are stored as the SHA-256 of their secret.
+//
+// The braces make the prefix a Redis Cluster hash tag: every session key of
+// a deployment lives in one slot, so the scripts that follow parent chains,
+// cascades and user indexes find all their keys on one node (they address
+// keys other than the ones they declare, which Cluster permits within one
+// slot). The trade-off: the session data of one deployment is not spread
+// over the cluster's nodes — one node serves all of it, the others give
+// only high availability through their replicas. A deployment that outgrows
+// one node can run several prefixes (tenants). Replay entries have no tag
+// and spread over every node.
+//
+// # Clocks
+//
+// Expiry has two guards, and each instance's clock and Redis's clock each
+// drive one of them:
+//
+//  1. The decision. The scripts compare the record's times with the now
+//     the caller passes (the Manager's clock), exactly like the memory
+//     store: a session is alive while now < LastAccessed + IdleTimeout and
+//     now < Expiry. This keeps the two stores' behaviour identical (one
+//     conformance suite runs against both) and keeps the Manager's clock
+//     injectable. LastAccessed never moves backwards, so an instance whose
+//     clock lags cannot shorten a session another instance extended.
+//  2. The TTL. Every write sets the record's PEXPIRE to what is left of its
+//     life as judged at that now — min(LastAccessed + IdleTimeout, Expiry)
+//     − now, a duration — and Redis counts it down on its own clock, the
+//     same for every instance. When it runs out the record is gone for
+//     everybody at the same instant, whatever any instance's clock says.
+//
+// So an instance whose clock is ahead refuses (and deletes) sessions up to
+// its skew early; an instance whose clock is behind can never keep a
+// session beyond the TTL Redis holds. Only an instance whose clock is
+// behind by δ that touches a session just before Redis would have expired
+// it adds up to δ to that session's idle period — it never outlives
+// its absolute Expiry by more than the skew. Keep the instances' clocks in
+// NTP sync; the skew is the only error. Times are kept in whole
+// milliseconds, rounded down, which only ever makes a record die earlier.
+//
+// Replay entries use only the second guard: their TTL, computed by the
+// verifier from the signed request's expiry and skew, is held by Redis.
+//
+// # Failure: fail closed
+//
+// Every error of the client — a refused connection, a timeout
+// (WithTimeout, default 500 ms per operation, and the caller's context
+// deadline), a cancelled context, a script error, a reply the store does
+// not understand — is returned wrapped with session.ErrStoreUnavailable
+// (verifier.ErrStoreUnavailable for the replay cache). The middleware
+// answers 503 service_unavailable with the reason store_unavailable; no
+// request that could not be checked is accepted, no ticket is redeemed, no
+// signed request is let through unrecorded.
+//
+// Set redis.Options.ContextTimeoutEnabled (ParseURL does), otherwise
+// go-redis ignores context deadlines and waits for its own read timeout
+// (3 s by default).
+//
+// # Persistence
+//
+// What survives a Redis restart depends on Redis's persistence, not on this
+// package. With persistence off (save "" and appendonly no) a restart loses
+// every session, clone ticket, channel credential and replay entry: every
+// user must log in again (their old ids get 401, unknown_session), and a
+// signed request captured before the restart could be replayed once more
+// within its validity window (at most the verifier's MaxWindow + skew).
+// With an append-only file (appendonly yes; appendfsync always loses
+// nothing, everysec at most a second) sessions created before the restart
+// are valid after it. Their TTLs are stored as absolute times, so the time
+// Redis was down counts against them.
+package redisstore

@@ -1,0 +1,43 @@
+package redisstore
+
+import "time"
+
+// Defaults of the Store options.
+const (
+	// DefaultPrefix starts every key the store writes.
+	DefaultPrefix = "vapisec"
+	// DefaultTimeout bounds each operation (one round trip to Redis).
+	DefaultTimeout = 500 * time.Millisecond
+)
+
+// Option configures a Store (New) or a ReplayCache (NewReplayCache).
+type Option func(*config)
+
+type config struct {
+	prefix  string
+	timeout time.Duration
+}
+
+// WithPrefix sets the prefix of every key, so that several deployments (or
+// other applications) can share one Redis database. The session keys are
+// "{prefix}:r:<hex>" (records), "{prefix}:c:<hex>" (children of a record)
+// and "{prefix}:u:<hex>" (a user's sessions): the braces make the prefix a
+// Redis Cluster hash tag, so all of them live in one slot. The replay
+// entries are "prefix:replay:<hex>", without a tag: each is used alone, so
+// they spread over the cluster. The prefix must be non-empty and contain no
+// brace. Default value DefaultPrefix ("vapisec").
+func WithPrefix(prefix string) Option {
+	return func(c *config) { c.prefix = prefix }
+}
+
+// WithTimeout bounds every operation: the context given to Redis expires
+// after d (or earlier, with the caller's own deadline). A store that does
+// not answer in time is reported unavailable (the middleware answers 503).
+// The Redis client must respect context deadlines for this to cut a
+// blocked read short: set redis.Options.ContextTimeoutEnabled (ParseURL
+// does). Zero disables the store's own bound (the caller's context and the
+// client's read and write timeouts still apply); negative values are a
+// configuration error. Default value DefaultTimeout (500 ms).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) { c.timeout = d }
+}

@@ -1,0 +1,281 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts behind the Store methods. Each Store method is one EVALSHA
+// of one of them (redis.Script falls back to EVAL when the server does not
+// know the script yet), so every operation is atomic on the server.
+//
+// Every script receives the same first three arguments:
+//
+//	ARGV[1]  the record key prefix   "{<prefix>}:r:"
+//	ARGV[2]  the children set prefix "{<prefix>}:c:"
+//	ARGV[3]  the user set prefix     "{<prefix>}:u:"
+//	ARGV[4]  now, unix milliseconds of the caller's clock
+//	ARGV[5]  the hex key of KEYS[1]'s record (where there is one)
+//
+// A record is a hash with the fields (all always present, strings):
+//
+//	k kind  c created  l last accessed  i idle timeout  e expiry (ms)
+//	p parent key (hex, "" for none)  s secret (32 bytes or "")
+//	n principal name  o domain  h scheme  g groups (see encodeGroups)
+//	u hex of the user set this session is indexed in
+//
+// Scripts touch keys other than those in KEYS (parents, children, index
+// sets): every key carries the same hash tag, so in Redis Cluster they all
+// live in one slot of one node, where that works.
+
+// prelude is shared by every script: the expiry rule, the parent chain walk
+// and the cascading delete.
+const prelude = `
+local P, C, U = ARGV[1], ARGV[2], ARGV[3]
+local now = tonumber(ARGV[4])
+local MAXDEPTH = ` + maxDepthLua + `
+local FIELDS = {'k', 'c', 'l', 'i', 'e', 'p', 's', 'n', 'o', 'h', 'g'}
+
+-- alive: r holds last accessed, idle timeout and expiry as strings.
+local function alive(last, idle, exp, t)
+  return t < tonumber(exp) and t - tonumber(last) < tonumber(idle)
+end
+
+-- chain walks the parent chain from p up to its root: it returns the depth
+-- of a record whose parent is p (1 for a child of a login session) and
+-- whether every record on the chain is a session alive at t.
+local function chain(p, t)
+  for depth = 1, MAXDEPTH + 1 do
+    local r = redis.call('HMGET', P .. p, 'k', 'l', 'i', 'e', 'p')
+    if not r[1] or tonumber(r[1]) > 1 or not alive(r[2], r[3], r[4], t) then
+      return 0, false
+    end
+    if r[5] == '' then
+      return depth, true
+    end
+    p = r[5]
+  end
+  return 0, false
+end
+
+-- remove deletes the record hex (if present), its index entries and,
+-- recursively, every record derived from it. It reports whether hex itself
+-- was present.
+local function remove(hex)
+  local present = false
+  local stack = {hex}
+  while #stack > 0 do
+    local h = table.remove(stack)
+    local r = redis.call('HMGET', P .. h, 'k', 'p', 'u')
+    if r[1] then
+      if h == hex then present = true end
+      redis.call('DEL', P .. h)
+      if tonumber(r[1]) <= 1 then
+        redis.call('SREM', U .. r[3], h)
+      end
+      if r[2] ~= '' then
+        redis.call('SREM', C .. r[2], h)
+      end
+    end
+    local kids = redis.call('SMEMBERS', C .. h)
+    if #kids > 0 then
+      redis.call('DEL', C .. h)
+      for _, kid in ipairs(kids) do
+        stack[#stack + 1] = kid
+      end
+    end
+  end
+  return present
+end
+
+-- extend makes key live at least ms milliseconds more.
+local function extend(key, ms)
+  local cur = redis.call('PTTL', key)
+  if cur < ms then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
+`
+
+// maxDepthLua is session.MaxDepth as Lua source; a test checks they agree.
+const maxDepthLua = "4"
+
+// Result codes of the scripts (integer replies); a record is returned as an
+// array reply of the FIELDS in order.
+const (
+	codeOK            = 0
+	codeUnknown       = 1
+	codeExpired       = 2
+	codeExists        = 3
+	codeLimit         = 4
+	codeDepth         = 5
+	codeTicketExpired = 6
+)
+
+// touchScript: KEYS[1] the record. Checks kind, own expiry and the parent
+// chain at now, slides LastAccessed (never backwards) and the TTL, and
+// returns the record; deletes it (with its descendants) when it is dead.
+const touchScript = prelude + `
+local f = redis.call('HMGET', KEYS[1], unpack(FIELDS))
+if not f[1] or tonumber(f[1]) > 1 then
+  return 1
+end
+if not alive(f[3], f[4], f[5], now) then
+  remove(ARGV[5])
+  return 2
+end
+if f[6] ~= '' then
+  local _, ok = chain(f[6], now)
+  if not ok then
+    remove(ARGV[5])
+    return 1
+  end
+end
+local last = tonumber(f[3])
+if now > last then
+  redis.call('HSET', KEYS[1], 'l', ARGV[4])
+  f[3] = ARGV[4]
+  last = now
+end
+redis.call('PEXPIRE', KEYS[1], math.min(last + tonumber(f[4]), tonumber(f[5])) - now)
+return f
+`
+
+// insertScript: KEYS[1] the record, KEYS[2] the user's set. ARGV[6]
+// maxPerUser, ARGV[7] TTL of the record (ms), ARGV[8] lifetime left (ms,
+// for the index sets), ARGV[9…] the record's field/value pairs; ARGV[4]
+// (now) is the record's LastAccessed.
+const insertScript = prelude + `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 3
+end
+local kind, parent, user = 0, '', ''
+for i = 9, #ARGV, 2 do
+  if ARGV[i] == 'k' then kind = tonumber(ARGV[i + 1])
+  elseif ARGV[i] == 'p' then parent = ARGV[i + 1]
+  elseif ARGV[i] == 'u' then user = ARGV[i + 1] end
+end
+if parent ~= '' then
+  local depth, ok = chain(parent, now)
+  if not ok then
+    return 1
+  end
+  if kind ~= 3 and depth > MAXDEPTH then
+    return 5
+  end
+end
+local max = tonumber(ARGV[6])
+if kind <= 1 and max > 0 then
+  local n = 0
+  for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e')
+    if not r[1] then
+      redis.call('SREM', KEYS[2], m)
+    elseif alive(r[2], r[3], r[4], now) then
+      n = n + 1
+    end
+  end
+  if n >= max then
+    return 4
+  end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 9))
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+local life = tonumber(ARGV[8])
+if kind <= 1 then
+  redis.call('SADD', KEYS[2], ARGV[5])
+  extend(KEYS[2], life)
+end
+if parent ~= '' then
+  redis.call('SADD', C .. parent, ARGV[5])
+  extend(C .. parent, life)
+end
+return 0
+`
+
+// deleteScript: KEYS[1] the record. Removes it and its descendants.
+const deleteScript = prelude + `
+if remove(ARGV[5]) then
+  return 0
+end
+return 1
+`
+
+// redeemScript: KEYS[1] the ticket. Removes a KindTicket record and
+// returns it when it and its parent chain are alive at now.
+const redeemScript = prelude + `
+local f = redis.call('HMGET', KEYS[1], unpack(FIELDS))
+if not f[1] or tonumber(f[1]) ~= 2 then
+  return 1
+end
+remove(ARGV[5])
+if not alive(f[3], f[4], f[5], now) then
+  return 6
+end
+local _, ok = chain(f[6], now)
+if not ok then
+  return 1
+end
+return f
+`
+
+// getScript: KEYS[1] the record, ARGV[6] the kind wanted. Read-only.
+const getScript = prelude + `
+local f = redis.call('HMGET', KEYS[1], unpack(FIELDS))
+if not f[1] or f[1] ~= ARGV[6] or not alive(f[3], f[4], f[5], now) then
+  return 1
+end
+if f[6] ~= '' then
+  local _, ok = chain(f[6], now)
+  if not ok then
+    return 1
+  end
+end
+return f
+`
+
+// listScript: KEYS[1] the user's set. Returns an array of {hex, FIELDS…}
+// of the sessions alive (by their own times) at now. Read-only.
+const listScript = prelude + `
+local out = {}
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local f = redis.call('HMGET', P .. m, unpack(FIELDS))
+  if f[1] and tonumber(f[1]) <= 1 and alive(f[3], f[4], f[5], now) then
+    table.insert(f, 1, m)
+    out[#out + 1] = f
+  end
+end
+return out
+`
+
+// deleteUserScript: KEYS[1] the user's set. Removes every session in it
+// with its descendants, and the set; returns how many were alive at now.
+const deleteUserScript = prelude + `
+local n = 0
+local members = redis.call('SMEMBERS', KEYS[1])
+for _, m in ipairs(members) do
+  local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e')
+  if r[1] and tonumber(r[1]) <= 1 and alive(r[2], r[3], r[4], now) then
+    n = n + 1
+  end
+end
+for _, m in ipairs(members) do
+  remove(m)
+end
+redis.call('DEL', KEYS[1])
+return n
+`
+
+// scripts are the compiled scripts of one Store.
+type scripts struct {
+	touch, insert, del, redeem, get, list, delUser *redis.Script
+}
+
+func newScripts() scripts {
+	return scripts{
+		touch:   redis.NewScript(touchScript),
+		insert:  redis.NewScript(insertScript),
+		del:     redis.NewScript(deleteScript),
+		redeem:  redis.NewScript(redeemScript),
+		get:     redis.NewScript(getScript),
+		list:    redis.NewScript(listScript),
+		delUser: redis.NewScript(deleteUserScript),
+	}
+}

@@ -1,0 +1,145 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vapisec/vapisec/redisstore"
+)
+
+// redisBinary is the real server the integration tests start. CI installs
+// it; the tests that need it skip only when it is absent.
+const redisBinary = "redis-server"
+
+// redisServer is a real redis-server started by a test on a free loopback
+// port, killed at clean-up.
+type redisServer struct {
+	t       testing.TB
+	bin     string
+	port    int
+	dir     string // working directory (AOF files when persistent)
+	persist bool
+	cmd     *exec.Cmd
+	done    chan struct{}
+}
+
+// startRedis starts a redis-server, or skips the test when there is none.
+// With persist the server writes an append-only file, fsynced on every
+// write, to a temporary directory, so a restart finds the data again;
+// without, it keeps everything in memory only (--save "" --appendonly no).
+func startRedis(t testing.TB, persist bool) *redisServer {
+	t.Helper()
+	bin, err := exec.LookPath(redisBinary)
+	if err != nil {
+		t.Skipf("%s not installed: %v", redisBinary, err)
+	}
+	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), persist: persist}
+	for attempt := 0; ; attempt++ {
+		s.port = freePort(t)
+		if err := s.start(); err == nil {
+			break
+		} else if attempt == 4 {
+			t.Fatalf("redis-server: %v", err)
+		}
+	}
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Addr is the server's host:port.
+func (s *redisServer) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// URL is the server's redis:// URL.
+func (s *redisServer) URL() string { return "redis://" + s.Addr() + "/0" }
+
+// start runs the server on s.port and waits until it answers PING.
+func (s *redisServer) start() error {
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
+		"--save", "", "--daemonize", "no", "--loglevel", "warning"}
+	if s.persist {
+		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		args = append(args, "--appendonly", "no")
+	}
+	cmd := exec.Command(s.bin, args...)
+	cmd.Dir = s.dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			s.cmd, s.done = cmd, done
+			return nil
+		}
+		select {
+		case <-done:
+			return fmt.Errorf("exited: %w: %.2000s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("no answer within 10 s: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Kill stops the server with SIGKILL (no shutdown save) and waits for it.
+func (s *redisServer) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port and directory.
+func (s *redisServer) Restart() {
+	s.t.Helper()
+	if err := s.start(); err != nil {
+		s.t.Fatalf("restart redis-server: %v", err)
+	}
+}
+
+// Client returns a client of the server with the options ParseURL sets,
+// closed at clean-up.
+func (s *redisServer) Client(t testing.TB) *redis.Client {
+	opt, err := redisstore.ParseURL(s.URL(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}

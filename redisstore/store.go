@@ -1,0 +1,239 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/session"
+)
+
+// Store is a session.Store on Redis, shared by every instance of a
+// deployment that points at the same Redis (standalone, Sentinel or
+// Cluster through redis.UniversalClient). Every method is one EVALSHA of a
+// Lua script, so every operation is atomic on the server; Touch, the
+// per-request path, is one round trip. See the package documentation for
+// the keys, the clock and what happens when Redis fails.
+//
+// A Store is safe for concurrent use. It holds no connection of its own:
+// closing the client is the caller's business.
+type Store struct {
+	client  redis.UniversalClient
+	timeout time.Duration
+	// args are the first script arguments: the record, children and user
+	// key prefixes.
+	recPrefix, childPrefix, userPrefix string
+	scripts                            scripts
+}
+
+var _ session.Store = (*Store)(nil)
+
+// New returns a Store on client. It fails with ErrConfig for a nil client
+// or an invalid option (see WithPrefix, WithTimeout). It does not contact
+// Redis: an unreachable server shows as session.ErrStoreUnavailable on the
+// first operation (use client.Ping to check at start-up).
+func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
+	c, err := newConfig(client, opts)
+	if err != nil {
+		return nil, err
+	}
+	tag := "{" + c.prefix + "}:"
+	return &Store{
+		client:      client,
+		timeout:     c.timeout,
+		recPrefix:   tag + "r:",
+		childPrefix: tag + "c:",
+		userPrefix:  tag + "u:",
+		scripts:     newScripts(),
+	}, nil
+}
+
+// newConfig applies opts and checks the result.
+func newConfig(client redis.UniversalClient, opts []Option) (config, error) {
+	c := config{prefix: DefaultPrefix, timeout: DefaultTimeout}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	switch {
+	case client == nil:
+		return c, fmt.Errorf("%w: nil client", ErrConfig)
+	case c.prefix == "" || strings.ContainsAny(c.prefix, "{}"):
+		return c, fmt.Errorf("%w: prefix %.40q is empty or has a brace", ErrConfig, c.prefix)
+	case c.timeout < 0:
+		return c, fmt.Errorf("%w: negative timeout %v", ErrConfig, c.timeout)
+	}
+	return c, nil
+}
+
+// run runs script sc with the common arguments (see scripts.go) followed
+// by extra, within the store's timeout. Every error is a store failure.
+func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, hexKey string, now time.Time, extra ...any) (any, error) {
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	args := make([]any, 0, 5+len(extra))
+	args = append(args, s.recPrefix, s.childPrefix, s.userPrefix, strconv.FormatInt(millis(now), 10), hexKey)
+	args = append(args, extra...)
+	v, err := sc.Run(ctx, s.client, keys, args...).Result()
+	if err != nil {
+		if errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("%w: nil reply", ErrUnexpectedReply)
+		}
+		return nil, unavailable(err)
+	}
+	return v, nil
+}
+
+// code returns the script's integer reply, or ok = false for an array.
+func code(v any) (int64, bool) {
+	n, ok := v.(int64)
+	return n, ok
+}
+
+// Insert implements session.Store.
+func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record, maxPerUser int) error {
+	if !rec.Valid() {
+		return session.ErrInvalidRecord
+	}
+	hexKey := key.String()
+	life := max(millis(rec.Expiry)-millis(rec.LastAccessed), 1)
+	ttl := min(rec.IdleTimeout.Milliseconds(), life)
+	userKey := s.userPrefix + userHex(rec.Identity.Principal)
+	extra := append([]any{maxPerUser, max(ttl, 1), life}, encodeRecord(&rec)...)
+	v, err := s.run(ctx, s.scripts.insert, []string{s.recPrefix + hexKey, userKey}, hexKey, rec.LastAccessed, extra...)
+	if err != nil {
+		return err
+	}
+	switch c, _ := code(v); c {
+	case codeOK:
+		return nil
+	case codeExists:
+		return session.ErrExists
+	case codeUnknown:
+		return session.ErrUnknownSession
+	case codeDepth:
+		return session.ErrDepthExceeded
+	case codeLimit:
+		return session.ErrSessionLimit
+	}
+	return fmt.Errorf("%w: insert answered %v", ErrUnexpectedReply, v)
+}
+
+// Touch implements session.Store: one round trip.
+func (s *Store) Touch(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {
+	hexKey := key.String()
+	v, err := s.run(ctx, s.scripts.touch, []string{s.recPrefix + hexKey}, hexKey, now)
+	if err != nil {
+		return session.Record{}, err
+	}
+	switch c, ok := code(v); {
+	case !ok:
+		return decodeRecord(v)
+	case c == codeUnknown:
+		return session.Record{}, session.ErrUnknownSession
+	case c == codeExpired:
+		return session.Record{}, session.ErrExpired
+	}
+	return session.Record{}, fmt.Errorf("%w: touch answered %v", ErrUnexpectedReply, v)
+}
+
+// Delete implements session.Store.
+func (s *Store) Delete(ctx context.Context, key session.Key) error {
+	hexKey := key.String()
+	v, err := s.run(ctx, s.scripts.del, []string{s.recPrefix + hexKey}, hexKey, time.Time{})
+	if err != nil {
+		return err
+	}
+	switch c, _ := code(v); c {
+	case codeOK:
+		return nil
+	case codeUnknown:
+		return session.ErrUnknownSession
+	}
+	return fmt.Errorf("%w: delete answered %v", ErrUnexpectedReply, v)
+}
+
+// Redeem implements session.Store.
+func (s *Store) Redeem(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {
+	hexKey := key.String()
+	v, err := s.run(ctx, s.scripts.redeem, []string{s.recPrefix + hexKey}, hexKey, now)
+	if err != nil {
+		return session.Record{}, err
+	}
+	switch c, ok := code(v); {
+	case !ok:
+		return decodeRecord(v)
+	case c == codeUnknown:
+		return session.Record{}, session.ErrUnknownTicket
+	case c == codeTicketExpired:
+		return session.Record{}, session.ErrTicketExpired
+	}
+	return session.Record{}, fmt.Errorf("%w: redeem answered %v", ErrUnexpectedReply, v)
+}
+
+// Get implements session.Store.
+func (s *Store) Get(ctx context.Context, key session.Key, kind session.Kind, now time.Time) (session.Record, error) {
+	hexKey := key.String()
+	v, err := s.run(ctx, s.scripts.get, []string{s.recPrefix + hexKey}, hexKey, now, strconv.Itoa(int(kind)))
+	if err != nil {
+		return session.Record{}, err
+	}
+	switch c, ok := code(v); {
+	case !ok:
+		return decodeRecord(v)
+	case c == codeUnknown:
+		return session.Record{}, session.ErrUnknownSession
+	}
+	return session.Record{}, fmt.Errorf("%w: get answered %v", ErrUnexpectedReply, v)
+}
+
+// ListUser implements session.Store.
+func (s *Store) ListUser(ctx context.Context, user vapisec.Principal, now time.Time) ([]session.Entry, error) {
+	v, err := s.run(ctx, s.scripts.list, []string{s.userPrefix + userHex(user)}, "", now)
+	if err != nil {
+		return nil, err
+	}
+	rows, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: list answered %T", ErrUnexpectedReply, v)
+	}
+	entries := make([]session.Entry, 0, len(rows))
+	for _, row := range rows {
+		f, ok := row.([]any)
+		if !ok || len(f) != fieldCount+1 {
+			return nil, fmt.Errorf("%w: list row %T", ErrUnexpectedReply, row)
+		}
+		h, _ := f[0].(string)
+		key, err := session.ParseKey(h)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnexpectedReply, err)
+		}
+		rec, err := decodeRecord(f[1:])
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, session.Entry{Key: key, Record: rec})
+	}
+	return entries, nil
+}
+
+// DeleteUser implements session.Store.
+func (s *Store) DeleteUser(ctx context.Context, user vapisec.Principal, now time.Time) (int, error) {
+	v, err := s.run(ctx, s.scripts.delUser, []string{s.userPrefix + userHex(user)}, "", now)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := code(v)
+	if !ok || n < 0 {
+		return 0, fmt.Errorf("%w: delete user answered %v", ErrUnexpectedReply, v)
+	}
+	return int(n), nil
+}
