@@ -41,9 +41,15 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(),
 		newServeCmd(),
+		newBenchCmd(),
 		newTokenCmd(),
 		newSTSCmd(),
 		newCanonicalizeCmd(),
+		newVerifyCmd(),
+		newSignCmd(),
+		newSignHeaderCmd(),
+		newCallCmd(),
+		newConformanceCmd(),
 	)
 	return root
 }

@@ -34,6 +34,10 @@ type serveOptions struct {
 	maxLifetime time.Duration
 	bodyLimit   string
 	admins      []string
+	redisURL    string // sessions (and replay entries) in Redis; "" keeps them in memory
+	trust       []string
+	allowBearer bool
+	devDir      string
 }
 
 func newServeCmd() *cobra.Command {
@@ -49,7 +53,12 @@ the vmware-api-session-id header or cookie.
 
 With --dev and no --user, one user with a random password is created and its
 credentials are printed. Without --tls-cert/--tls-key the server speaks plain
-HTTP; session cookies then lack the Secure flag only in --dev mode.`,
+HTTP; session cookies then lack the Secure flag only in --dev mode.
+
+With --redis URL (or $VAPISEC_REDIS_URL) sessions, clone tickets, channel
+credentials and replay entries live in Redis, shared by every instance
+started with the same URL, so the instances can sit behind one load
+balancer; see docs/distributed.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd.Context(), o, cmd.OutOrStdout())
@@ -65,6 +74,10 @@ HTTP; session cookies then lack the Secure flag only in --dev mode.`,
 	f.DurationVar(&o.maxLifetime, "max-lifetime", 12*time.Hour, "sessions end this long after login, used or not")
 	f.StringVar(&o.bodyLimit, "body-limit", "1M", "largest request body accepted (Echo size syntax: 512K, 1M)")
 	f.StringArrayVar(&o.admins, "admin", nil, "a principal allowed on /api/vapisec/admin/sessions (repeatable; none: admin routes off)")
+	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api and Authorization: SIGN (repeatable)")
+	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
+	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
+	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
 	return cmd
 }
 
@@ -103,7 +116,11 @@ func buildServer(o serveOptions, out io.Writer) (*devServer, error) {
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	manager, err := session.NewManager(session.NewMemoryStore(),
+	shared, err := openSharedState(o)
+	if err != nil {
+		return nil, err
+	}
+	manager, err := session.NewManager(shared.store,
 		session.WithIdleTimeout(o.idleTimeout), session.WithMaxLifetime(o.maxLifetime))
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -113,6 +130,9 @@ func buildServer(o serveOptions, out io.Writer) (*devServer, error) {
 		Authenticator: auth,
 		Cookie:        middleware.CookieConfig{InsecureNoSecureFlag: o.dev && o.tlsCert == ""},
 		Admins:        o.admins,
+	}
+	if cfg.RequestVerifier, err = requestVerifier(o, out, shared.replay); err != nil {
+		return nil, err
 	}
 
 	e := echo.New()
@@ -138,6 +158,11 @@ func buildServer(o serveOptions, out io.Writer) (*devServer, error) {
 	}
 	e.GET("/api/vapisec/whoami", whoami(false), append(chain, middleware.Require())...)
 	e.GET("/rest/vapisec/whoami", whoami(true), append(chain, middleware.Require())...)
+	jsonrpc, err := middleware.JSONRPCHandler(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.POST(middleware.DefaultJSONRPCPath, jsonrpc, append(chain, middleware.AllowAnonymous())...)
 	if err := mountSessionDemos(e, cfg, chain, whoami(false)); err != nil {
 		return nil, err
 	}

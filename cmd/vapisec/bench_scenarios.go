@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/labstack/echo/v4"
+	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/canonical"
+	"github.com/vapisec/vapisec/middleware"
+	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/sts"
+	"github.com/vapisec/vapisec/verifier"
+)
+
+// benchThroughputBar is DESIGN §8's bar for the session and Basic
+// middleware: at least 95 % of bare Echo's throughput.
+const benchThroughputBar = 0.95
+
+// benchScenarios builds the servers "vapisec bench" drives. Every one serves
+// the same handler; only the middleware in front of it differs.
+func benchScenarios(o benchOptions) ([]scenario, func(), error) {
+	ok := func(c echo.Context) error { return c.String(http.StatusOK, "ok") }
+	newEcho := func() *echo.Echo {
+		e := echo.New()
+		e.HideBanner, e.HidePort = true, true
+		return e
+	}
+
+	bare := newEcho()
+	bare.GET("/bench", ok)
+
+	manager, err := session.NewManager(session.NewMemoryStore())
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := middleware.NewStaticUsers(map[string]string{"bench@vsphere.local": "bench-password"})
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := manager.Create(context.Background(), session.Identity{Principal: vapisec.ParsePrincipal("bench@vsphere.local"), Scheme: vapisec.SchemeUserPass})
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := middleware.Config{Manager: manager, Authenticator: users}
+	chain, err := middleware.Chain(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	secured := newEcho()
+	secured.GET("/bench", ok, append(chain, middleware.Require())...)
+
+	get := func(header, value string) func(string, int) (*http.Request, error) {
+		return func(base string, _ int) (*http.Request, error) {
+			req, err := http.NewRequest(http.MethodGet, base+"/bench", nil)
+			if err == nil && header != "" {
+				req.Header.Set(header, value)
+			}
+			return req, err
+		}
+	}
+	basicReq := func(base string, _ int) (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, base+"/bench", nil)
+		if err == nil {
+			req.SetBasicAuth("bench@vsphere.local", "bench-password")
+		}
+		return req, err
+	}
+	scenarios := []scenario{
+		{name: "bare", handler: bare, newRequest: get("", "")},
+		{name: "session", handler: secured, newRequest: get("vmware-api-session-id", sess.ID), bar: benchThroughputBar},
+		{name: "basic", handler: secured, newRequest: basicReq, bar: benchThroughputBar},
+	}
+	extra, cleanup, err := benchExtraScenarios(o, newEcho, ok)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(scenarios, extra...), cleanup, nil
+}
+
+// microRatios runs the in-process micro-benchmarks of DESIGN §8, each side
+// by side with its floor.
+func microRatios(d time.Duration) ([]ratioResult, error) {
+	var out []ratioResult
+
+	// Canonical JSON of a 64 KiB JSON-RPC body vs json.Valid on it.
+	body := benchJSONRPCBody(64 << 10)
+	c, err := canonical.New()
+	if err != nil {
+		return nil, err
+	}
+	dst := make([]byte, 0, 2*len(body))
+	valid, canon, err := sideBySide(d, 16,
+		func(n int) error {
+			for range n {
+				if !json.Valid(body) {
+					return fmt.Errorf("bench body is not valid JSON")
+				}
+			}
+			return nil
+		},
+		func(n int) error {
+			for range n {
+				if dst, err = c.Append(dst[:0], body); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, costRatio("canonicalize 64 KiB / json.Valid", valid, canon, 1.5, fmt.Sprintf("%v vs %v per body", canon, valid)))
+
+	// SAML token: cold verification vs bare etree + goxmldsig, and a cache
+	// hit vs one SHA-256 of the token.
+	mat, err := newBenchTokens()
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	cold, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(mat.stsCert), verifier.WithCacheSize(0))
+	if err != nil {
+		return nil, err
+	}
+	bareValidate, ours, err := sideBySide(d, 4,
+		func(n int) error {
+			for range n {
+				doc := etree.NewDocument()
+				if err := doc.ReadFromBytes(mat.token); err != nil {
+					return err
+				}
+				vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{mat.stsCert}})
+				if _, err := vc.Validate(doc.Root()); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func(n int) error {
+			for range n {
+				if _, err := cold.Verify(ctx, mat.token); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, costRatio("SAML token cold / (etree parse + goxmldsig Validate)", bareValidate, ours, 1.1, fmt.Sprintf("%v vs %v per token", ours, bareValidate)))
+
+	cached, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(mat.stsCert))
+	if err != nil {
+		return nil, err
+	}
+	var sink [32]byte
+	hash, hit, err := sideBySide(d, 64,
+		func(n int) error {
+			for range n {
+				sink = sha256.Sum256(mat.token)
+			}
+			return nil
+		},
+		func(n int) error {
+			for range n {
+				if _, err := cached.Verify(ctx, mat.token); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	_ = sink
+	out = append(out, costRatio("SAML token cached / one SHA-256 of it", hash, hit, 1.2, fmt.Sprintf("%v vs %v per token", hit, hash)))
+
+	more, err := benchExtraRatios(d, mat)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, more...), nil
+}
+
+// benchTokens is the key material of the micro-benchmarks: a development
+// STS and a HoK token it issued.
+type benchTokens struct {
+	stsCert *x509.Certificate
+	hokKey  any
+	hokCert *x509.Certificate
+	token   []byte
+}
+
+func newBenchTokens() (*benchTokens, error) {
+	now := time.Now()
+	stsKey, stsCert, err := sts.GenerateKeyPair("vapisec bench STS", now.Add(-time.Hour), now.Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	hokKey, hokCert, err := sts.GenerateKeyPair("vapisec bench HoK", now.Add(-time.Hour), now.Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	s, err := sts.New(stsKey, stsCert)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := s.Issue(sts.IssueRequest{Subject: "bench@vsphere.local", Groups: []string{`VSPHERE.LOCAL\Administrators`}, Lifetime: time.Hour, HoKCertificate: hokCert})
+	if err != nil {
+		return nil, err
+	}
+	return &benchTokens{stsCert: stsCert, hokKey: hokKey, hokCert: hokCert, token: tok}, nil
+}
+
+// benchJSONRPCBody returns a JSON-RPC request of about size bytes shaped
+// like what vAPI clients send (unsorted members, vAPI doubles, nulls).
+func benchJSONRPCBody(size int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"jsonrpc":"2.0","method":"invoke","id":"1a2b3c","params":{"serviceId":"com.vmware.vcenter.vm","operationId":"list","ctx":{"appCtx":{"opId":"op-1234"}},"input":{"STRUCTURE":{"operation-input":{"items":{"LIST":[`)
+	for i := 0; b.Len() < size-16; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		n := strconv.Itoa(i)
+		b.WriteString(`{"STRUCTURE":{"com.vmware.vcenter.VM.summary":{"vm":"vm-` + n + `","name":"web-` + n + `","power_state":"POWERED_ON","cpu_count":` + strconv.Itoa(i%16+1) + `,"load":` + strconv.Itoa(i%9+1) + `.25E-1,"tags":["prod",null],"template":false}}}`)
+	}
+	b.WriteString(`]}}}}}}`)
+	return b.Bytes()
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vapisec/vapisec/redisstore"
+	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/verifier"
+)
+
+// envRedisURL names the environment variable that --redis defaults to.
+const envRedisURL = "VAPISEC_REDIS_URL"
+
+// redisPingTimeout bounds the check that Redis answers at start-up.
+const redisPingTimeout = 3 * time.Second
+
+// sharedState is where "vapisec serve" keeps what several instances must
+// share: in this process's memory, or in Redis with --redis.
+type sharedState struct {
+	// store holds the sessions, clone tickets and channel credentials.
+	store session.Store
+	// replay is the replay cache of signed requests; nil means a verifier's
+	// own in-memory cache (one instance only).
+	replay verifier.ReplayCache
+	// client is the Redis client, nil in memory mode.
+	client *redis.Client
+}
+
+// openSharedState returns the Redis store and replay cache on o.redisURL
+// (or, when it is empty, $VAPISEC_REDIS_URL), after checking that Redis
+// answers: a server that cannot reach its store does not start. With
+// neither it returns the memory store. The URL is read from the
+// environment here, not as the flag's default, so that --help never shows
+// a password.
+func openSharedState(o serveOptions) (*sharedState, error) {
+	if o.redisURL == "" {
+		o.redisURL = os.Getenv(envRedisURL)
+	}
+	if o.redisURL == "" {
+		return &sharedState{store: session.NewMemoryStore()}, nil
+	}
+	opt, err := redisstore.ParseURL(o.redisURL, 0)
+	if err != nil {
+		return nil, usagef("--redis: %v", err)
+	}
+	client := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), redisPingTimeout)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("--redis %s: %w", redactURL(o.redisURL), err)
+	}
+	store, err := redisstore.New(client)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	replay, err := redisstore.NewReplayCache(client)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	return &sharedState{store: store, replay: replay, client: client}, nil
+}
+
+// redactURL hides the password of a Redis URL for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+)
+
+func TestServeRedisSharesSessions(t *testing.T) {
+	m := miniredis.RunT(t)
+	url := "redis://" + m.Addr() + "/0"
+	users := []string{"alice@vsphere.local:pw"}
+	a := newDevServer(t, serveOptions{users: users, redisURL: url})
+	b := newDevServer(t, serveOptions{users: users, redisURL: url})
+
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/api/session", nil)
+	req.SetBasicAuth("alice@vsphere.local", "pw")
+	req.Header.Set("vmware-use-header-authn", "true")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := json.NewDecoder(res.Body).Decode(&id); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("login on A: %d %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+
+	whoami := func(base string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/vapisec/whoami", nil)
+		req.Header.Set("vmware-api-session-id", id)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := whoami(b.URL); got != http.StatusOK {
+		t.Fatalf("whoami on B of a session from A: %d", got)
+	}
+	m.Close()
+	if got := whoami(b.URL); got != http.StatusServiceUnavailable {
+		t.Fatalf("whoami on B with Redis down: %d, want 503", got)
+	}
+}
+
+func TestServeRedisFlagErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		givenArgs  []string
+		expectCode int
+		expectOut  string
+	}{
+		{"nok, not a redis URL", []string{"serve", "--dev", "--redis", "http://example.com"}, 2, "invalid URL scheme"},
+		{"nok, unreachable Redis, password not shown", []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--redis", "redis://u:hunter2@127.0.0.1:1/0"}, 1, "redis://u:xxxxx@127.0.0.1:1/0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tt.givenArgs, strings.NewReader(""), &stdout, &stderr); code != tt.expectCode {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tt.expectCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.expectOut) || strings.Contains(stderr.String()+stdout.String(), "hunter2") {
+				t.Fatalf("stderr %q: want %q and no password", stderr.String(), tt.expectOut)
+			}
+		})
+	}
+}
+
+func TestServeRedisURLFromEnvironment(t *testing.T) {
+	m := miniredis.RunT(t)
+	t.Setenv(envRedisURL, "redis://"+m.Addr()+"/0")
+	newDevServer(t, serveOptions{users: []string{"alice@vsphere.local:pw"}})
+	if len(m.Keys()) != 0 {
+		t.Fatalf("keys before any login: %q", m.Keys())
+	}
+	if _, err := openSharedState(serveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if _, err := openSharedState(serveOptions{}); err == nil {
+		t.Fatalf("openSharedState with $%s unreachable: no error", envRedisURL)
+	}
+}
