@@ -29,6 +29,7 @@ type benchOptions struct {
 	format      string
 	out         string
 	redis       string
+	from        string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -55,7 +56,13 @@ No traffic leaves the machine: every server listens on 127.0.0.1.`,
 			default:
 				return usagef("--format %q: want table, json or svg", o.format)
 			}
-			res, err := runBench(cmd.Context(), o, cmd.ErrOrStderr())
+			var res *benchReport
+			var err error
+			if o.from != "" {
+				res, err = readBenchReport(o.from)
+			} else {
+				res, err = runBench(cmd.Context(), o, cmd.ErrOrStderr())
+			}
 			if err != nil {
 				return err
 			}
@@ -79,6 +86,7 @@ No traffic leaves the machine: every server listens on 127.0.0.1.`,
 	f.DurationVar(&o.micro, "micro", time.Second, "time per micro-benchmark")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or svg (a req/s chart)")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of stdout")
+	f.StringVar(&o.from, "from", "", "render a JSON report written earlier (--format json) instead of running")
 	f.StringVar(&o.redis, "redis", "", "also measure the session middleware on this Redis (redis://host:port/db)")
 	return cmd
 }
@@ -117,9 +125,9 @@ type ratioResult struct {
 	Bar    float64 `json:"bar"`
 	Pass   bool    `json:"pass"`
 	Detail string  `json:"detail,omitempty"`
-	// atMost: the ratio must not exceed Bar (cost ratios); otherwise it
+	// AtMost: the ratio must not exceed Bar (cost ratios); otherwise it
 	// must reach it (throughput ratios).
-	atMost bool
+	AtMost bool `json:"at_most"`
 }
 
 // scenario is one server under load: its handler and how to build requests.
@@ -337,7 +345,7 @@ func median(d []time.Duration) time.Duration {
 
 func costRatio(name string, base, subject time.Duration, bar float64, detail string) ratioResult {
 	r := float64(subject) / float64(base)
-	return ratioResult{Name: name, Ratio: r, Bar: bar, Pass: r <= bar, Detail: detail, atMost: true}
+	return ratioResult{Name: name, Ratio: r, Bar: bar, Pass: r <= bar, Detail: detail, AtMost: true}
 }
 
 func writeBench(w io.Writer, format string, rep *benchReport) error {
@@ -368,7 +376,7 @@ func writeBench(w io.Writer, format string, rep *benchReport) error {
 	fmt.Fprintln(tw, "ratio\tvalue\tbar\tresult\tdetail\t")
 	for _, r := range rep.Ratios {
 		op := "≤"
-		if !r.atMost {
+		if !r.AtMost {
 			op = "≥"
 		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%s %.2f\t%s\t%s\t\n", r.Name, r.Ratio, op, r.Bar, passFail(r.Pass), r.Detail)
@@ -418,4 +426,18 @@ func writeBenchSVG(w io.Writer, rep *benchReport) error {
 
 func xmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// readBenchReport reads a report written with --format json, so that one run
+// can be rendered as a table and as a chart.
+func readBenchReport(path string) (*benchReport, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep benchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("bench: %s: %w", path, err)
+	}
+	return &rep, nil
 }

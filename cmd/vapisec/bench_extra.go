@@ -232,8 +232,8 @@ func benchExtraRatios(d time.Duration, mat *benchTokens) ([]ratioResult, error) 
 	bytesPer := float64(after.TotalAlloc-before.TotalAlloc) / runs
 	allocsPer := float64(after.Mallocs-before.Mallocs) / runs
 	out = append(out,
-		ratioResult{Name: "bytes per cached HoK verification", Ratio: bytesPer, Bar: benchMaxBytesPerOp, Pass: bytesPer <= benchMaxBytesPerOp, atMost: true, Detail: "B/op"},
-		ratioResult{Name: "allocations per cached HoK verification", Ratio: allocsPer, Bar: benchMaxAllocsPer, Pass: allocsPer <= benchMaxAllocsPer, atMost: true, Detail: "allocs/op"},
+		ratioResult{Name: "bytes per cached HoK verification", Ratio: bytesPer, Bar: benchMaxBytesPerOp, Pass: bytesPer <= benchMaxBytesPerOp, AtMost: true, Detail: "B/op"},
+		ratioResult{Name: "allocations per cached HoK verification", Ratio: allocsPer, Bar: benchMaxAllocsPer, Pass: allocsPer <= benchMaxAllocsPer, AtMost: true, Detail: "allocs/op"},
 	)
 	return out, nil
 }
