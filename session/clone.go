@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -106,27 +105,7 @@ func (m *Manager) Derive(ctx context.Context, parentID string) (*Session, error)
 
 // createChild inserts a new child session of parent.
 func (m *Manager) createChild(ctx context.Context, parent Key, id Identity) (*Session, error) {
-	sid, err := newID(m.random)
-	if err != nil {
-		return nil, err
-	}
-	now := m.now()
-	id.Groups = slices.Clip(slices.Clone(id.Groups))
-	rec := Record{
-		Identity:     id,
-		Created:      now,
-		LastAccessed: now,
-		IdleTimeout:  m.idleTimeout,
-		Expiry:       now.Add(m.maxLifetime),
-		Kind:         KindChild,
-		Parent:       parent,
-	}
-	if err := m.store.Insert(ctx, keyOf(sid), rec, m.maxPerUser); err != nil {
-		return nil, storeError(err)
-	}
-	s := &Session{ID: sid}
-	fill(s, &rec)
-	return s, nil
+	return m.insertSession(ctx, id, KindChild, parent)
 }
 
 // ticketError reports a parent that ended as an unknown ticket.

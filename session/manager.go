@@ -123,6 +123,12 @@ func (m *Manager) Create(ctx context.Context, id Identity) (*Session, error) {
 	if id.Principal.IsZero() {
 		return nil, fmt.Errorf("%w: no principal", ErrInvalidIdentity)
 	}
+	return m.insertSession(ctx, id, KindSession, Key{})
+}
+
+// insertSession creates a session of kind (KindSession, or KindChild of
+// parent) for id with a fresh id and the Manager's timeouts.
+func (m *Manager) insertSession(ctx context.Context, id Identity, kind Kind, parent Key) (*Session, error) {
 	sid, err := newID(m.random)
 	if err != nil {
 		return nil, err
@@ -135,6 +141,8 @@ func (m *Manager) Create(ctx context.Context, id Identity) (*Session, error) {
 		LastAccessed: now,
 		IdleTimeout:  m.idleTimeout,
 		Expiry:       now.Add(m.maxLifetime),
+		Kind:         kind,
+		Parent:       parent,
 	}
 	if err := m.store.Insert(ctx, keyOf(sid), rec, m.maxPerUser); err != nil {
 		return nil, storeError(err)
