@@ -21,11 +21,17 @@ func authorization(h http.Header) (string, error) {
 }
 
 // splitScheme splits an Authorization value into its scheme token (up to the
-// first space or tab) and the rest with leading spaces and tabs removed.
+// first space) and the rest with leading spaces removed. RFC 9110 §11.4
+// separates the scheme from its credentials with 1*SP only: a tab makes the
+// whole value one (unknown) scheme token, never a Bearer or SIGN credential.
 func splitScheme(v string) (scheme, rest string) {
 	for i := 0; i < len(v); i++ {
-		if v[i] == ' ' || v[i] == '\t' {
-			return v[:i], trimLeftOWS(v[i+1:])
+		if v[i] == ' ' {
+			j := i + 1
+			for j < len(v) && v[j] == ' ' {
+				j++
+			}
+			return v[:i], v[j:]
 		}
 	}
 	return v, ""
