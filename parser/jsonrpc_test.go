@@ -113,26 +113,41 @@ func FuzzParseJSONRPC(f *testing.F) {
 			}
 			return
 		}
-		var v struct {
-			ID     json.RawMessage `json:"id"`
-			Params struct {
-				Ctx struct {
-					SecurityCtx struct {
-						SchemeID any `json:"schemeId"`
-					} `json:"securityCtx"`
-				} `json:"ctx"`
-			} `json:"params"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil {
+		// encoding/json matches struct fields case-insensitively; the vAPI
+		// runtimes (and this parser) match member names exactly, so the
+		// oracle walks exact-key maps instead of a struct.
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(body, &top); err != nil {
 			t.Fatalf("accepted, but encoding/json fails: %v", err)
 		}
-		if string(v.ID) != string(req.ID) && !(req.ID == nil && string(v.ID) == "") {
-			t.Fatalf("id %q, encoding/json %q", req.ID, v.ID)
+		if string(top["id"]) != string(req.ID) {
+			t.Fatalf("id %q, encoding/json %q", req.ID, top["id"])
 		}
 		if s, ok := req.SecurityCtx.SchemeID.StringValue(); ok {
-			if js, _ := v.Params.Ctx.SecurityCtx.SchemeID.(string); js != s {
+			var js string
+			if !exactPath(top, &js, "params", "ctx", "securityCtx", "schemeId") || js != s {
 				t.Fatalf("schemeId %q, encoding/json %q", s, js)
 			}
 		}
 	})
+}
+
+// exactPath follows member names exactly (no case folding) from top and
+// decodes the value found at the end of path into dst.
+func exactPath(top map[string]json.RawMessage, dst any, path ...string) bool {
+	m := top
+	for i, name := range path {
+		raw, ok := m[name]
+		if !ok {
+			return false
+		}
+		if i == len(path)-1 {
+			return json.Unmarshal(raw, dst) == nil
+		}
+		m = nil
+		if json.Unmarshal(raw, &m) != nil || m == nil {
+			return false
+		}
+	}
+	return false
 }
