@@ -82,7 +82,7 @@ No traffic leaves the machine: every server listens on 127.0.0.1.`,
 	f.DurationVar(&o.duration, "duration", 5*time.Second, "load time per server (split over the rounds)")
 	f.IntVar(&o.concurrency, "concurrency", 16, "concurrent client connections")
 	f.IntVar(&o.maxRequests, "max-requests", 2_000_000, "cap on the requests sent to one server")
-	f.IntVar(&o.rounds, "rounds", 3, "interleaved rounds over the servers")
+	f.IntVar(&o.rounds, "rounds", 5, "interleaved rounds over the servers (ratios are the median of the per-round ratios)")
 	f.DurationVar(&o.micro, "micro", time.Second, "time per micro-benchmark")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or svg (a req/s chart)")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of stdout")
@@ -105,16 +105,21 @@ type machineInfo struct {
 	GoVersion   string `json:"go_version"`
 	Concurrency int    `json:"concurrency"`
 	Duration    string `json:"duration"`
+	Rounds      int    `json:"rounds,omitempty"`
 }
 
 type serverResult struct {
-	Name     string   `json:"name"`
-	Requests int      `json:"requests"`
-	Errors   int      `json:"errors"`
-	RPS      float64  `json:"rps"`
-	P50ms    float64  `json:"p50_ms"`
-	P99ms    float64  `json:"p99_ms"`
-	Ratio    float64  `json:"ratio"`
+	Name     string  `json:"name"`
+	Requests int     `json:"requests"`
+	Errors   int     `json:"errors"`
+	RPS      float64 `json:"rps"`
+	P50ms    float64 `json:"p50_ms"`
+	P99ms    float64 `json:"p99_ms"`
+	Ratio    float64 `json:"ratio"`
+	// RatioMin and RatioMax are the extremes of the per-round ratios whose
+	// median is Ratio: the noise of the run.
+	RatioMin float64  `json:"ratio_min,omitempty"`
+	RatioMax float64  `json:"ratio_max,omitempty"`
 	Bar      *float64 `json:"bar,omitempty"`
 	Pass     *bool    `json:"pass,omitempty"`
 }
@@ -152,6 +157,31 @@ type loadResult struct {
 	errors    int
 	elapsed   time.Duration
 	latencies []time.Duration
+	// rounds holds the req/s of each measured round.
+	rounds []float64
+}
+
+// roundRatios pairs the req/s of subject and base round by round (both were
+// measured in the same round, close in time) and returns the median of the
+// per-round ratios with the smallest and largest. A median of paired ratios
+// is far less sensitive to a machine that speeds up or slows down during a
+// run than the ratio of two totals.
+func roundRatios(subject, base []float64) (med, lo, hi float64) {
+	var rs []float64
+	for i := range min(len(subject), len(base)) {
+		if base[i] > 0 {
+			rs = append(rs, subject[i]/base[i])
+		}
+	}
+	if len(rs) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(rs)
+	med = rs[len(rs)/2]
+	if len(rs)%2 == 0 {
+		med = (rs[len(rs)/2-1] + rs[len(rs)/2]) / 2
+	}
+	return med, rs[0], rs[len(rs)-1]
 }
 
 func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchReport, error) {
@@ -188,43 +218,74 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		}
 	}
 
-	client := &http.Client{Transport: &http.Transport{
-		MaxIdleConns:        o.concurrency * 2,
-		MaxIdleConnsPerHost: o.concurrency,
-		DisableCompression:  true,
-	}, Timeout: 10 * time.Second}
-	defer client.CloseIdleConnections()
+	// One transport per server, so that no server's connections are
+	// evicted from a shared idle pool by another's.
+	clients := make([]*http.Client, len(runs))
+	for i := range runs {
+		clients[i] = &http.Client{Transport: &http.Transport{
+			MaxIdleConns:        o.concurrency,
+			MaxIdleConnsPerHost: o.concurrency,
+			DisableCompression:  true,
+		}, Timeout: 10 * time.Second}
+		defer clients[i].CloseIdleConnections()
+	}
 
 	slot := o.duration / time.Duration(o.rounds)
 	capPerSlot := max(1, o.maxRequests/o.rounds)
+	// A warm-up slot per server, not counted: connections, caches, the
+	// script cache of Redis, the heap size the load settles at.
+	for i, run := range runs {
+		var warm loadResult
+		drive(ctx, clients[i], run.base, run.newRequest, o.concurrency, min(slot/2, 500*time.Millisecond), capPerSlot, &warm)
+	}
 	for r := 0; r < o.rounds; r++ {
-		for _, run := range runs {
+		// Odd rounds go backwards (bare, a, b, …, b, a, bare, …) so that a
+		// drift of the machine within a round does not favour the servers
+		// measured first.
+		order := make([]int, len(runs))
+		for i := range order {
+			order[i] = i
+			if r%2 == 1 {
+				order[i] = len(runs) - 1 - i
+			}
+		}
+		for _, i := range order {
+			run := runs[i]
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 			fmt.Fprintf(progress, "bench: round %d/%d %s\n", r+1, o.rounds, run.name)
-			drive(ctx, client, run.base, run.newRequest, o.concurrency, slot, capPerSlot, &run.res)
+			// Collect the garbage of the previous slot (every server shares
+			// this process's heap) before this one starts.
+			runtime.GC()
+			before := run.res
+			drive(ctx, clients[i], run.base, run.newRequest, o.concurrency, slot, capPerSlot, &run.res)
+			if d := run.res.elapsed - before.elapsed; d > 0 {
+				run.res.rounds = append(run.res.rounds, float64(run.res.requests-before.requests)/d.Seconds())
+			}
 		}
 	}
 
 	rep := &benchReport{Machine: machineInfo{
 		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
-		Concurrency: o.concurrency, Duration: o.duration.String(),
+		Concurrency: o.concurrency, Duration: o.duration.String(), Rounds: o.rounds,
 	}}
-	rps := map[string]float64{}
+	byName := map[string]*running{}
+	for _, run := range runs {
+		byName[run.name] = run
+	}
 	for _, run := range runs {
 		sr := serverResult{Name: run.name, Requests: run.res.requests, Errors: run.res.errors}
 		if run.res.elapsed > 0 {
 			sr.RPS = float64(run.res.requests) / run.res.elapsed.Seconds()
 		}
-		rps[run.name] = sr.RPS
 		sr.P50ms, sr.P99ms = percentileMS(run.res.latencies, 0.50), percentileMS(run.res.latencies, 0.99)
 		base := run.baseline
 		if base == "" {
 			base = "bare"
 		}
-		if b := rps[base]; b > 0 {
-			sr.Ratio = sr.RPS / b
+		if b := byName[base]; b != nil {
+			sr.Ratio, sr.RatioMin, sr.RatioMax = roundRatios(run.res.rounds, b.res.rounds)
 		}
 		if run.bar > 0 {
 			bar, pass := run.bar, sr.Ratio >= run.bar && run.res.errors == 0
@@ -358,9 +419,13 @@ func writeBench(w io.Writer, format string, rep *benchReport) error {
 		return writeBenchSVG(w, rep)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "machine: %s/%s, %d CPUs, %s; %d connections, %s per server\n\n",
-		rep.Machine.GOOS, rep.Machine.GOARCH, rep.Machine.CPUs, rep.Machine.GoVersion, rep.Machine.Concurrency, rep.Machine.Duration)
-	fmt.Fprintln(tw, "server\treq/s\tp50 ms\tp99 ms\tratio\tbar\tresult\t")
+	rounds := ""
+	if rep.Machine.Rounds > 0 {
+		rounds = fmt.Sprintf(" in %d rounds; ratio = median of the per-round ratios", rep.Machine.Rounds)
+	}
+	fmt.Fprintf(tw, "machine: %s/%s, %d CPUs, %s; %d connections, %s per server%s\n\n",
+		rep.Machine.GOOS, rep.Machine.GOARCH, rep.Machine.CPUs, rep.Machine.GoVersion, rep.Machine.Concurrency, rep.Machine.Duration, rounds)
+	fmt.Fprintln(tw, "server\treq/s\tp50 ms\tp99 ms\tratio\trounds\tbar\tresult\t")
 	for _, s := range rep.Servers {
 		bar, result := "", ""
 		if s.Bar != nil {
@@ -370,7 +435,11 @@ func writeBench(w io.Writer, format string, rep *benchReport) error {
 		if s.Errors > 0 {
 			result += fmt.Sprintf(" (%d errors)", s.Errors)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%s\t%s\t\n", s.Name, s.RPS, s.P50ms, s.P99ms, s.Ratio, bar, strings.TrimSpace(result))
+		spread := ""
+		if s.RatioMax > 0 {
+			spread = fmt.Sprintf("%.3f–%.3f", s.RatioMin, s.RatioMax)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t\n", s.Name, s.RPS, s.P50ms, s.P99ms, s.Ratio, spread, bar, strings.TrimSpace(result))
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "ratio\tvalue\tbar\tresult\tdetail\t")

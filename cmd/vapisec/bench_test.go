@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRoundRatiosPairsRoundsAndTakesTheMedian(t *testing.T) {
+	// Round 2 is a slow moment for the whole machine: the paired ratio is
+	// unaffected, the ratio of totals would not be.
+	subject := []float64{90, 45, 95, 92, 10}
+	base := []float64{100, 50, 100, 100, 100}
+	med, lo, hi := roundRatios(subject, base)
+	if med != 0.9 || lo != 0.1 || hi != 0.95 {
+		t.Fatalf("roundRatios = %v, %v, %v; want 0.9, 0.1, 0.95", med, lo, hi)
+	}
+	med, _, _ = roundRatios([]float64{1, 3}, []float64{1, 1})
+	if med != 2 {
+		t.Fatalf("even count: median %v, want 2", med)
+	}
+	if med, lo, hi := roundRatios(nil, []float64{1}); med != 0 || lo != 0 || hi != 0 {
+		t.Fatalf("no rounds: %v %v %v", med, lo, hi)
+	}
+	if med, _, _ := roundRatios([]float64{1}, []float64{0}); med != 0 {
+		t.Fatalf("zero baseline: %v", med)
+	}
+}
+
+// TestBenchRunsEveryServer runs a very short bench: every server answers
+// 200 to every request, every ratio has a bar, and the report renders in
+// every format. No bar is checked: timings are not for unit tests.
+func TestBenchRunsEveryServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs servers under load for a few seconds")
+	}
+	o := benchOptions{duration: 300 * time.Millisecond, concurrency: 2, maxRequests: 1000, rounds: 2, micro: 20 * time.Millisecond}
+	rep, err := runBench(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Servers) < 6 {
+		t.Fatalf("%d servers, want at least 6", len(rep.Servers))
+	}
+	for _, s := range rep.Servers {
+		if s.Requests == 0 || s.Errors != 0 || s.RPS <= 0 || s.Ratio <= 0 {
+			t.Errorf("%s: %d requests, %d errors, %.0f req/s, ratio %.3f", s.Name, s.Requests, s.Errors, s.RPS, s.Ratio)
+		}
+		if s.RatioMin > s.Ratio || s.Ratio > s.RatioMax {
+			t.Errorf("%s: ratio %.3f outside its rounds %.3f–%.3f", s.Name, s.Ratio, s.RatioMin, s.RatioMax)
+		}
+	}
+	if len(rep.Ratios) < 6 {
+		t.Fatalf("%d micro ratios, want at least 6", len(rep.Ratios))
+	}
+	for _, r := range rep.Ratios {
+		if r.Ratio <= 0 || r.Bar <= 0 {
+			t.Errorf("%s: ratio %v bar %v", r.Name, r.Ratio, r.Bar)
+		}
+	}
+	var js bytes.Buffer
+	if err := writeBench(&js, "json", rep); err != nil {
+		t.Fatal(err)
+	}
+	var back benchReport
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || len(back.Servers) != len(rep.Servers) || back.Machine.Rounds != 2 {
+		t.Fatalf("JSON does not read back: %v", err)
+	}
+	var table, svg bytes.Buffer
+	if err := writeBench(&table, "table", rep); err != nil || !strings.Contains(table.String(), "median of the per-round ratios") {
+		t.Fatalf("table: %v\n%s", err, table.String())
+	}
+	if err := writeBench(&svg, "svg", rep); err != nil || !strings.HasPrefix(svg.String(), "<svg") {
+		t.Fatalf("svg: %v\n%.200s", err, svg.String())
+	}
+}
