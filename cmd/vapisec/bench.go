@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +32,8 @@ type benchOptions struct {
 	out         string
 	redis       string
 	from        string
+	cpuProfile  string
+	only        string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -48,8 +52,8 @@ ratio next to its bar (DESIGN §8) with PASS or FAIL.
 No traffic leaves the machine: every server listens on 127.0.0.1.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.duration <= 0 || o.concurrency <= 0 || o.rounds <= 0 || o.maxRequests <= 0 || o.micro <= 0 {
-				return usagef("--duration, --concurrency, --rounds, --max-requests and --micro must be positive")
+			if o.duration <= 0 || o.concurrency <= 0 || o.rounds <= 0 || o.maxRequests <= 0 || o.micro < 0 {
+				return usagef("--duration, --concurrency, --rounds and --max-requests must be positive, --micro not negative")
 			}
 			switch o.format {
 			case "table", "json", "svg":
@@ -61,6 +65,17 @@ No traffic leaves the machine: every server listens on 127.0.0.1.`,
 			if o.from != "" {
 				res, err = readBenchReport(o.from)
 			} else {
+				if o.cpuProfile != "" {
+					f, err := os.Create(o.cpuProfile)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					if err := pprof.StartCPUProfile(f); err != nil {
+						return err
+					}
+					defer pprof.StopCPUProfile()
+				}
 				res, err = runBench(cmd.Context(), o, cmd.ErrOrStderr())
 			}
 			if err != nil {
@@ -83,11 +98,13 @@ No traffic leaves the machine: every server listens on 127.0.0.1.`,
 	f.IntVar(&o.concurrency, "concurrency", 16, "concurrent client connections")
 	f.IntVar(&o.maxRequests, "max-requests", 2_000_000, "cap on the requests sent to one server")
 	f.IntVar(&o.rounds, "rounds", 5, "interleaved rounds over the servers (ratios are the median of the per-round ratios)")
-	f.DurationVar(&o.micro, "micro", time.Second, "time per micro-benchmark")
+	f.DurationVar(&o.micro, "micro", time.Second, "time per micro-benchmark (0 skips them)")
 	f.StringVar(&o.format, "format", "table", "output format: table, json or svg (a req/s chart)")
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of stdout")
 	f.StringVar(&o.from, "from", "", "render a JSON report written earlier (--format json) instead of running")
 	f.StringVar(&o.redis, "redis", "", "also measure the session middleware on this Redis (redis://host:port/db)")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the run (servers, load generator and micro-benchmarks) to this file")
+	f.StringVar(&o.only, "servers", "", "measure only the servers whose names match this regular expression (and their baselines)")
 	return cmd
 }
 
@@ -193,6 +210,9 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		return nil, err
 	}
 	defer cleanup()
+	if scenarios, err = selectScenarios(scenarios, o.only); err != nil {
+		return nil, err
+	}
 
 	// Start every server on loopback.
 	type running struct {
@@ -293,6 +313,9 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		}
 		rep.Servers = append(rep.Servers, sr)
 	}
+	if o.micro == 0 {
+		return rep, nil
+	}
 	fmt.Fprintln(progress, "bench: micro-benchmarks")
 	ratios, err := microRatios(o.micro)
 	if err != nil {
@@ -300,6 +323,47 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	}
 	rep.Ratios = ratios
 	return rep, nil
+}
+
+// selectScenarios keeps the scenarios whose names match the regular
+// expression expr, with the baselines their ratios need, in their order.
+// An empty expr keeps all.
+func selectScenarios(all []scenario, expr string) ([]scenario, error) {
+	if expr == "" {
+		return all, nil
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, usagef("--servers: %v", err)
+	}
+	byName := map[string]scenario{}
+	for _, s := range all {
+		byName[s.name] = s
+	}
+	keep := map[string]bool{}
+	for _, s := range all {
+		if !re.MatchString(s.name) {
+			continue
+		}
+		for name := s.name; name != "" && !keep[name]; {
+			keep[name] = true
+			base := byName[name].baseline
+			if base == "" && name != "bare" {
+				base = "bare"
+			}
+			name = base
+		}
+	}
+	var out []scenario
+	for _, s := range all {
+		if keep[s.name] {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, usagef("--servers %q matches no server", expr)
+	}
+	return out, nil
 }
 
 // drive sends requests to base from concurrency workers for d (at most

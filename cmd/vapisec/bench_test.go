@@ -78,3 +78,35 @@ func TestBenchRunsEveryServer(t *testing.T) {
 		t.Fatalf("svg: %v\n%.200s", err, svg.String())
 	}
 }
+
+func TestSelectScenariosKeepsBaselines(t *testing.T) {
+	all := []scenario{{name: "bare"}, {name: "session"}, {name: "basic"}, {name: "bare POST"}, {name: "HoK", baseline: "bare POST"}, {name: "session on Redis", baseline: "session"}}
+	names := func(ss []scenario) string {
+		var n []string
+		for _, s := range ss {
+			n = append(n, s.name)
+		}
+		return strings.Join(n, ",")
+	}
+	tests := []struct {
+		givenExpr string
+		expect    string
+	}{
+		{"", "bare,session,basic,bare POST,HoK,session on Redis"},
+		{"Redis", "bare,session,session on Redis"},
+		{"^HoK$", "bare,bare POST,HoK"},
+		{"basic", "bare,basic"},
+	}
+	for _, tt := range tests {
+		got, err := selectScenarios(all, tt.givenExpr)
+		if err != nil || names(got) != tt.expect {
+			t.Errorf("selectScenarios(%q) = %s, %v; want %s", tt.givenExpr, names(got), err, tt.expect)
+		}
+	}
+	if _, err := selectScenarios(all, "nothing"); err == nil {
+		t.Error("a selection matching nothing was accepted")
+	}
+	if _, err := selectScenarios(all, "("); err == nil {
+		t.Error("an invalid regular expression was accepted")
+	}
+}
