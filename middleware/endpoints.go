@@ -63,12 +63,8 @@ func RegisterSessionEndpoints(r Router, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	csrf, err := cfg.csrfMiddleware()
-	if err != nil {
-		return err
-	}
 	login = append(append([]echo.MiddlewareFunc{clone}, login...), RequireWithConfig(RequireConfig{Errors: cfg.Errors, Policy: loginPolicy}))
-	withSession := []echo.MiddlewareFunc{sess, csrf, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Schemes: []vapisec.SchemeID{vapisec.SchemeSession}})}
+	withSession := []echo.MiddlewareFunc{sess, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Schemes: []vapisec.SchemeID{vapisec.SchemeSession}})}
 
 	createH := chainHandlers(ep.create, login)
 	getH := chainHandlers(ep.get, withSession)

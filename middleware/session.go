@@ -76,6 +76,15 @@ func SessionWithConfig(config SessionConfig) echo.MiddlewareFunc {
 // ToMiddleware returns the Session middleware, or an error when the
 // configuration is not usable.
 func (config SessionConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
+	mw, err := config.build()
+	if err != nil {
+		return nil, err
+	}
+	return mw.middleware(), nil
+}
+
+// build checks the configuration and returns the middleware's state.
+func (config SessionConfig) build() (*sessionMiddleware, error) {
 	if config.Manager == nil {
 		return nil, ErrNoManager
 	}
@@ -92,10 +101,14 @@ func (config SessionConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: session lookup: %w", ErrInvalidConfig, err)
 	}
-	mw := &sessionMiddleware{extractor: extractor, manager: config.Manager, skipper: config.Skipper, errors: config.Errors.withDefaults()}
+	return &sessionMiddleware{extractor: extractor, manager: config.Manager, skipper: config.Skipper, errors: config.Errors.withDefaults()}, nil
+}
+
+// middleware returns the Echo middleware of mw.
+func (mw *sessionMiddleware) middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error { return mw.handle(c, next) }
-	}, nil
+	}
 }
 
 // sessionMiddleware is the Session middleware's state, built once. Echo
@@ -106,6 +119,9 @@ type sessionMiddleware struct {
 	manager   *session.Manager
 	skipper   Skipper
 	errors    ErrorsConfig
+	// csrf, set by Chain, runs the CSRF check on a request this middleware
+	// authenticated by the cookie.
+	csrf *csrfGuard
 }
 
 func (mw *sessionMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
@@ -134,6 +150,11 @@ func (mw *sessionMiddleware) handle(c echo.Context, next echo.HandlerFunc) error
 		SessionID:           id,
 		SessionCreated:      st.sess.Created,
 		SessionLastAccessed: st.sess.LastAccessed,
+	}
+	if mw.csrf != nil && src == vapisec.SourceCookie {
+		if refused, err := mw.csrf.check(c); refused {
+			return err
+		}
 	}
 	return next(c)
 }

@@ -135,10 +135,22 @@ type serverResult struct {
 	Ratio    float64 `json:"ratio"`
 	// RatioMin and RatioMax are the extremes of the per-round ratios whose
 	// median is Ratio: the noise of the run.
-	RatioMin float64  `json:"ratio_min,omitempty"`
-	RatioMax float64  `json:"ratio_max,omitempty"`
-	Bar      *float64 `json:"bar,omitempty"`
-	Pass     *bool    `json:"pass,omitempty"`
+	RatioMin float64 `json:"ratio_min,omitempty"`
+	RatioMax float64 `json:"ratio_max,omitempty"`
+	// CPUus is the median CPU time of this process per request (µs) over
+	// the rounds: load generator, server and Go runtime together.
+	// CPURatio is the baseline's CPU per request over this server's, as
+	// the median of per-round ratios: the throughput ratio a CPU-bound
+	// machine would show, without the wall-clock noise of a shared one.
+	// It leaves out other processes (Redis).
+	CPUus    float64 `json:"cpu_us_per_req,omitempty"`
+	CPURatio float64 `json:"cpu_ratio,omitempty"`
+	// BytesPerReq and AllocsPerReq are the heap allocations of this
+	// process per request (load generator and server together).
+	BytesPerReq  float64  `json:"bytes_per_req,omitempty"`
+	AllocsPerReq float64  `json:"allocs_per_req,omitempty"`
+	Bar          *float64 `json:"bar,omitempty"`
+	Pass         *bool    `json:"pass,omitempty"`
 }
 
 type ratioResult struct {
@@ -174,8 +186,13 @@ type loadResult struct {
 	errors    int
 	elapsed   time.Duration
 	latencies []time.Duration
-	// rounds holds the req/s of each measured round.
-	rounds []float64
+	// rounds holds the req/s of each measured round, cpuRounds the CPU
+	// time this process spent per request in it (µs; client, server and
+	// runtime together), when the platform reports it.
+	rounds, cpuRounds []float64
+	// allocBytes and allocs are what the process allocated while the
+	// rounds ran (client and server together).
+	allocBytes, allocs uint64
 }
 
 // roundRatios pairs the req/s of subject and base round by round (both were
@@ -183,6 +200,15 @@ type loadResult struct {
 // per-round ratios with the smallest and largest. A median of paired ratios
 // is far less sensitive to a machine that speeds up or slows down during a
 // run than the ratio of two totals.
+func medianFloat(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
 func roundRatios(subject, base []float64) (med, lo, hi float64) {
 	var rs []float64
 	for i := range min(len(subject), len(base)) {
@@ -279,9 +305,22 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 			// this process's heap) before this one starts.
 			runtime.GC()
 			before := run.res
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			cpu0, cpuOK := processCPU()
 			drive(ctx, clients[i], run.base, run.newRequest, o.concurrency, slot, capPerSlot, &run.res)
+			cpu1, _ := processCPU()
+			runtime.ReadMemStats(&ms1)
+			n := run.res.requests - before.requests
 			if d := run.res.elapsed - before.elapsed; d > 0 {
-				run.res.rounds = append(run.res.rounds, float64(run.res.requests-before.requests)/d.Seconds())
+				run.res.rounds = append(run.res.rounds, float64(n)/d.Seconds())
+			}
+			if n > 0 {
+				run.res.allocBytes += ms1.TotalAlloc - ms0.TotalAlloc
+				run.res.allocs += ms1.Mallocs - ms0.Mallocs
+			}
+			if cpuOK && n > 0 {
+				run.res.cpuRounds = append(run.res.cpuRounds, float64(cpu1-cpu0)/float64(time.Microsecond)/float64(n))
 			}
 		}
 	}
@@ -306,6 +345,16 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		}
 		if b := byName[base]; b != nil {
 			sr.Ratio, sr.RatioMin, sr.RatioMax = roundRatios(run.res.rounds, b.res.rounds)
+			// CPU per request: the baseline's over this server's, so that
+			// like Ratio it is below 1 when this server costs more.
+			sr.CPURatio, _, _ = roundRatios(b.res.cpuRounds, run.res.cpuRounds)
+		}
+		if run.res.requests > 0 {
+			sr.BytesPerReq = float64(run.res.allocBytes) / float64(run.res.requests)
+			sr.AllocsPerReq = float64(run.res.allocs) / float64(run.res.requests)
+		}
+		if len(run.res.cpuRounds) > 0 {
+			sr.CPUus = medianFloat(run.res.cpuRounds)
 		}
 		if run.bar > 0 {
 			bar, pass := run.bar, sr.Ratio >= run.bar && run.res.errors == 0
@@ -489,7 +538,7 @@ func writeBench(w io.Writer, format string, rep *benchReport) error {
 	}
 	fmt.Fprintf(tw, "machine: %s/%s, %d CPUs, %s; %d connections, %s per server%s\n\n",
 		rep.Machine.GOOS, rep.Machine.GOARCH, rep.Machine.CPUs, rep.Machine.GoVersion, rep.Machine.Concurrency, rep.Machine.Duration, rounds)
-	fmt.Fprintln(tw, "server\treq/s\tp50 ms\tp99 ms\tratio\trounds\tbar\tresult\t")
+	fmt.Fprintln(tw, "server\treq/s\tp50 ms\tp99 ms\tratio\trounds\tCPU µs/req\tCPU ratio\tB/req\tallocs/req\tbar\tresult\t")
 	for _, s := range rep.Servers {
 		bar, result := "", ""
 		if s.Bar != nil {
@@ -503,7 +552,14 @@ func writeBench(w io.Writer, format string, rep *benchReport) error {
 		if s.RatioMax > 0 {
 			spread = fmt.Sprintf("%.3f–%.3f", s.RatioMin, s.RatioMax)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t\n", s.Name, s.RPS, s.P50ms, s.P99ms, s.Ratio, spread, bar, strings.TrimSpace(result))
+		cpu, cpuRatio := "", ""
+		if s.CPUus > 0 {
+			cpu = fmt.Sprintf("%.1f", s.CPUus)
+		}
+		if s.CPURatio > 0 {
+			cpuRatio = fmt.Sprintf("%.3f", s.CPURatio)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%.0f\t%.1f\t%s\t%s\t\n", s.Name, s.RPS, s.P50ms, s.P99ms, s.Ratio, spread, cpu, cpuRatio, s.BytesPerReq, s.AllocsPerReq, bar, strings.TrimSpace(result))
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "ratio\tvalue\tbar\tresult\tdetail\t")
