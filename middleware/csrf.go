@@ -92,7 +92,10 @@ func (g *csrfGuard) check(c echo.Context) (refused bool, err error) {
 // cookieOnly reports whether the request was authenticated by the session
 // cookie without the session header.
 func cookieOnly(c echo.Context) bool {
-	return SecurityContextFrom(c).Source == vapisec.SourceCookie && c.Request().Header.Get(parser.SessionIDName) == ""
+	// stateOf, not SecurityContextFrom: no anonymous context is allocated
+	// for the requests that are not authenticated.
+	st := stateOf(c)
+	return st != nil && st.sc.Authenticated && st.sc.Source == vapisec.SourceCookie && c.Request().Header.Get(parser.SessionIDName) == ""
 }
 
 func safeMethod(m string) bool {

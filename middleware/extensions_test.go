@@ -301,10 +301,23 @@ func TestChainStopsCrossSiteRequestForgery(t *testing.T) {
 		{"ok, same-origin with the cookie", http.Header{"Cookie": {"vmware-api-session-id=" + id}, "Sec-Fetch-Site": {"same-origin"}}, http.StatusNoContent},
 		{"ok, cross-site with the header", http.Header{"Vmware-Api-Session-Id": {id}, "Sec-Fetch-Site": {"cross-site"}}, http.StatusNoContent},
 	}
-	for _, path := range []string{"/api/chain", "/api/custom"} {
+	// An application that already runs Session for every request, and
+	// Chain on its routes: the request arrives authenticated, and the
+	// chain's check still applies.
+	global := echo.New()
+	global.Use(middleware.Session(s.manager))
+	global.POST("/api/global", ok, append(chain, middleware.Require())...)
+	for _, path := range []string{"/api/chain", "/api/custom", "/api/global"} {
 		for _, tt := range tests {
 			t.Run(path+" "+tt.name, func(t *testing.T) {
-				rec := s.do(t, http.MethodPost, path, tt.givenHeader)
+				req := httptest.NewRequest(http.MethodPost, path, nil)
+				req.Header = tt.givenHeader.Clone()
+				rec := httptest.NewRecorder()
+				if path == "/api/global" {
+					global.ServeHTTP(rec, req)
+				} else {
+					s.e.ServeHTTP(rec, req)
+				}
 				if rec.Code != tt.expectStatus {
 					t.Fatalf("%d, want %d: %s", rec.Code, tt.expectStatus, rec.Body)
 				}

@@ -125,21 +125,38 @@ type sessionMiddleware struct {
 }
 
 func (mw *sessionMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
+	if stop, err := mw.authenticate(c); stop {
+		return err
+	}
+	// The chain's CSRF check runs whoever authenticated the request (an
+	// earlier Session middleware too), as the CSRF middleware would.
+	if mw.csrf != nil {
+		if refused, err := mw.csrf.check(c); refused {
+			return err
+		}
+	}
+	return next(c)
+}
+
+// authenticate attaches the session of the request, if it names one. It
+// reports stop when it answered the request itself (a failure), with the
+// error to return.
+func (mw *sessionMiddleware) authenticate(c echo.Context) (stop bool, err error) {
 	if mw.skipper(c) || authenticated(c) {
-		return next(c)
+		return false, nil
 	}
 	st := ensureState(c, &mw.errors)
 	req := c.Request()
 	id, src, err := mw.extractor.Extract(req)
 	if err != nil {
 		cause := redactParseError(err)
-		return mw.errors.malformed(c, cause.Error(), cause)
+		return true, mw.errors.malformed(c, cause.Error(), cause)
 	}
 	if id == "" {
-		return next(c)
+		return false, nil
 	}
 	if err := mw.manager.LookupInto(req.Context(), id, &st.sess); err != nil {
-		return sessionFailure(c, mw.errors, err)
+		return true, sessionFailure(c, mw.errors, err)
 	}
 	st.sc = vapisec.SecurityContext{
 		Scheme:              vapisec.SchemeSession,
@@ -151,12 +168,7 @@ func (mw *sessionMiddleware) handle(c echo.Context, next echo.HandlerFunc) error
 		SessionCreated:      st.sess.Created,
 		SessionLastAccessed: st.sess.LastAccessed,
 	}
-	if mw.csrf != nil && src == vapisec.SourceCookie {
-		if refused, err := mw.csrf.check(c); refused {
-			return err
-		}
-	}
-	return next(c)
+	return false, nil
 }
 
 // sessionFailure maps a session.Manager error onto the response: 503 when the
