@@ -129,20 +129,40 @@ func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record,
 
 // Touch implements session.Store: one round trip.
 func (s *Store) Touch(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {
+	return s.runRecord(ctx, "touch", s.scripts.touch, key, now, touchErrors)
+}
+
+// codeError maps an integer reply of a script to the error it stands for.
+type codeError struct {
+	code int64
+	err  error
+}
+
+// The integer replies of the scripts that otherwise answer a record.
+var (
+	touchErrors  = []codeError{{codeUnknown, session.ErrUnknownSession}, {codeExpired, session.ErrExpired}}
+	redeemErrors = []codeError{{codeUnknown, session.ErrUnknownTicket}, {codeTicketExpired, session.ErrTicketExpired}}
+	getErrors    = []codeError{{codeUnknown, session.ErrUnknownSession}}
+)
+
+// runRecord runs sc (named op in errors) on the record of key and returns
+// the record it answers, or the error errs gives for its integer reply.
+func (s *Store) runRecord(ctx context.Context, op string, sc *redis.Script, key session.Key, now time.Time, errs []codeError, extra ...any) (session.Record, error) {
 	hexKey := key.String()
-	v, err := s.run(ctx, s.scripts.touch, []string{s.recPrefix + hexKey}, hexKey, now)
+	v, err := s.run(ctx, sc, []string{s.recPrefix + hexKey}, hexKey, now, extra...)
 	if err != nil {
 		return session.Record{}, err
 	}
-	switch c, ok := code(v); {
-	case !ok:
+	c, ok := code(v)
+	if !ok {
 		return decodeRecord(v)
-	case c == codeUnknown:
-		return session.Record{}, session.ErrUnknownSession
-	case c == codeExpired:
-		return session.Record{}, session.ErrExpired
 	}
-	return session.Record{}, fmt.Errorf("%w: touch answered %v", ErrUnexpectedReply, v)
+	for _, e := range errs {
+		if c == e.code {
+			return session.Record{}, e.err
+		}
+	}
+	return session.Record{}, fmt.Errorf("%w: %s answered %v", ErrUnexpectedReply, op, v)
 }
 
 // Delete implements session.Store.
@@ -163,36 +183,12 @@ func (s *Store) Delete(ctx context.Context, key session.Key) error {
 
 // Redeem implements session.Store.
 func (s *Store) Redeem(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {
-	hexKey := key.String()
-	v, err := s.run(ctx, s.scripts.redeem, []string{s.recPrefix + hexKey}, hexKey, now)
-	if err != nil {
-		return session.Record{}, err
-	}
-	switch c, ok := code(v); {
-	case !ok:
-		return decodeRecord(v)
-	case c == codeUnknown:
-		return session.Record{}, session.ErrUnknownTicket
-	case c == codeTicketExpired:
-		return session.Record{}, session.ErrTicketExpired
-	}
-	return session.Record{}, fmt.Errorf("%w: redeem answered %v", ErrUnexpectedReply, v)
+	return s.runRecord(ctx, "redeem", s.scripts.redeem, key, now, redeemErrors)
 }
 
 // Get implements session.Store.
 func (s *Store) Get(ctx context.Context, key session.Key, kind session.Kind, now time.Time) (session.Record, error) {
-	hexKey := key.String()
-	v, err := s.run(ctx, s.scripts.get, []string{s.recPrefix + hexKey}, hexKey, now, strconv.Itoa(int(kind)))
-	if err != nil {
-		return session.Record{}, err
-	}
-	switch c, ok := code(v); {
-	case !ok:
-		return decodeRecord(v)
-	case c == codeUnknown:
-		return session.Record{}, session.ErrUnknownSession
-	}
-	return session.Record{}, fmt.Errorf("%w: get answered %v", ErrUnexpectedReply, v)
+	return s.runRecord(ctx, "get", s.scripts.get, key, now, getErrors, strconv.Itoa(int(kind)))
 }
 
 // ListUser implements session.Store.
