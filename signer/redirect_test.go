@@ -320,8 +320,14 @@ func TestHTTPClientForwardsCredentialsAcrossRedirect(t *testing.T) {
 	}
 }
 
+// roundTripperFunc is a RoundTripper made of a function.
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // TestTransportSignsSameHostRedirectForItsURL: a redirect within the origin
-// is followed, and the hop is signed for its own URL.
+// is followed, and the hop is signed for its own URL, also through a Base
+// that does not set Response.Request.
 func TestTransportSignsSameHostRedirectForItsURL(t *testing.T) {
 	key := keyFor(t, signer.RS256)
 	token, cert := hokToken(t, key)
@@ -329,37 +335,54 @@ func TestTransportSignsSameHostRedirectForItsURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var reqs []received
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/old" {
-			http.Redirect(w, r, "/new", http.StatusTemporaryRedirect)
-			return
-		}
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		reqs = append(reqs, received{method: r.Method, path: r.URL.Path, auth: r.Header.Get("Authorization"), body: b})
-		mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer srv.Close()
-	client := &http.Client{Transport: &signer.Transport{Header: hs}}
-	res, err := client.Post(srv.URL+"/old", "application/json", strings.NewReader(`{"a":1}`))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name      string
+		givenBase http.RoundTripper
+	}{
+		{name: "ok, default base"},
+		{name: "ok, base without Response.Request", givenBase: roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			res, err := http.DefaultTransport.RoundTrip(r)
+			if res != nil {
+				res.Request = nil
+			}
+			return res, err
+		})},
 	}
-	res.Body.Close()
-	mu.Lock()
-	defer mu.Unlock()
-	if len(reqs) != 1 || reqs[0].path != "/new" || string(reqs[0].body) != `{"a":1}` {
-		t.Fatalf("server got %+v", reqs)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var reqs []received
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/old" {
+					http.Redirect(w, r, "/new", http.StatusTemporaryRedirect)
+					return
+				}
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				reqs = append(reqs, received{method: r.Method, path: r.URL.Path, auth: r.Header.Get("Authorization"), body: b})
+				mu.Unlock()
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			defer srv.Close()
+			client := &http.Client{Transport: &signer.Transport{Base: tt.givenBase, Header: hs}}
+			res, err := client.Post(srv.URL+"/old", "application/json", strings.NewReader(`{"a":1}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			if len(reqs) != 1 || reqs[0].path != "/new" || string(reqs[0].body) != `{"a":1}` {
+				t.Fatalf("server got %+v", reqs)
+			}
+			h, err := parser.ParseSignValue(reqs[0].auth)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/new", nil)
+			verifySIGN(t, h, req, reqs[0].body, cert.PublicKey)
+		})
 	}
-	h, err := parser.ParseSignValue(reqs[0].auth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/new", nil)
-	verifySIGN(t, h, req, reqs[0].body, cert.PublicKey)
 }
 
 // TestSessionClientFollowsSameHostRedirect: the session client follows a

@@ -71,7 +71,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	maybeJSONRPC := t.JSONRPC != nil && req.Method == http.MethodPost && (t.JSONRPCPath == "" || req.URL.Path == t.JSONRPCPath)
 	needBody := maybeJSONRPC || (t.Header != nil && !t.Header.Bearer())
 	if !maybeJSONRPC && t.Header == nil {
-		return t.base().RoundTrip(req)
+		return t.send(req)
 	}
 	out := req.Clone(req.Context())
 	var body []byte
@@ -103,7 +103,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if out.Header.Get("Content-Type") == "" {
 			out.Header.Set("Content-Type", "application/json")
 		}
-		return t.base().RoundTrip(out)
+		return t.send(out)
 	}
 	if t.Header != nil {
 		v, err := t.Header.Authorization(out.Method, out.URL, body)
@@ -113,7 +113,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		out.Header.Set("Authorization", v)
 	}
-	return t.base().RoundTrip(out)
+	return t.send(out)
+}
+
+// send sends req with Base and makes sure the response names the request
+// it answers, as net/http's Transport does: a redirect hop's check reads
+// the origin from req.Response.Request, and a hop whose source is unknown
+// is refused.
+func (t *Transport) send(req *http.Request) (*http.Response, error) {
+	res, err := t.base().RoundTrip(req)
+	if err == nil && res != nil && res.Request == nil {
+		res.Request = req
+	}
+	return res, err
 }
 
 // isJSONRPC reports whether body is a JSON object with a top-level
