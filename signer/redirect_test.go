@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -54,14 +55,16 @@ func attackerServer(t *testing.T) (*httptest.Server, func() []stolen) {
 	}
 }
 
-// redirectHandler is a "real" server that answers a login on loginPath
-// with a session id (or, with redirectLogin, a 307 to target) and every
-// other request with a 307 to target + the request's path.
+// redirectHandler is a "real" server that answers a login on the legacy
+// session path with a session id and cookie (or, with redirectLogin, a 307
+// to target) and every other request with a 307 to target + the request's
+// path.
 func redirectHandler(target string, redirectLogin bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == signer.DefaultLegacySessionPath && !redirectLogin {
 			switch r.Method {
 			case http.MethodPost:
+				http.SetCookie(w, &http.Cookie{Name: "vmware-api-session-id", Value: "real-session-cookie", Path: "/"})
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusCreated)
 				_, _ = io.WriteString(w, `{"value":"real-session-id"}`)
@@ -172,8 +175,9 @@ func TestSessionClientDoesNotSendSessionIDAcrossRedirect(t *testing.T) {
 		name          string
 		givenHost     string
 		givenLogin    signer.SessionOption
-		givenRedirect string // "call" or "login"
+		givenRedirect string // "call", "login" or "jar" (a call by a client with a cookie jar)
 	}{
+		{name: "nok, session cookie from the jar, other port", givenHost: "127.0.0.1", givenLogin: signer.WithBasicAuth("alice@vsphere.local", "s3cret"), givenRedirect: "jar"},
 		{name: "nok, session id on a call, other host name", givenHost: "localhost", givenLogin: signer.WithBasicAuth("alice@vsphere.local", "s3cret"), givenRedirect: "call"},
 		{name: "nok, session id on a call, other port", givenHost: "127.0.0.1", givenLogin: signer.WithBasicAuth("alice@vsphere.local", "s3cret"), givenRedirect: "call"},
 		{name: "nok, Basic login, other port", givenHost: "127.0.0.1", givenLogin: signer.WithBasicAuth("alice@vsphere.local", "s3cret"), givenRedirect: "login"},
@@ -192,11 +196,19 @@ func TestSessionClientDoesNotSendSessionIDAcrossRedirect(t *testing.T) {
 				})
 				realURL = ts.url
 			} else {
-				real := httptest.NewServer(redirectHandler(target, true))
+				real := httptest.NewServer(redirectHandler(target, tt.givenRedirect == "login"))
 				defer real.Close()
 				realURL = real.URL
 			}
-			c, err := signer.NewSessionClient(realURL, tt.givenLogin, signer.WithKeepAlive(0))
+			hc := &http.Client{}
+			if tt.givenRedirect == "jar" {
+				jar, err := cookiejar.New(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hc.Jar = jar
+			}
+			c, err := signer.NewSessionClient(realURL, tt.givenLogin, signer.WithKeepAlive(0), signer.WithHTTPClient(hc))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,7 +219,7 @@ func TestSessionClientDoesNotSendSessionIDAcrossRedirect(t *testing.T) {
 				res.Body.Close()
 			}
 			expectRefused(t, err, realURL, target)
-			if tt.givenRedirect == "call" && c.SessionID() == "" {
+			if tt.givenRedirect != "login" && c.SessionID() == "" {
 				t.Error("the login itself failed; the redirect was not reached")
 			}
 			g := got()
