@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -23,7 +27,10 @@ var pythonZeroExponent = regexp.MustCompile(`(^|[^0-9.])-?0\.0E-?[1-9]`)
 // FuzzCanonicalize asserts, for every profile: no panic; accepted input
 // gives valid UTF-8 JSON that encoding/json also accepts on the input;
 // canonicalization is idempotent; input and output decode (UseNumber) to
-// the same tree up to number format.
+// the same tree up to number format; and every object of the output lists
+// its members in strictly increasing order of the profile (UTF-16 code
+// units for Java, code points for GoSDK and Python), read in document
+// order with json.Decoder tokens — the tree comparison cannot see order.
 func FuzzCanonicalize(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/input/*.json")
 	seeds = append(seeds, "testdata/signed/signed-request-RS256.json")
@@ -32,7 +39,10 @@ func FuzzCanonicalize(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	for _, s := range []string{`{"a":[1,2.5,-0,"\u00e9\ud83d\ude00"],"A":{"z":null,"y":true}}`, `"\ud800"`, `{"a":1,"a":2}`, `[1e400, 0.1, 1E+2]`, "{\"\xed\xa0\x80\":1}"} {
+	for _, s := range []string{
+		// Names whose UTF-16 order differs from their code-point order.
+		`{"～":1,"😀":2,"a":{"ｙ":[{"𝄞":0,"ｙ":1,"z":{"\uff5e":[],"\ud83d\ude00":{}}}]}}`,
+		`{"a":[1,2.5,-0,"\u00e9\ud83d\ude00"],"A":{"z":null,"y":true}}`, `"\ud800"`, `{"a":1,"a":2}`, `[1e400, 0.1, 1E+2]`, "{\"\xed\xa0\x80\":1}"} {
 		f.Add([]byte(s))
 	}
 	var cs []*Canonicalizer
@@ -68,6 +78,9 @@ func FuzzCanonicalize(f *testing.F) {
 			a, b := decodeTree(t, src), decodeTree(t, out)
 			if !sameTree(a, b) {
 				t.Fatalf("%v: trees differ\nin  %q\nout %q", c.Profile(), src, out)
+			}
+			if err := checkMemberOrder(c.Profile(), out); err != nil {
+				t.Fatalf("%v: %v\nin  %q\nout %q", c.Profile(), err, src, out)
 			}
 		}
 	})
@@ -200,4 +213,103 @@ func FuzzWithoutMember(f *testing.F) {
 			t.Fatalf("output is not the input without the member:\n%q\n%q", src, res.Canonical)
 		}
 	})
+}
+
+// checkMemberOrder reads canonical output token by token (json.Decoder
+// keeps document order, unlike a decode into maps) and reports the first
+// object whose member names are not strictly increasing in p's order. The
+// comparison is written here from the definitions, independently of the
+// package's own: Java compares the UTF-16 encodings (String.compareTo),
+// GoSDK and Python compare code points.
+func checkMemberOrder(p Profile, out []byte) error {
+	less := func(a, b string) bool { return slices.Compare([]rune(a), []rune(b)) < 0 }
+	if p == Java {
+		less = func(a, b string) bool {
+			return slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b))) < 0
+		}
+	}
+	d := json.NewDecoder(bytes.NewReader(out))
+	d.UseNumber()
+	// One frame per open object or array: the last member name seen in an
+	// object (nil before its first), and whether the next string in it is a
+	// name. Depth is bounded by the canonicalizer's WithMaxDepth.
+	type frame struct {
+		object, wantName bool
+		last             *string
+	}
+	var stack []frame
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			if len(stack) != 0 {
+				return fmt.Errorf("unterminated output")
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("tokens: %w", err)
+		}
+		top := len(stack) - 1
+		if delim, ok := tok.(json.Delim); ok {
+			switch delim {
+			case '{', '[':
+				if top >= 0 && stack[top].object {
+					stack[top].wantName = true
+				}
+				stack = append(stack, frame{object: delim == '{', wantName: delim == '{'})
+			default:
+				stack = stack[:top]
+				if top > 0 && stack[top-1].object {
+					stack[top-1].wantName = true
+				}
+			}
+			continue
+		}
+		if top < 0 || !stack[top].object {
+			continue
+		}
+		if !stack[top].wantName {
+			stack[top].wantName = true // a scalar member value
+			continue
+		}
+		name, ok := tok.(string)
+		if !ok {
+			return fmt.Errorf("member name token %v is not a string", tok)
+		}
+		if last := stack[top].last; last != nil && !less(*last, name) {
+			return fmt.Errorf("members out of %v order: %q before %q", p, *last, name)
+		}
+		stack[top].last = &name
+		stack[top].wantName = false
+	}
+}
+
+// TestCheckMemberOrder: the fuzz oracle's order check tells the profiles'
+// orders apart and sees objects at any depth, so FuzzCanonicalize fails on
+// a canonicalizer that sorts by the wrong order.
+func TestCheckMemberOrder(t *testing.T) {
+	tests := []struct {
+		name         string
+		givenProfile Profile
+		givenOutput  string
+		expectOK     bool
+	}{
+		{name: "ok, java, astral before U+FF5E", givenProfile: Java, givenOutput: `{"😀":2,"～":1}`, expectOK: true},
+		{name: "nok, java, code-point order", givenProfile: Java, givenOutput: `{"～":1,"😀":2}`},
+		{name: "ok, gosdk, code-point order", givenProfile: GoSDK, givenOutput: `{"～":1,"😀":2}`, expectOK: true},
+		{name: "nok, gosdk, UTF-16 order", givenProfile: GoSDK, givenOutput: `{"😀":2,"～":1}`},
+		{name: "nok, python, escaped UTF-16 order", givenProfile: Python, givenOutput: `{"\ud83d\ude00":2,"\uff5e":1}`},
+		{name: "nok, java, nested in an array after a container value", givenProfile: Java, givenOutput: `{"a":{"b":[1]},"c":[{"x":1,"y":{"q":[]},"z":2},{"ｙ":0,"𝄞":1}]}`},
+		{name: "ok, java, nested", givenProfile: Java, givenOutput: `{"a":{"b":[1]},"c":[{"x":1,"y":{"q":[]},"z":2},{"𝄞":1,"ｙ":0}]}`, expectOK: true},
+		{name: "nok, duplicate name", givenProfile: Java, givenOutput: `{"a":1,"a":2}`},
+		{name: "nok, value after a container member out of order", givenProfile: GoSDK, givenOutput: `{"b":{},"a":1}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkMemberOrder(tt.givenProfile, []byte(tt.givenOutput))
+			if (err == nil) != tt.expectOK {
+				t.Errorf("checkMemberOrder = %v, want ok %v", err, tt.expectOK)
+			}
+		})
+	}
 }

@@ -42,6 +42,16 @@
 // vapisec servers, or a bare 401 from servers that send no reasons, such as
 // vCenter).
 //
+// # Redirects
+//
+// Neither follows a redirect to another origin (scheme, host and port; https
+// to http included): the Transport refuses such a hop before signing it,
+// since a SIGN header or signed body made for the attacker's host could be
+// relayed to the real server, and the SessionClient's http.Client refuses it
+// before the session id, Basic credentials or SIGN login header are sent.
+// Both fail the request with [ErrCrossHostRedirect]. Same-origin redirects
+// are followed and signed for their own URL.
+//
 // Private keys are used through [crypto.Signer] only and never serialized.
 // Everything in this package is safe for concurrent use once built.
 package signer

@@ -31,6 +31,12 @@ var (
 	ErrInvalidNonce = errors.New("signer: invalid nonce")
 	// ErrSign reports a failure of the private key's Sign method.
 	ErrSign = errors.New("signer: signing failed")
+	// ErrCrossHostRedirect reports a redirect the client refused to follow
+	// because it leads to another origin (scheme, host or port; https to
+	// http included), where the signature or session credentials it would
+	// carry could be relayed. The message names both origins. http.Client's
+	// Do returns it wrapped in a *url.Error; errors.Is sees through that.
+	ErrCrossHostRedirect = errors.New("signer: refused redirect to another host")
 )
 
 // Session client errors.

@@ -33,6 +33,14 @@ const maxErrorBody = 64 << 10
 // cure logs in again and retries the request once. It is safe for
 // concurrent use; a re-login triggered by many requests at once happens
 // once.
+//
+// It follows redirects only within the origin (scheme, host and port) of
+// the request: a redirect elsewhere, https to http included, fails the
+// request with ErrCrossHostRedirect before the next hop is sent, so the
+// session id, Basic credentials and SIGN login header never reach another
+// host (http.Client alone would copy vmware-api-session-id to any host, and
+// Authorization to another port of the same host name). A SIGN login moved
+// by a same-origin redirect is signed again for its new URL.
 type SessionClient struct {
 	base  *url.URL
 	cfg   sessionConfig
@@ -73,6 +81,13 @@ func NewSessionClient(baseURL string, opts ...SessionOption) (*SessionClient, er
 	if cfg.client == nil {
 		cfg.client = &http.Client{}
 	}
+	// A copy, so the caller's client is not changed: it refuses redirects
+	// to another origin before the session id, Basic credentials, SIGN
+	// header or cookies reach it, and re-signs a SIGN login that a
+	// same-origin redirect moved to another URL.
+	hc := *cfg.client
+	hc.CheckRedirect = cfg.checkRedirect(sameOriginRedirects(cfg.client.CheckRedirect))
+	cfg.client = &hc
 	if cfg.path == "" {
 		cfg.path = DefaultLegacySessionPath
 		if cfg.style == APISession {

@@ -3,6 +3,7 @@ package signer
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -110,8 +111,11 @@ func WithKeepAlive(period time.Duration) SessionOption {
 }
 
 // WithHTTPClient sets the client that sends every request (its Transport
-// may be a signer Transport). Default: a client with http.DefaultTransport
-// and no cookie jar.
+// may be a signer Transport). The SessionClient uses a copy whose
+// CheckRedirect first refuses redirects to another origin
+// (ErrCrossHostRedirect) and then calls hc's CheckRedirect, if any; hc
+// itself is not changed. Default: a client with http.DefaultTransport and
+// no cookie jar.
 func WithHTTPClient(hc *http.Client) SessionOption {
 	return func(c *sessionConfig) error {
 		if hc == nil {
@@ -131,6 +135,21 @@ func WithErrorHandler(f func(error)) SessionOption {
 			return fmt.Errorf("%w: nil error handler", ErrInvalidOption)
 		}
 		c.onError = f
+		return nil
+	}
+}
+
+// checkRedirect wraps next (which refuses other origins) with the re-signing
+// of a SIGN login header that http.Client copied to a same-origin hop: the
+// copy was signed for the first URL, which the server would refuse.
+func (c *sessionConfig) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if err := next(req, via); err != nil {
+			return err
+		}
+		if c.token != nil && strings.HasPrefix(req.Header.Get("Authorization"), "SIGN ") {
+			return c.token.SignRequest(req)
+		}
 		return nil
 	}
 }

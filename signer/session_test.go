@@ -27,7 +27,8 @@ type testServer struct {
 	logins atomic.Int32
 }
 
-func newTestServer(t *testing.T, idle time.Duration, errs middleware.ErrorsConfig) *testServer {
+// newTestServer starts the server; routes may add unprotected routes.
+func newTestServer(t *testing.T, idle time.Duration, errs middleware.ErrorsConfig, routes ...func(*echo.Echo)) *testServer {
 	t.Helper()
 	m, err := session.NewManager(session.NewMemoryStore(), session.WithIdleTimeout(idle))
 	if err != nil {
@@ -66,6 +67,9 @@ func newTestServer(t *testing.T, idle time.Duration, errs middleware.ErrorsConfi
 	}, middleware.Require())
 	// Only HoK may call this: a session gets 401 scheme_not_allowed.
 	api.GET("/hok-only", func(c echo.Context) error { return c.NoContent(http.StatusOK) }, middleware.Require(vapisec.SchemeSAMLHoK))
+	for _, r := range routes {
+		r(e)
+	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL

@@ -11,6 +11,15 @@ import (
 // signed body), any other request with a SIGN header from Header. It never
 // modifies the caller's request. It is safe for concurrent use when Base is.
 //
+// Redirects: http.Client sends each redirect hop through RoundTrip again,
+// with req.Response set to the redirect response. A hop to the same origin
+// (scheme, host and port) is signed for its own URL; a hop to another
+// origin, https to http included, is refused with ErrCrossHostRedirect
+// before anything is signed, since a SIGN header or signed body made for
+// the attacker's host could be relayed to the real server (Q21). Requests
+// sent without http.Client's redirect handling (req.Response nil) are
+// signed for the URL they carry.
+//
 //	client := &http.Client{Transport: &signer.Transport{JSONRPC: js, Header: hs}}
 type Transport struct {
 	// Base sends the signed requests.
@@ -49,10 +58,20 @@ func (t *Transport) base() http.RoundTripper {
 // RoundTrip signs a copy of req and sends it with Base. The signed copy has
 // a replayable body (GetBody set), so redirects and retries keep working.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.JSONRPC == nil && t.Header == nil {
+		return t.base().RoundTrip(req)
+	}
+	// A redirect hop to another origin would get a signature made for
+	// that origin (or a signed body), which its owner could relay to the
+	// real server: refuse it before signing anything.
+	if err := checkRedirectHop(req); err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	maybeJSONRPC := t.JSONRPC != nil && req.Method == http.MethodPost && (t.JSONRPCPath == "" || req.URL.Path == t.JSONRPCPath)
 	needBody := maybeJSONRPC || (t.Header != nil && !t.Header.Bearer())
 	if !maybeJSONRPC && t.Header == nil {
-		return t.base().RoundTrip(req)
+		return t.send(req)
 	}
 	out := req.Clone(req.Context())
 	var body []byte
@@ -84,7 +103,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if out.Header.Get("Content-Type") == "" {
 			out.Header.Set("Content-Type", "application/json")
 		}
-		return t.base().RoundTrip(out)
+		return t.send(out)
 	}
 	if t.Header != nil {
 		v, err := t.Header.Authorization(out.Method, out.URL, body)
@@ -94,7 +113,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		out.Header.Set("Authorization", v)
 	}
-	return t.base().RoundTrip(out)
+	return t.send(out)
+}
+
+// send sends req with Base and makes sure the response names the request
+// it answers, as net/http's Transport does: a redirect hop's check reads
+// the origin from req.Response.Request, and a hop whose source is unknown
+// is refused.
+func (t *Transport) send(req *http.Request) (*http.Response, error) {
+	res, err := t.base().RoundTrip(req)
+	if err == nil && res != nil && res.Request == nil {
+		res.Request = req
+	}
+	return res, err
 }
 
 // isJSONRPC reports whether body is a JSON object with a top-level
