@@ -66,8 +66,9 @@ type Config struct {
 	// a session. Default value: none, which leaves the admin routes out.
 	Admins []string
 
-	// TrustedOrigins are extra origins allowed to send cookie-authenticated
-	// unsafe requests; see CSRFConfig.
+	// TrustedOrigins are extra origins allowed to send unsafe requests
+	// authenticated by the session cookie or by Basic credentials; see
+	// CSRFConfig.
 	// Default value: none.
 	TrustedOrigins []string
 
@@ -180,7 +181,7 @@ func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 		mws = append(mws, mw)
 	}
 	if cfg.Authenticator != nil {
-		mw, err := BasicConfig{Skipper: DefaultSkipper, Authenticator: cfg.Authenticator, Errors: cfg.Errors}.ToMiddleware()
+		mw, err := BasicConfig{Skipper: DefaultSkipper, Authenticator: cfg.Authenticator, TrustedOrigins: cfg.TrustedOrigins, Errors: cfg.Errors}.ToMiddleware()
 		if err != nil {
 			return nil, err
 		}
