@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,9 +57,10 @@ type fuzzExpect struct {
 // oracle predicts the answer of the chain to req from the parser's results
 // and the fixture alone, independently of the middleware: session id
 // first (malformed 400, live 200, other 401 unknown_session), then Basic
-// (malformed 400, a fixture user 200, else 401 invalid_credentials), then
-// the route's policy (nothing: 401 missing; a scheme the route does not
-// take: 401 scheme_not_allowed).
+// (malformed 400, an unsafe request marked cross-site by Sec-Fetch-Site
+// 403, a fixture user 200, else 401 invalid_credentials), then the route's
+// policy (nothing: 401 missing; a scheme the route does not take: 401
+// scheme_not_allowed).
 func oracle(tg fuzzTarget, req *http.Request, ext *parser.SessionIDExtractor, live string) fuzzExpect {
 	malformed := fuzzExpect{status: 400, errorType: "INVALID_ARGUMENT", messageID: "vapi.security.rest.context.error", reason: vapisec.ReasonMalformed}
 	invalid := func(r vapisec.Reason) fuzzExpect {
@@ -83,6 +85,10 @@ func oracle(tg fuzzTarget, req *http.Request, ext *parser.SessionIDExtractor, li
 		case err != nil:
 			return malformed
 		default:
+			site := req.Header.Get("Sec-Fetch-Site")
+			if tg.method != http.MethodGet && site != "" && site != "same-origin" && site != "none" {
+				return fuzzExpect{status: 403, errorType: "UNAUTHORIZED", messageID: "vapisec.request.forbidden"}
+			}
 			if want, ok := fuzzUsers[user]; !ok || want != pass {
 				return invalid(vapisec.ReasonInvalidCredentials)
 			}
@@ -106,7 +112,8 @@ func oracle(tg fuzzTarget, req *http.Request, ext *parser.SessionIDExtractor, li
 	return got
 }
 
-// FuzzChain sends arbitrary Authorization, session header and Cookie values
+// FuzzChain sends arbitrary Authorization, session header, Cookie and
+// Sec-Fetch-Site values
 // through the whole chain and the session endpoints, each input against a
 // fresh server (no state leaks between inputs), and checks every answer
 // against an oracle that computes the outcome from the parser's results:
@@ -114,38 +121,45 @@ func oracle(tg fuzzTarget, req *http.Request, ext *parser.SessionIDExtractor, li
 // message id), WWW-Authenticate on every 401, the authenticated principal
 // and scheme on success; never a panic or a 500.
 func FuzzChain(f *testing.F) {
-	for _, seed := range [][3]string{
-		{"Basic Ym9iOnB3", "", ""},
-		{"Basic !!!", "", ""},
-		{"basic Ym9iOnB3", "x", "vmware-api-session-id=y"},
-		{"SIGN token=\"x\"", "", ""},
-		{"Bearer abc", "", "a=b; vmware-api-session-id=c; vmware-api-session-id=c"},
-		{"", strings.Repeat("A", 43), ""},
-		{"Basic " + strings.Repeat("QUFB", 2000), "", ""},
-		{"", fuzzLive, ""},
-		{"", "", "vmware-api-session-id=" + fuzzLive},
-		{"", fuzzDead, ""},
-		{"", "", "vmware-api-session-id=" + fuzzDead},
-		{"Basic Ym9iOnB3", fuzzLive, ""},
-		{"Basic Ym9iOndyb25n", fuzzDead, ""},
-		{"", fuzzLive, "vmware-api-session-id=" + fuzzDead},
-		{"", fuzzLive, "vmware-api-session-id=" + fuzzLive},
-		{basic("bob", "wrong"), "", ""},
-		{basic("alice@vsphere.local", "s3cret:with:colons"), "", ""},
-		{basic("", "pw"), "", ""},
-		{"Basic Ym9i", "", ""},
-		{"", "", ""},
+	for _, seed := range [][4]string{
+		{"Basic Ym9iOnB3", "", "", ""},
+		{"Basic !!!", "", "", ""},
+		{"basic Ym9iOnB3", "x", "vmware-api-session-id=y", ""},
+		{"SIGN token=\"x\"", "", "", ""},
+		{"Bearer abc", "", "a=b; vmware-api-session-id=c; vmware-api-session-id=c", ""},
+		{"", strings.Repeat("A", 43), "", ""},
+		{"Basic " + strings.Repeat("QUFB", 2000), "", "", ""},
+		{"", fuzzLive, "", ""},
+		{"", "", "vmware-api-session-id=" + fuzzLive, ""},
+		{"", fuzzDead, "", ""},
+		{"", "", "vmware-api-session-id=" + fuzzDead, ""},
+		{"Basic Ym9iOnB3", fuzzLive, "", ""},
+		{"Basic Ym9iOndyb25n", fuzzDead, "", ""},
+		{"", fuzzLive, "vmware-api-session-id=" + fuzzDead, ""},
+		{"", fuzzLive, "vmware-api-session-id=" + fuzzLive, ""},
+		{basic("bob", "wrong"), "", "", ""},
+		{basic("alice@vsphere.local", "s3cret:with:colons"), "", "", ""},
+		{basic("", "pw"), "", "", ""},
+		{"Basic Ym9i", "", "", ""},
+		{"", "", "", ""},
+		{"Basic Ym9iOnB3", "", "", "cross-site"},
+		{"Basic Ym9iOnB3", "", "", "same-site"},
+		{"Basic Ym9iOnB3", "", "", "same-origin"},
+		{"Basic Ym9iOnB3", "", "", "none"},
+		{"Basic Ym9iOndyb25n", "", "", "cross-site"},
+		{"Basic !!!", "", "", "cross-site"},
+		{"", "", "vmware-api-session-id=" + fuzzLive, "cross-site"},
 	} {
-		f.Add(seed[0], seed[1], seed[2])
+		f.Add(seed[0], seed[1], seed[2], seed[3])
 	}
 	ext, err := parser.NewSessionIDExtractor(parser.DefaultSessionIDLookup)
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, authz, sessionHeader, cookie string) {
+	f.Fuzz(func(t *testing.T, authz, sessionHeader, cookie, site string) {
 		// Header values with bytes net/http would refuse on the wire never
 		// reach a handler; skip them rather than test the impossible.
-		for _, v := range []string{authz, sessionHeader, cookie} {
+		for _, v := range []string{authz, sessionHeader, cookie, site} {
 			if strings.ContainsAny(v, "\r\n\x00") {
 				t.Skip()
 			}
@@ -157,7 +171,7 @@ func FuzzChain(f *testing.F) {
 			t.Fatal(err)
 		}
 		fill := strings.NewReplacer(fuzzLive, live, fuzzDead, dead)
-		header := map[string]string{"Authorization": authz, "Vmware-Api-Session-Id": fill.Replace(sessionHeader), "Cookie": fill.Replace(cookie)}
+		header := map[string]string{"Authorization": authz, "Vmware-Api-Session-Id": fill.Replace(sessionHeader), "Cookie": fill.Replace(cookie), "Sec-Fetch-Site": site}
 		for _, tg := range fuzzTargets {
 			req := httptest.NewRequest(tg.method, tg.path, nil)
 			for name, v := range header {
@@ -191,8 +205,12 @@ func checkFuzzAnswer(t *testing.T, tg fuzzTarget, header map[string]string, want
 		if err != nil {
 			t.Fatalf("%s: %d without a vAPI body: %q: %v", where, rec.Code, rec.Body, err)
 		}
-		if got.ErrorType != want.errorType || len(got.IDs) != 2 || got.IDs[0] != want.messageID || got.IDs[1] != want.reason.MessageID() {
-			t.Fatalf("%s with %q: error %+v, oracle %s %s %s", where, header, got, want.errorType, want.messageID, want.reason.MessageID())
+		wantIDs := []string{want.messageID}
+		if want.reason != "" {
+			wantIDs = append(wantIDs, want.reason.MessageID())
+		}
+		if got.ErrorType != want.errorType || !slices.Equal(got.IDs, wantIDs) {
+			t.Fatalf("%s with %q: error %+v, oracle %s %v", where, header, got, want.errorType, wantIDs)
 		}
 		return
 	}
