@@ -197,7 +197,7 @@ func crossSiteNavigation(c echo.Context, trusted []string) bool {
 	case "":
 		return from != "" && from != own && !slices.Contains(trusted, from)
 	default:
-		return !slices.Contains(trusted, from) || from == ""
+		return from == "" || !slices.Contains(trusted, from)
 	}
 }
 
