@@ -50,6 +50,12 @@ type BasicConfig struct {
 	// Required.
 	Authenticator Authenticator
 
+	// TrustedOrigins are origins ("https://ui.example.com") besides the
+	// request's own from which browsers may send unsafe requests with Basic
+	// credentials; see CSRFConfig.
+	// Default value: none.
+	TrustedOrigins []string
+
 	// Errors says how failures are written.
 	// Default value: see ErrorsConfig.
 	Errors ErrorsConfig
@@ -68,7 +74,15 @@ var DefaultBasicConfig = BasicConfig{
 // valid UTF-8 without control characters, with a non-empty user and a colon;
 // only one Authorization header is allowed. A malformed credential is
 // answered with 400 INVALID_ARGUMENT, wrong credentials with 401 and a
-// WWW-Authenticate header. Requests without Basic credentials pass on
+// WWW-Authenticate header.
+//
+// Browsers cache Basic credentials and attach them to cross-site form
+// posts, so an unsafe request (not GET, HEAD, OPTIONS, TRACE) with Basic
+// credentials that the browser marks as cross-site (Sec-Fetch-Site other
+// than "same-origin" or "none", or, without it, an Origin that is neither
+// the request's own nor one of TrustedOrigins) is refused with 403
+// UNAUTHORIZED before the password is checked. Non-browser clients send
+// neither header and are not affected. Requests without Basic credentials pass on
 // unchanged for the next scheme.
 //
 // It panics on a configuration error; use BasicConfig.ToMiddleware to get
@@ -95,6 +109,7 @@ func (config BasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 		config.Skipper = DefaultBasicConfig.Skipper
 	}
 	mw := &basicMiddleware{auth: config.Authenticator, skipper: config.Skipper, errors: config.Errors.withDefaults()}
+	mw.csrf = CSRFConfig{TrustedOrigins: config.TrustedOrigins, Errors: config.Errors}.guard()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error { return mw.handle(c, next) }
 	}, nil
@@ -105,6 +120,8 @@ type basicMiddleware struct {
 	auth    Authenticator
 	skipper Skipper
 	errors  ErrorsConfig
+	// csrf refuses cross-site unsafe requests with Basic credentials.
+	csrf *csrfGuard
 }
 
 func (mw *basicMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
@@ -120,6 +137,11 @@ func (mw *basicMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
 	if err != nil {
 		cause := redactParseError(err)
 		return mw.errors.malformed(c, cause.Error(), cause)
+	}
+	// Before the password is checked: a cross-site page must not be able
+	// to use (or probe) the browser's cached credentials.
+	if refused, err := mw.csrf.checkBasic(c); refused {
+		return err
 	}
 	id, err := mw.auth.Authenticate(req.Context(), user, pass)
 	switch {

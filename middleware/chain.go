@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/labstack/echo/v4"
@@ -66,8 +67,9 @@ type Config struct {
 	// a session. Default value: none, which leaves the admin routes out.
 	Admins []string
 
-	// TrustedOrigins are extra origins allowed to send cookie-authenticated
-	// unsafe requests; see CSRFConfig.
+	// TrustedOrigins are extra origins allowed to send unsafe requests
+	// authenticated by the session cookie or by Basic credentials; see
+	// CSRFConfig.
 	// Default value: none.
 	TrustedOrigins []string
 
@@ -77,6 +79,14 @@ type Config struct {
 	// session.login -token. Default value nil, which disables the SAML
 	// scheme.
 	RequestVerifier *verifier.RequestVerifier
+
+	// MaxBodySize bounds the request body of the login endpoints and of
+	// JSONRPCHandler; a longer body is answered with 413 Request Entity Too
+	// Large. The other session resources accept at most 4 KiB, and
+	// SAML-signed requests at most RequestVerifier.MaxBodySize(). Default
+	// value RequestVerifier.MaxBodySize() when a RequestVerifier is set,
+	// else DefaultMaxBodySize (1 MiB).
+	MaxBodySize int
 }
 
 // CookieConfig configures the vmware-api-session-id cookie set at login.
@@ -117,6 +127,14 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Cookie.Path == "" {
 		cfg.Cookie.Path = "/"
+	}
+	switch {
+	case cfg.MaxBodySize < 0:
+		return cfg, fmt.Errorf("%w: negative MaxBodySize", ErrInvalidConfig)
+	case cfg.MaxBodySize == 0 && cfg.RequestVerifier != nil:
+		cfg.MaxBodySize = cfg.RequestVerifier.MaxBodySize()
+	case cfg.MaxBodySize == 0:
+		cfg.MaxBodySize = DefaultMaxBodySize
 	}
 	if cfg.LegacySessionPath == "" {
 		cfg.LegacySessionPath = DefaultLegacySessionPath
@@ -180,7 +198,7 @@ func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 		mws = append(mws, mw)
 	}
 	if cfg.Authenticator != nil {
-		mw, err := BasicConfig{Skipper: DefaultSkipper, Authenticator: cfg.Authenticator, Errors: cfg.Errors}.ToMiddleware()
+		mw, err := BasicConfig{Skipper: DefaultSkipper, Authenticator: cfg.Authenticator, TrustedOrigins: cfg.TrustedOrigins, Errors: cfg.Errors}.ToMiddleware()
 		if err != nil {
 			return nil, err
 		}

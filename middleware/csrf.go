@@ -14,6 +14,11 @@ import (
 // errCrossSite is the internal cause of a refused cross-site request.
 var errCrossSite = errors.New("middleware: cross-site request authenticated by the session cookie")
 
+// errCrossSiteBasic is the internal cause of a refused cross-site request
+// that carried Basic credentials (which browsers cache and attach to
+// cross-site requests as they do cookies).
+var errCrossSiteBasic = errors.New("middleware: cross-site request authenticated by Basic credentials")
+
 // CSRFConfig configures the CSRF middleware.
 type CSRFConfig struct {
 	// Skipper defines a function to skip the middleware.
@@ -50,6 +55,15 @@ func CSRFWithConfig(config CSRFConfig) echo.MiddlewareFunc {
 // with neither header is refused too. Requests authenticated by the header,
 // by Authorization, or not at all pass unchanged: a cross-site page cannot
 // set those headers.
+//
+// Basic credentials are ambient too (browsers cache them and attach them to
+// cross-site form posts), so an unsafe request that Basic authenticated is
+// refused when the browser says it is cross-site: Sec-Fetch-Site other than
+// "same-origin" or "none", or, without Sec-Fetch-Site, an Origin that is
+// "null" or neither the request's own nor one of TrustedOrigins. Unlike the
+// cookie, a Basic request with neither header passes: that is what
+// non-browser clients send. The Basic middleware applies the same rule
+// itself, before it checks the password.
 func (config CSRFConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	g := config.guard()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -83,10 +97,33 @@ type csrfGuard struct {
 // check reports whether the request is refused, with the error that wrote
 // the refusal.
 func (g *csrfGuard) check(c echo.Context) (refused bool, err error) {
-	if g.skip(c) || !cookieOnly(c) || safeMethod(c.Request().Method) || sameOrigin(c, g.trusted) {
+	if g.skip(c) || safeMethod(c.Request().Method) {
+		return false, nil
+	}
+	if basicOnly(c) {
+		return g.checkBasic(c)
+	}
+	if !cookieOnly(c) || sameOrigin(c, g.trusted) {
 		return false, nil
 	}
 	return true, g.errors.forbidden(c, "Cross-site requests authenticated by the session cookie are not allowed.", errCrossSite)
+}
+
+// checkBasic is the rule for a request carrying Basic credentials: an
+// unsafe request the browser marks as cross-site is refused; one without
+// Sec-Fetch-Site and Origin (a non-browser client) passes.
+func (g *csrfGuard) checkBasic(c echo.Context) (refused bool, err error) {
+	if g.skip(c) || safeMethod(c.Request().Method) || !crossSite(c, g.trusted) {
+		return false, nil
+	}
+	return true, g.errors.forbidden(c, "Cross-site requests authenticated by Basic credentials are not allowed.", errCrossSiteBasic)
+}
+
+// basicOnly reports whether the request was authenticated by Basic
+// credentials (user name and password in Authorization).
+func basicOnly(c echo.Context) bool {
+	st := stateOf(c)
+	return st != nil && st.sc.Authenticated && st.sc.Scheme == vapisec.SchemeUserPass && st.sc.Source == vapisec.SourceAuthorization
 }
 
 // cookieOnly reports whether the request was authenticated by the session
@@ -100,6 +137,18 @@ func cookieOnly(c echo.Context) bool {
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
+}
+
+// crossSite reports whether the browser says the request comes from another
+// origin: Sec-Fetch-Site other than "same-origin" or "none", or, without
+// Sec-Fetch-Site, an Origin that is "null" or neither the request's own nor
+// trusted. A request with neither header (a non-browser client) is not.
+func crossSite(c echo.Context, trusted []string) bool {
+	req := c.Request()
+	if req.Header.Get("Sec-Fetch-Site") == "" && req.Header.Get(echo.HeaderOrigin) == "" {
+		return false
+	}
+	return !sameOrigin(c, trusted)
 }
 
 // sameOrigin applies Sec-Fetch-Site, then Origin.

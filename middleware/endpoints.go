@@ -42,6 +42,11 @@ const DateTimeLayout = "2006-01-02T15:04:05.000Z"
 // authenticated by the session (cookie, then header). Each route carries its
 // own middleware, so do not also put the Session middleware on these paths
 // globally with e.Use.
+//
+// Bodies are bounded by the routes themselves, without Echo's BodyLimit:
+// login bodies by cfg.MaxBodySize, the other session resources (including
+// the clone ticket, channel credential and admin routes) by 4 KiB; a longer
+// body is answered with 413 Request Entity Too Large before anything else.
 func RegisterSessionEndpoints(r Router, cfg Config) error {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -63,8 +68,9 @@ func RegisterSessionEndpoints(r Router, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	login = append(append([]echo.MiddlewareFunc{clone}, login...), RequireWithConfig(RequireConfig{Errors: cfg.Errors, Policy: loginPolicy}))
-	withSession := []echo.MiddlewareFunc{sess, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Schemes: []vapisec.SchemeID{vapisec.SchemeSession}})}
+	// Bodies are bounded first, on every route: 413 before any other work.
+	login = append(append([]echo.MiddlewareFunc{bodyLimit(cfg.MaxBodySize, cfg.Errors), clone}, login...), RequireWithConfig(RequireConfig{Errors: cfg.Errors, Policy: loginPolicy}))
+	withSession := []echo.MiddlewareFunc{bodyLimit(maxResourceBody, cfg.Errors), sess, RequireWithConfig(RequireConfig{Errors: cfg.Errors, Schemes: []vapisec.SchemeID{vapisec.SchemeSession}})}
 
 	createH := chainHandlers(ep.create, login)
 	getH := chainHandlers(ep.get, withSession)

@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -67,11 +68,14 @@ func Example() {
 // the request is refused with 503.
 func ExampleAuthenticatorFunc() {
 	directoryDown := errors.New("ldap: connection refused")
+	// Secrets are compared in constant time (crypto/subtle), as the
+	// Authenticator doc requires; a real authenticator would compare a hash.
+	matches := func(got, want string) bool { return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 }
 	auth := middleware.AuthenticatorFunc(func(_ context.Context, user, pass string) (middleware.Identity, error) {
 		switch {
-		case user == "ops" && pass == "down":
+		case user == "ops" && matches(pass, "down"):
 			return middleware.Identity{}, directoryDown
-		case user == "ops" && pass == "pw":
+		case user == "ops" && matches(pass, "pw"):
 			return middleware.Identity{Principal: vapisec.Principal{Name: "ops", Domain: "corp"}, Groups: []string{"admins"}}, nil
 		}
 		return middleware.Identity{}, middleware.ErrInvalidCredentials

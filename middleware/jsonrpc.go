@@ -3,7 +3,6 @@ package middleware
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -71,6 +70,9 @@ func (ec ErrorsConfig) jsonrpcFailure(c echo.Context, id json.RawMessage, code i
 		if reason == vapisec.ReasonMissing {
 			m = Message{ID: msgAuthRequiredAPI, DefaultMessage: "Authentication required.", Args: []string{}}
 		}
+	case http.StatusRequestEntityTooLarge:
+		reason = ""
+		m = Message{ID: msgTooLarge, DefaultMessage: "The request body is too large.", Args: []string{}}
 	case http.StatusServiceUnavailable:
 		kind, reason = errServiceUnavailable, vapisec.ReasonStoreUnavailable
 		m = Message{ID: msgServiceUnavailable, DefaultMessage: reason.Description(), Args: []string{}}
@@ -99,16 +101,20 @@ const (
 // caller's SecurityContext as the result. Mount it behind the chain (which
 // must include the SAML middleware for signed requests) and a Require that
 // allows anonymous requests if session.get should answer "unauthenticated"
-// itself.
+// itself. A body over Config.MaxBodySize is answered with HTTP 413 and a
+// JSON-RPC -32600 error.
 func JSONRPCHandler(cfg Config) (echo.HandlerFunc, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	return func(c echo.Context) error {
-		body, err := io.ReadAll(io.LimitReader(c.Request().Body, int64(jsonrpcMaxBody)+1))
-		if err != nil || len(body) > jsonrpcMaxBody {
-			return cfg.Errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body is too large", http.StatusBadRequest, err)
+		body, tooLarge, err := readLimited(c.Request(), cfg.MaxBodySize)
+		if tooLarge {
+			return cfg.Errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body is too large", http.StatusRequestEntityTooLarge, verifier.ErrBodyTooLarge)
+		}
+		if err != nil {
+			return cfg.Errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body could not be read", http.StatusBadRequest, err)
 		}
 		req, err := jsonrpcParser.Parse(nil, body)
 		if err != nil {
@@ -162,6 +168,3 @@ func JSONRPCHandler(cfg Config) (echo.HandlerFunc, error) {
 		return c.JSON(http.StatusOK, JSONRPCResponse{JSONRPC: "2.0", ID: id, Error: &JSONRPCError{Code: jsonrpcMethodNotFound, Message: "Method not found"}})
 	}, nil
 }
-
-// jsonrpcMaxBody bounds the body JSONRPCHandler reads.
-const jsonrpcMaxBody = 1 << 20

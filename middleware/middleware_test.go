@@ -3,12 +3,14 @@ package middleware_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -108,6 +110,8 @@ func newTestServer(t testing.TB, mutate ...func(*middleware.Config)) *testServer
 	e.GET("/rest/whoami", whoami, append(chain, middleware.Require())...)
 	e.GET("/api/anonymous", whoami, append(chain, middleware.AllowAnonymous())...)
 	e.GET("/api/basic-only", whoami, append(chain, middleware.Require(vapisec.SchemeUserPass))...)
+	// An unsafe protected route, for the CSRF rules.
+	e.POST("/api/action", whoami, append(chain, middleware.Require())...)
 	return &testServer{e: e, clock: clk, store: store, manager: m}
 }
 
@@ -155,5 +159,52 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	if string(want) != string(got) {
 		t.Errorf("body differs from %s\n got: %s\nwant: %s", path, got, want)
+	}
+}
+
+// vapiError is a decoded vAPI error body, /api or /rest shape.
+type vapiError struct {
+	ErrorType string // upper case, e.g. UNAUTHENTICATED
+	IDs       []string
+}
+
+// decodeVAPIError decodes an /api error body or a /rest
+// {"type":…,"value":…} wrapper into its error type and message ids.
+func decodeVAPIError(body []byte) (vapiError, error) {
+	var v struct {
+		ErrorType string                `json:"error_type"`
+		Messages  []middleware.Message  `json:"messages"`
+		Type      string                `json:"type"`
+		Value     *middleware.ErrorBody `json:"value"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return vapiError{}, err
+	}
+	msgs := v.Messages
+	et := v.ErrorType
+	if v.Value != nil {
+		msgs = v.Value.Messages
+		et = strings.ToUpper(strings.TrimPrefix(v.Type, "com.vmware.vapi.std.errors."))
+	}
+	if et == "" || len(msgs) == 0 {
+		return vapiError{}, errors.New("not a vAPI error body")
+	}
+	out := vapiError{ErrorType: et}
+	for _, m := range msgs {
+		out.IDs = append(out.IDs, m.ID)
+	}
+	return out, nil
+}
+
+// expectVAPIError checks that rec carries a vAPI error of errorType whose
+// messages include the id wantID.
+func expectVAPIError(t testing.TB, rec *httptest.ResponseRecorder, errorType, wantID string) {
+	t.Helper()
+	got, err := decodeVAPIError(rec.Body.Bytes())
+	if err != nil {
+		t.Fatalf("body %q: %v", rec.Body, err)
+	}
+	if got.ErrorType != errorType || !slices.Contains(got.IDs, wantID) {
+		t.Fatalf("error %+v, want %s with message %s", got, errorType, wantID)
 	}
 }

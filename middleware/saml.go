@@ -27,7 +27,7 @@ type SAMLConfig struct {
 	Verifier *verifier.RequestVerifier
 
 	// MaxBodySize bounds the body read for verification; a longer body is
-	// refused (400 on REST, -32600 on JSON-RPC).
+	// refused with 413 (on JSON-RPC with a -32600 error body).
 	// Default value Verifier.MaxBodySize().
 	MaxBodySize int
 
@@ -136,20 +136,8 @@ func (mw *samlMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
 // readBody reads the whole body, at most MaxBodySize bytes; too large
 // reports false.
 func (mw *samlMiddleware) readBody(req *http.Request) ([]byte, bool, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil, true, nil
-	}
-	if req.ContentLength > int64(mw.cfg.MaxBodySize) {
-		return nil, false, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, int64(mw.cfg.MaxBodySize)+1))
-	if err != nil {
-		return nil, true, err
-	}
-	if len(body) > mw.cfg.MaxBodySize {
-		return nil, false, nil
-	}
-	return body, true, nil
+	body, tooLarge, err := readLimited(req, mw.cfg.MaxBodySize)
+	return body, !tooLarge, err
 }
 
 // restoreBody gives the handler exactly body.
@@ -166,7 +154,7 @@ func (mw *samlMiddleware) sign(c echo.Context, next echo.HandlerFunc, hdr *parse
 		return mw.errors.malformed(c, "the request body could not be read", err)
 	}
 	if !ok {
-		return mw.errors.malformed(c, "the request body is too large", verifier.ErrBodyTooLarge)
+		return mw.errors.tooLarge(c, mw.cfg.MaxBodySize, verifier.ErrBodyTooLarge)
 	}
 	res, err := mw.cfg.Verifier.VerifySign(req.Context(), req, body, hdr)
 	if err != nil {
@@ -181,6 +169,8 @@ func (mw *samlMiddleware) sign(c echo.Context, next echo.HandlerFunc, hdr *parse
 // failREST answers a failed SIGN verification.
 func (mw *samlMiddleware) failREST(c echo.Context, err error) error {
 	switch {
+	case errors.Is(err, verifier.ErrBodyTooLarge):
+		return mw.errors.tooLarge(c, mw.cfg.Verifier.MaxBodySize(), err)
 	case errors.Is(err, verifier.ErrMalformedRequest), errors.Is(err, parser.ErrMalformed):
 		return mw.errors.malformed(c, "the signed request is malformed", err)
 	case errors.Is(err, verifier.ErrStoreUnavailable):
@@ -196,7 +186,7 @@ func (mw *samlMiddleware) jsonrpc(c echo.Context, next echo.HandlerFunc) error {
 		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body could not be read", http.StatusBadRequest, err)
 	}
 	if !ok {
-		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body is too large", http.StatusBadRequest, verifier.ErrBodyTooLarge)
+		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body is too large", http.StatusRequestEntityTooLarge, verifier.ErrBodyTooLarge)
 	}
 	res, err := mw.cfg.Verifier.VerifyJSONRPC(req.Context(), body)
 	if errors.Is(err, verifier.ErrNotSigned) || errors.Is(err, verifier.ErrOtherScheme) {
@@ -216,6 +206,8 @@ func (mw *samlMiddleware) jsonrpc(c echo.Context, next echo.HandlerFunc) error {
 func (mw *samlMiddleware) failJSONRPC(c echo.Context, body []byte, err error) error {
 	id := jsonrpcID(body)
 	switch {
+	case errors.Is(err, verifier.ErrBodyTooLarge):
+		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body is too large", http.StatusRequestEntityTooLarge, err)
 	case errors.Is(err, parser.ErrJSONRPCParse):
 		return mw.errors.jsonrpcFailure(c, nil, jsonrpcParseError, "Parse error", http.StatusBadRequest, err)
 	case errors.Is(err, verifier.ErrMalformedRequest), errors.Is(err, parser.ErrMalformed):

@@ -51,6 +51,7 @@ const (
 	msgServiceUnavailable = "vapisec.service.unavailable"
 	msgForbidden          = "vapisec.request.forbidden"
 	msgOperationNotFound  = "vapisec.operation.not_found"
+	msgTooLarge           = "vapisec.request.too_large"
 )
 
 // ErrorsConfig says how errors are written. The zero value is usable.
