@@ -137,7 +137,8 @@ func (v *TokenVerifier) verifyCold(st *trustState, token []byte, now time.Time) 
 }
 
 // checkConditions applies DESIGN §7 rule 4 and Q14: NotOnOrAfter must not
-// precede NotBefore; NotBefore − skew ≤ now < NotOnOrAfter + skew, narrowed
+// precede NotBefore; IssueInstant must not lie more than the skew after now,
+// after NotBefore or after the earliest AuthnInstant (ErrTokenTiming); NotBefore − skew ≤ now < NotOnOrAfter + skew, narrowed
 // by the SubjectConfirmationData's own bounds (which must lie within the
 // token's); every AudienceRestriction must name a configured audience. It
 // returns the instants between which the token is valid.
@@ -155,6 +156,18 @@ func (v *TokenVerifier) checkConditions(t *Token, val *validity, now time.Time) 
 	}
 	if !val.scdNotBefore.IsZero() && val.scdNotBefore.After(notBefore) {
 		notBefore = val.scdNotBefore
+	}
+	// Timing divergence (the Java runtime's InvalidTimingException): an
+	// assertion cannot be issued in the future, nor after the start of its
+	// own validity or after the authentication it records.
+	if val.issueInstant.After(now.Add(v.cfg.skew)) {
+		return zero, zero, newError(fmt.Sprintf("IssueInstant %s in the future", val.issueInstant.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrTokenNotYetValid)
+	}
+	if val.issueInstant.After(t.NotBefore.Add(v.cfg.skew)) {
+		return zero, zero, newError(fmt.Sprintf("IssueInstant %s after NotBefore %s", val.issueInstant.UTC().Format(time.RFC3339), t.NotBefore.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrMalformedToken)
+	}
+	if !val.authnInstant.IsZero() && val.issueInstant.After(val.authnInstant.Add(v.cfg.skew)) {
+		return zero, zero, newError(fmt.Sprintf("IssueInstant %s after AuthnInstant %s", val.issueInstant.UTC().Format(time.RFC3339), val.authnInstant.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrMalformedToken)
 	}
 	from, until := notBefore.Add(-v.cfg.skew), notOnOrAfter.Add(v.cfg.skew)
 	if now.Before(from) {
