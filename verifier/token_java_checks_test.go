@@ -65,9 +65,11 @@ func TestTokenIssuedInTheFutureIsRejected(t *testing.T) {
 			r.FindElement("./saml2:AuthnStatement").CreateAttr("AuthnInstant", stamp(skew))
 		}},
 		{name: "nok, IssueInstant one millisecond after now plus skew", givenEdit: func(r *etree.Element) {
+			// NotBefore and AuthnInstant within skew of now and of the
+			// IssueInstant: only the IssueInstant is out of bounds.
 			r.CreateAttr("IssueInstant", stamp(skew+time.Millisecond))
-			r.FindElement("./saml2:Conditions").CreateAttr("NotBefore", stamp(-time.Hour))
-			r.FindElement("./saml2:AuthnStatement").CreateAttr("AuthnInstant", stamp(skew+time.Millisecond))
+			r.FindElement("./saml2:Conditions").CreateAttr("NotBefore", stamp(skew))
+			r.FindElement("./saml2:AuthnStatement").CreateAttr("AuthnInstant", stamp(skew))
 		}, expectErr: []error{verifier.ErrTokenTiming, verifier.ErrTokenNotYetValid}},
 		{name: "nok, IssueInstant missing", givenEdit: func(r *etree.Element) { r.RemoveAttr("IssueInstant") },
 			expectErr: []error{verifier.ErrMalformedToken}},
