@@ -25,7 +25,9 @@ type TokenVerifier struct {
 }
 
 // NewTokenVerifier returns a TokenVerifier configured by opts. At least one
-// of WithTrustedCertificates or WithTrustedRoots is required (ErrNoTrustAnchors).
+// of WithTrustedCertificates or WithTrustedRoots is required
+// (ErrNoTrustAnchors); WithTrustedRoots requires WithTrustedSignerNames or
+// WithTrustedSignerSPKIPins (ErrNoTrustedSigner).
 func NewTokenVerifier(opts ...TokenOption) (*TokenVerifier, error) {
 	cfg := defaultTokenConfig()
 	for _, o := range opts {
@@ -47,7 +49,8 @@ func NewTokenVerifier(opts ...TokenOption) (*TokenVerifier, error) {
 }
 
 // Reload replaces the trust anchors (hot reload, DESIGN Q16) and flushes the
-// verified-token cache. Verifications already running finish with the old
+// verified-token cache. The rules of NewTokenVerifier apply to anchors:
+// Roots need SignerNames or SignerSPKIPins. Verifications already running finish with the old
 // anchors; their results are not cached under the new ones.
 func (v *TokenVerifier) Reload(anchors TrustAnchors) error {
 	st, err := newTrustState(anchors, v.cfg.cacheSize)

@@ -358,15 +358,16 @@ func TestVerify_trustedRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := issue(t, direct, hokRequest(e))
+	signer := verifier.WithTrustedSignerNames("STS leaf")
 	tests := []struct {
 		name      string
 		givenOpts []verifier.TokenOption
 		expectErr []error
 	}{
-		{name: "ok, chain to a configured root", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert)}},
-		{name: "ok, root and pinned certificates together", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), verifier.WithTrustedCertificates(e.evilCert)}},
-		{name: "nok, another root", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(e.evilCert)}, expectErr: []error{verifier.ErrUntrustedIssuer}},
-		{name: "nok, root but clock after the leaf expired", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), verifier.WithClock(fixedClock(testNow.Add(30 * time.Hour))), verifier.WithClockSkew(100 * time.Hour)},
+		{name: "ok, chain to a configured root", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), signer}},
+		{name: "ok, root and pinned certificates together", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), signer, verifier.WithTrustedCertificates(e.evilCert)}},
+		{name: "nok, another root", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(e.evilCert), signer}, expectErr: []error{verifier.ErrUntrustedIssuer}},
+		{name: "nok, root but clock after the leaf expired", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), signer, verifier.WithClock(fixedClock(testNow.Add(30 * time.Hour))), verifier.WithClockSkew(100 * time.Hour)},
 			expectErr: []error{verifier.ErrUntrustedIssuer}},
 		{name: "nok, pinned certificate expired", givenOpts: []verifier.TokenOption{verifier.WithTrustedCertificates(leafDirect), verifier.WithClock(fixedClock(testNow.Add(30 * time.Hour))), verifier.WithClockSkew(100 * time.Hour)},
 			expectErr: []error{verifier.ErrUntrustedIssuer}},
