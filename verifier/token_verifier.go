@@ -115,6 +115,18 @@ func (v *TokenVerifier) verifyCold(st *trustState, token []byte, now time.Time) 
 	if err != nil {
 		return nil, zero, zero, err
 	}
+	return v.verifyElement(st, root, keyInfo, now)
+}
+
+// verifyElement runs the steps after the pre-checks: trust decision on the
+// ds:KeyInfo certificates, goxmldsig Validate, then the fields and
+// conditions of the element Validate returned, never of root. The verified
+// element is the canonical bytes of the transformed root re-parsed, and
+// differs from root whenever the transforms removed something (the
+// signature, comments); reading root would trust content the signature
+// does not cover.
+func (v *TokenVerifier) verifyElement(st *trustState, root *etree.Element, keyInfo [][]byte, now time.Time) (*Token, time.Time, time.Time, error) {
+	var zero time.Time
 	store, err := st.signingStore(keyInfo, now)
 	if err != nil {
 		return nil, zero, zero, err
