@@ -24,7 +24,7 @@ func TestSiblingCertificateUnderTrustedRootCannotSignTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stsLeaf := issueLeafWith(t, caKey, caCert, e.stsKey, func(c *x509.Certificate) { c.DNSNames = []string{"sts.vsphere.local"} })
+	stsLeaf := issueLeafWith(t, caKey, caCert, e.stsKey, func(c *x509.Certificate) { c.DNSNames = []string{"sts.kvm.vsphere.local"} })
 	// The sibling is a perfectly good signing certificate from the same CA.
 	sibling := issueLeafWith(t, caKey, caCert, otherKey, func(c *x509.Certificate) {
 		c.Subject.CommonName = "vpxd-extension-1b2c"
@@ -43,7 +43,7 @@ func TestSiblingCertificateUnderTrustedRootCannotSignTokens(t *testing.T) {
 
 	untrusted := []error{verifier.ErrUntrustedIssuer, verifier.ErrUntrustedSigner}
 	byName := verifier.WithTrustedSignerNames("STS leaf")
-	byDNS := verifier.WithTrustedSignerNames("STS.vsphere.local")
+	byDNS := verifier.WithTrustedSignerNames("STS.KVM.vsphere.local")
 	byPin := verifier.WithTrustedSignerSPKIPins(verifier.SPKIPin(stsLeaf))
 	tests := []struct {
 		name       string
@@ -58,6 +58,8 @@ func TestSiblingCertificateUnderTrustedRootCannotSignTokens(t *testing.T) {
 		{name: "nok, sibling certificate, signer by name", givenToken: forged, givenOpts: []verifier.TokenOption{byName}, expectErr: untrusted},
 		{name: "nok, sibling certificate, signer by DNS name", givenToken: forged, givenOpts: []verifier.TokenOption{byDNS}, expectErr: untrusted},
 		{name: "nok, sibling certificate, signer by pin", givenToken: forged, givenOpts: []verifier.TokenOption{byPin}, expectErr: untrusted},
+		{name: "nok, signer DNS name spelled with the Kelvin sign", givenToken: genuine,
+			givenOpts: []verifier.TokenOption{verifier.WithTrustedSignerNames("sts.\u212avm.vsphere.local")}, expectErr: untrusted},
 		{name: "nok, sibling certificate, common name differs only in case", givenToken: forged,
 			givenOpts: []verifier.TokenOption{verifier.WithTrustedSignerNames("VPXD-EXTENSION-1B2C")}, expectErr: untrusted},
 		{name: "nok, second certificate with the signer's name, signer by pin", givenToken: forgedSameName, givenOpts: []verifier.TokenOption{byPin}, expectErr: untrusted},

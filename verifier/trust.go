@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
-	"strings"
 	"time"
 
 	dsig "github.com/russellhaering/goxmldsig"
@@ -200,12 +199,34 @@ func (s *trustState) signerNamed(leaf *x509.Certificate) bool {
 			return true
 		}
 		for _, d := range leaf.DNSNames {
-			if strings.EqualFold(d, n) {
+			if asciiEqualFold(d, n) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// asciiEqualFold compares DNS names ignoring ASCII case only (RFC 4343):
+// strings.EqualFold would also fold non-ASCII letters such as the Kelvin
+// sign onto "k".
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *trustState) signerPinned(leaf *x509.Certificate) bool {
