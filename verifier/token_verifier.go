@@ -211,7 +211,10 @@ func (v *TokenVerifier) checkConditions(t *Token, val *validity, now time.Time) 
 // ParseTokenUnverified reads the fields of a token WITHOUT verifying its
 // signature, trust or conditions, for diagnostics (vapisec token inspect).
 // It applies the same size limit and XML safety checks as Verify (with the
-// default limits).
+// default limits), and the same field checks (so a token without
+// IssueInstant, with an undefined NameID or Attribute format, or with a
+// padded NameID is refused here too); trust, signature and time are not
+// checked.
 //
 // WARNING: nothing in the result can be trusted. Never use it to make an
 // authentication or authorization decision; use TokenVerifier.Verify.
