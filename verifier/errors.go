@@ -217,7 +217,8 @@ var (
 	// the clock, as the Java runtime's InvalidTimingException: an
 	// IssueInstant more than the skew after now (also ErrTokenNotYetValid),
 	// or more than the skew after the Conditions' NotBefore or an
-	// AuthnStatement's AuthnInstant (also ErrMalformedToken).
+	// AuthnStatement's AuthnInstant, or an AuthnInstant more than the skew
+	// after the IssueInstant (also ErrMalformedToken).
 	ErrTokenTiming = errors.New("verifier: inconsistent token timing")
 	// ErrNameIDFormat reports a NameID whose Format is not one of the
 	// formats of SAML 2.0 core §8.3 or vCenter's UPN format (also

@@ -108,6 +108,12 @@ func TestTokenWithDivergentTimingIsRejected(t *testing.T) {
 			b.CreateAttr("AuthnInstant", stamp(-2*skew))
 			r.InsertChildAt(a.Index()+1, b)
 		}, expectErr: []error{verifier.ErrTokenTiming}},
+		{name: "ok, AuthnInstant skew after IssueInstant", givenEdit: func(r *etree.Element) {
+			r.FindElement("./saml2:AuthnStatement").CreateAttr("AuthnInstant", stamp(skew))
+		}},
+		{name: "nok, AuthnInstant after IssueInstant plus skew (authenticated after issue)", givenEdit: func(r *etree.Element) {
+			r.FindElement("./saml2:AuthnStatement").CreateAttr("AuthnInstant", stamp(skew+time.Millisecond))
+		}, expectErr: []error{verifier.ErrTokenTiming, verifier.ErrMalformedToken}},
 		{name: "nok, AuthnStatement without AuthnInstant", givenEdit: func(r *etree.Element) {
 			r.FindElement("./saml2:AuthnStatement").RemoveAttr("AuthnInstant")
 		}, expectErr: []error{verifier.ErrMalformedToken}},

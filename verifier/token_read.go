@@ -22,9 +22,9 @@ type validity struct {
 	restrictions [][]string
 	// issueInstant is the Assertion's IssueInstant.
 	issueInstant time.Time
-	// authnInstant is the earliest AuthnInstant of the AuthnStatements
-	// (zero when there is none).
-	authnInstant time.Time
+	// authnInstant and authnLatest are the earliest and the latest
+	// AuthnInstant of the AuthnStatements (zero when there is none).
+	authnInstant, authnLatest time.Time
 }
 
 // readToken reads every field of the token from root, namespace-aware. In
@@ -84,6 +84,9 @@ func readToken(root *etree.Element) (*Token, *validity, error) {
 			}
 			if val.authnInstant.IsZero() || at.Before(val.authnInstant) {
 				val.authnInstant = at
+			}
+			if at.After(val.authnLatest) {
+				val.authnLatest = at
 			}
 		case "Advice", "AuthzDecisionStatement":
 		default:

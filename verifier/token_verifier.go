@@ -153,7 +153,8 @@ func (v *TokenVerifier) verifyElement(st *trustState, root *etree.Element, keyIn
 
 // checkConditions applies DESIGN §7 rule 4 and Q14: NotOnOrAfter must not
 // precede NotBefore; IssueInstant must not lie more than the skew after now,
-// after NotBefore or after the earliest AuthnInstant (ErrTokenTiming); NotBefore − skew ≤ now < NotOnOrAfter + skew, narrowed
+// after NotBefore or after the earliest AuthnInstant, nor an AuthnInstant
+// more than the skew after IssueInstant (ErrTokenTiming); NotBefore − skew ≤ now < NotOnOrAfter + skew, narrowed
 // by the SubjectConfirmationData's own bounds (which must lie within the
 // token's); every AudienceRestriction must name a configured audience. It
 // returns the instants between which the token is valid.
@@ -174,7 +175,8 @@ func (v *TokenVerifier) checkConditions(t *Token, val *validity, now time.Time) 
 	}
 	// Timing divergence (the Java runtime's InvalidTimingException): an
 	// assertion cannot be issued in the future, nor after the start of its
-	// own validity or after the authentication it records.
+	// own validity or after the authentication it records, and that
+	// authentication cannot follow the issue.
 	if val.issueInstant.After(now.Add(v.cfg.skew)) {
 		return zero, zero, newError(fmt.Sprintf("IssueInstant %s in the future", val.issueInstant.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrTokenNotYetValid)
 	}
@@ -183,6 +185,9 @@ func (v *TokenVerifier) checkConditions(t *Token, val *validity, now time.Time) 
 	}
 	if !val.authnInstant.IsZero() && val.issueInstant.After(val.authnInstant.Add(v.cfg.skew)) {
 		return zero, zero, newError(fmt.Sprintf("IssueInstant %s after AuthnInstant %s", val.issueInstant.UTC().Format(time.RFC3339), val.authnInstant.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrMalformedToken)
+	}
+	if val.authnLatest.After(val.issueInstant.Add(v.cfg.skew)) {
+		return zero, zero, newError(fmt.Sprintf("AuthnInstant %s after IssueInstant %s", val.authnLatest.UTC().Format(time.RFC3339), val.issueInstant.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrMalformedToken)
 	}
 	from, until := notBefore.Add(-v.cfg.skew), notOnOrAfter.Add(v.cfg.skew)
 	if now.Before(from) {
