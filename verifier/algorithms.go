@@ -46,6 +46,30 @@ const (
 	AttributeIsSolution = "http://vmware.com/schemas/attr-names/2011/07/isSolution"
 )
 
+// nameIDFormats are the NameID Format values a token may carry: the eight
+// formats SAML 2.0 core (saml-core-2.0-os) §8.3 defines, under the URNs core
+// gives them (SAML 1.1 URNs for the first four), plus vCenter's
+// NameIDFormatUPN. An absent Format means unspecified (core §2.2.2).
+var nameIDFormats = []string{
+	"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+	"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+	"urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName",
+	"urn:oasis:names:tc:SAML:1.1:nameid-format:WindowsDomainQualifiedName",
+	"urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos",
+	"urn:oasis:names:tc:SAML:2.0:nameid-format:entity",
+	"urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+	"urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+	NameIDFormatUPN,
+}
+
+// attributeNameFormats are the three Attribute NameFormat values SAML 2.0
+// core §8.2 defines. An absent NameFormat means unspecified (core §2.7.3.1).
+var attributeNameFormats = []string{
+	"urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified",
+	"urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
+	"urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+}
+
 var (
 	// allSignatureAlgorithms are the methods WithSignatureAlgorithms accepts.
 	allSignatureAlgorithms = []string{SignatureRSASHA256, SignatureRSASHA384, SignatureRSASHA512, SignatureECDSASHA256, SignatureECDSASHA384, SignatureECDSASHA512}

@@ -208,3 +208,41 @@ var (
 	// before they expire.
 	ErrReplayCacheFull = errors.New("verifier: replay cache full")
 )
+
+// Token checks of issue 14 (the checks the Java runtime makes; trust in a
+// signer under a CA root). Each is returned together with a category
+// sentinel.
+var (
+	// ErrTokenTiming reports token instants that contradict each other or
+	// the clock, as the Java runtime's InvalidTimingException: an
+	// IssueInstant more than the skew after now (also ErrTokenNotYetValid),
+	// or more than the skew after the Conditions' NotBefore or an
+	// AuthnStatement's AuthnInstant, or an AuthnInstant more than the skew
+	// after the IssueInstant (also ErrMalformedToken).
+	ErrTokenTiming = errors.New("verifier: inconsistent token timing")
+	// ErrNameIDFormat reports a NameID whose Format is not one of the
+	// formats of SAML 2.0 core §8.3 or vCenter's UPN format (also
+	// ErrMalformedToken).
+	ErrNameIDFormat = errors.New("verifier: unsupported NameID format")
+	// ErrAttributeNameFormat reports an Attribute whose NameFormat is not
+	// one of the three of SAML 2.0 core §8.2 (also ErrMalformedToken).
+	ErrAttributeNameFormat = errors.New("verifier: unsupported attribute NameFormat")
+	// ErrNameIDWhitespace reports a NameID with leading or trailing
+	// whitespace, which would make a principal that differs from a real one
+	// only by spaces (also ErrMalformedToken).
+	ErrNameIDWhitespace = errors.New("verifier: NameID with leading or trailing whitespace")
+	// ErrUntrustedSigner reports a signing certificate that chains to a
+	// trusted root but is not a configured signer: neither its subject
+	// common name nor a DNS name is one of WithTrustedSignerNames, or its
+	// public key is not one of WithTrustedSignerSPKIPins (also
+	// ErrUntrustedIssuer).
+	ErrUntrustedSigner = errors.New("verifier: signing certificate is not a trusted signer")
+	// ErrSignerKeyUsage reports a signing certificate under a trusted root
+	// whose KeyUsage extension lacks digitalSignature (also
+	// ErrUntrustedIssuer).
+	ErrSignerKeyUsage = errors.New("verifier: signing certificate not allowed to sign")
+	// ErrNoTrustedSigner reports CA roots configured without a signer
+	// identity (WithTrustedSignerNames or WithTrustedSignerSPKIPins; also
+	// ErrInvalidOption).
+	ErrNoTrustedSigner = errors.New("verifier: trusted roots without a trusted signer identity")
+)

@@ -56,3 +56,32 @@ func ExampleReasonOf_errorChecking() {
 	// Output:
 	// expired: expired true
 }
+
+// A CA root alone is refused: every certificate the CA issued would be
+// able to sign tokens. Name the signer, or better pin its key.
+func ExampleWithTrustedRoots() {
+	pemData, _ := os.ReadFile("../testdata/vcf-sdk-java/sts.crt.pem")
+	certs, _ := verifier.LoadCertificatesPEM(pemData)
+	_, err := verifier.NewTokenVerifier(verifier.WithTrustedRoots(certs...))
+	fmt.Println(errors.Is(err, verifier.ErrNoTrustedSigner), errors.Is(err, verifier.ErrInvalidOption))
+
+	v, err := verifier.NewTokenVerifier(
+		verifier.WithTrustedRoots(certs...),
+		verifier.WithTrustedSignerSPKIPins(verifier.SPKIPin(certs[0])),
+		verifier.WithClock(func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	token, _ := os.ReadFile("../testdata/vcf-sdk-java/samlToken.xml")
+	tok, err := v.Verify(context.Background(), token)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tok.Subject.Name, tok.Subject.Domain)
+	// Output:
+	// true true
+	// root localos
+}

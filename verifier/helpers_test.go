@@ -221,3 +221,42 @@ func issueLeaf(tb testing.TB, caKey crypto.Signer, caCert *x509.Certificate, lea
 	}
 	return leaf
 }
+
+// issueLeafWith returns a leaf certificate for leafKey issued by the CA,
+// built from issueLeaf's template after edit changed it (names, key usage).
+func issueLeafWith(tb testing.TB, caKey crypto.Signer, caCert *x509.Certificate, leafKey crypto.Signer, edit func(tmpl *x509.Certificate)) *x509.Certificate {
+	tb.Helper()
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "STS leaf"},
+		NotBefore:    testNow.Add(-time.Hour),
+		NotAfter:     testNow.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	if edit != nil {
+		edit(tmpl)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, leafKey.Public(), caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return leaf
+}
+
+// stsFor returns an STS signing with key under cert at testNow.
+func stsFor(tb testing.TB, key crypto.Signer, cert *x509.Certificate) *sts.STS {
+	tb.Helper()
+	s, err := sts.New(key, cert, sts.WithClock(fixedClock(testNow)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}

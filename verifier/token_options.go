@@ -76,8 +76,21 @@ func WithTrustedCertificates(certs ...*x509.Certificate) TokenOption {
 // WithTrustedRoots configures CA roots: a token verifies when the
 // certificates of its ds:KeyInfo form a chain from the first (the signing
 // certificate) to one of the roots, using only the embedded certificates as
-// intermediates, checked at the verifier's clock, revocation not checked.
-// Repeated use adds roots. Default: none.
+// intermediates, checked at the verifier's clock, revocation not checked,
+// and the signing certificate is a trusted signer: it carries one of
+// WithTrustedSignerNames and/or its key matches one of
+// WithTrustedSignerSPKIPins (when both are set, both must match), and its
+// KeyUsage extension, when present, includes digitalSignature (a
+// certificate without the extension is accepted, as RFC 5280 §4.2.1.3
+// allows). Roots without any signer identity make NewTokenVerifier fail
+// with ErrNoTrustedSigner. Repeated use adds roots. Default: none.
+//
+// WARNING: a CA root alone does not identify an STS. Every certificate the
+// CA issues (to solution users, TLS servers, TLS clients, …) chains to it,
+// and without a signer identity any of them could sign a token for
+// administrator@vsphere.local. Prefer WithTrustedCertificates (pinning the
+// STS signing certificate itself); with roots, prefer SPKI pins to names,
+// since a name only holds as long as the CA never issues it to anyone else.
 func WithTrustedRoots(roots ...*x509.Certificate) TokenOption {
 	return func(c *tokenConfig) error {
 		for _, cert := range roots {
@@ -86,6 +99,45 @@ func WithTrustedRoots(roots ...*x509.Certificate) TokenOption {
 			}
 		}
 		c.anchors.Roots = append(c.anchors.Roots, roots...)
+		return nil
+	}
+}
+
+// WithTrustedSignerNames names the certificates under WithTrustedRoots that
+// may sign tokens: the signing certificate's subject common name must equal
+// one of names (exactly), or one of its DNS subject alternative names must
+// equal one of them (ignoring ASCII case). Repeated use adds names. Names
+// without roots are an error. Default: none.
+//
+// WARNING: a name is only as good as the CA's issuance policy: a CA that
+// issues a certificate with that common name or DNS name to anyone else
+// lets them sign tokens. WithTrustedSignerSPKIPins does not depend on it.
+func WithTrustedSignerNames(names ...string) TokenOption {
+	return func(c *tokenConfig) error {
+		for _, n := range names {
+			if n == "" {
+				return newError("empty trusted signer name", ErrInvalidOption)
+			}
+		}
+		c.anchors.SignerNames = append(c.anchors.SignerNames, names...)
+		return nil
+	}
+}
+
+// WithTrustedSignerSPKIPins pins the public keys of the certificates under
+// WithTrustedRoots that may sign tokens: the SHA-256 of the signing
+// certificate's DER SubjectPublicKeyInfo, standard base64 (RFC 7469
+// pin-sha256; SPKIPin computes it), must be one of pins. A pin survives the
+// certificate's renewal with the same key. Repeated use adds pins. Pins
+// without roots are an error. Default: none.
+func WithTrustedSignerSPKIPins(pins ...string) TokenOption {
+	return func(c *tokenConfig) error {
+		for _, p := range pins {
+			if _, err := parseSPKIPin(p); err != nil {
+				return err
+			}
+		}
+		c.anchors.SignerSPKIPins = append(c.anchors.SignerSPKIPins, pins...)
 		return nil
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 	vapisec "github.com/vapisec/vapisec"
@@ -18,6 +20,11 @@ type validity struct {
 	scdNotBefore, scdNotOnOrAfter time.Time
 	// restrictions lists the audiences of each AudienceRestriction.
 	restrictions [][]string
+	// issueInstant is the Assertion's IssueInstant.
+	issueInstant time.Time
+	// authnInstant and authnLatest are the earliest and the latest
+	// AuthnInstant of the AuthnStatements (zero when there is none).
+	authnInstant, authnLatest time.Time
 }
 
 // readToken reads every field of the token from root, namespace-aware. In
@@ -31,6 +38,13 @@ func readToken(root *etree.Element) (*Token, *validity, error) {
 	t := &Token{}
 	t.ID, _ = attr(root, "ID")
 	val := &validity{}
+	var err error
+	if val.issueInstant, err = optionalTime(root, "IssueInstant"); err != nil {
+		return nil, nil, err
+	}
+	if val.issueInstant.IsZero() {
+		return nil, nil, fieldError("Assertion without IssueInstant")
+	}
 	var issuer, subject, conditions *etree.Element
 	for _, c := range childElements(root) {
 		ns := c.NamespaceURI()
@@ -60,7 +74,21 @@ func readToken(root *etree.Element) (*Token, *validity, error) {
 			if err := readAttributes(c, t); err != nil {
 				return nil, nil, err
 			}
-		case "Advice", "AuthnStatement", "AuthzDecisionStatement":
+		case "AuthnStatement":
+			at, err := optionalTime(c, "AuthnInstant")
+			if err != nil {
+				return nil, nil, err
+			}
+			if at.IsZero() {
+				return nil, nil, fieldError("AuthnStatement without AuthnInstant")
+			}
+			if val.authnInstant.IsZero() || at.Before(val.authnInstant) {
+				val.authnInstant = at
+			}
+			if at.After(val.authnLatest) {
+				val.authnLatest = at
+			}
+		case "Advice", "AuthzDecisionStatement":
 		default:
 			return nil, nil, fieldError("unexpected %.40s in Assertion", c.Tag)
 		}
@@ -68,7 +96,6 @@ func readToken(root *etree.Element) (*Token, *validity, error) {
 	if issuer == nil || subject == nil || conditions == nil {
 		return nil, nil, fieldError("Assertion without Issuer, Subject or Conditions")
 	}
-	var err error
 	if t.Issuer, err = text(issuer); err != nil {
 		return nil, nil, err
 	}
@@ -110,8 +137,18 @@ func readSubject(subject *etree.Element, t *Token, val *validity) error {
 	if name == "" {
 		return fieldError("empty NameID")
 	}
+	if r, _ := utf8.DecodeRuneInString(name); unicode.IsSpace(r) {
+		return malformed(ErrNameIDWhitespace, "NameID %s", quote(name))
+	}
+	if r, _ := utf8.DecodeLastRuneInString(name); unicode.IsSpace(r) {
+		return malformed(ErrNameIDWhitespace, "NameID %s", quote(name))
+	}
+	format, hasFormat := attr(nameID, "Format")
+	if hasFormat && !contains(nameIDFormats, format) {
+		return malformed(ErrNameIDFormat, "NameID Format %s", quote(format))
+	}
 	t.NameID = name
-	t.NameIDFormat, _ = attr(nameID, "Format")
+	t.NameIDFormat = format
 	t.Subject = vapisec.ParsePrincipal(name)
 	if conf == nil {
 		return newError("Subject without SubjectConfirmation", ErrSubjectConfirmation, ErrMalformedToken)
@@ -303,6 +340,9 @@ func readAttributes(stmt *etree.Element, t *Token) error {
 	for _, a := range childElements(stmt) {
 		if !isElem(a, nsSAMLAssertion, "Attribute") {
 			return fieldError("unexpected %.40s in AttributeStatement", a.Tag)
+		}
+		if nf, ok := attr(a, "NameFormat"); ok && !contains(attributeNameFormats, nf) {
+			return malformed(ErrAttributeNameFormat, "Attribute NameFormat %s", quote(nf))
 		}
 		name, _ := attr(a, "Name")
 		if name != AttributeGroupIdentity && name != AttributeIsSolution {

@@ -25,7 +25,9 @@ type TokenVerifier struct {
 }
 
 // NewTokenVerifier returns a TokenVerifier configured by opts. At least one
-// of WithTrustedCertificates or WithTrustedRoots is required (ErrNoTrustAnchors).
+// of WithTrustedCertificates or WithTrustedRoots is required
+// (ErrNoTrustAnchors); WithTrustedRoots requires WithTrustedSignerNames or
+// WithTrustedSignerSPKIPins (ErrNoTrustedSigner).
 func NewTokenVerifier(opts ...TokenOption) (*TokenVerifier, error) {
 	cfg := defaultTokenConfig()
 	for _, o := range opts {
@@ -47,7 +49,8 @@ func NewTokenVerifier(opts ...TokenOption) (*TokenVerifier, error) {
 }
 
 // Reload replaces the trust anchors (hot reload, DESIGN Q16) and flushes the
-// verified-token cache. Verifications already running finish with the old
+// verified-token cache. The rules of NewTokenVerifier apply to anchors:
+// Roots need SignerNames or SignerSPKIPins. Verifications already running finish with the old
 // anchors; their results are not cached under the new ones.
 func (v *TokenVerifier) Reload(anchors TrustAnchors) error {
 	st, err := newTrustState(anchors, v.cfg.cacheSize)
@@ -112,6 +115,18 @@ func (v *TokenVerifier) verifyCold(st *trustState, token []byte, now time.Time) 
 	if err != nil {
 		return nil, zero, zero, err
 	}
+	return v.verifyElement(st, root, keyInfo, now)
+}
+
+// verifyElement runs the steps after the pre-checks: trust decision on the
+// ds:KeyInfo certificates, goxmldsig Validate, then the fields and
+// conditions of the element Validate returned, never of root. The verified
+// element is the canonical bytes of the transformed root re-parsed, and
+// differs from root whenever the transforms removed something (the
+// signature, comments); reading root would trust content the signature
+// does not cover.
+func (v *TokenVerifier) verifyElement(st *trustState, root *etree.Element, keyInfo [][]byte, now time.Time) (*Token, time.Time, time.Time, error) {
+	var zero time.Time
 	store, err := st.signingStore(keyInfo, now)
 	if err != nil {
 		return nil, zero, zero, err
@@ -137,7 +152,9 @@ func (v *TokenVerifier) verifyCold(st *trustState, token []byte, now time.Time) 
 }
 
 // checkConditions applies DESIGN §7 rule 4 and Q14: NotOnOrAfter must not
-// precede NotBefore; NotBefore − skew ≤ now < NotOnOrAfter + skew, narrowed
+// precede NotBefore; IssueInstant must not lie more than the skew after now,
+// after NotBefore or after the earliest AuthnInstant, nor an AuthnInstant
+// more than the skew after IssueInstant (ErrTokenTiming); NotBefore − skew ≤ now < NotOnOrAfter + skew, narrowed
 // by the SubjectConfirmationData's own bounds (which must lie within the
 // token's); every AudienceRestriction must name a configured audience. It
 // returns the instants between which the token is valid.
@@ -155,6 +172,22 @@ func (v *TokenVerifier) checkConditions(t *Token, val *validity, now time.Time) 
 	}
 	if !val.scdNotBefore.IsZero() && val.scdNotBefore.After(notBefore) {
 		notBefore = val.scdNotBefore
+	}
+	// Timing divergence (the Java runtime's InvalidTimingException): an
+	// assertion cannot be issued in the future, nor after the start of its
+	// own validity or after the authentication it records, and that
+	// authentication cannot follow the issue.
+	if val.issueInstant.After(now.Add(v.cfg.skew)) {
+		return zero, zero, newError(fmt.Sprintf("IssueInstant %s in the future", val.issueInstant.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrTokenNotYetValid)
+	}
+	if val.issueInstant.After(t.NotBefore.Add(v.cfg.skew)) {
+		return zero, zero, newError(fmt.Sprintf("IssueInstant %s after NotBefore %s", val.issueInstant.UTC().Format(time.RFC3339), t.NotBefore.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrMalformedToken)
+	}
+	if !val.authnInstant.IsZero() && val.issueInstant.After(val.authnInstant.Add(v.cfg.skew)) {
+		return zero, zero, newError(fmt.Sprintf("IssueInstant %s after AuthnInstant %s", val.issueInstant.UTC().Format(time.RFC3339), val.authnInstant.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrMalformedToken)
+	}
+	if val.authnLatest.After(val.issueInstant.Add(v.cfg.skew)) {
+		return zero, zero, newError(fmt.Sprintf("AuthnInstant %s after IssueInstant %s", val.authnLatest.UTC().Format(time.RFC3339), val.issueInstant.UTC().Format(time.RFC3339)), ErrTokenTiming, ErrMalformedToken)
 	}
 	from, until := notBefore.Add(-v.cfg.skew), notOnOrAfter.Add(v.cfg.skew)
 	if now.Before(from) {
@@ -183,7 +216,10 @@ func (v *TokenVerifier) checkConditions(t *Token, val *validity, now time.Time) 
 // ParseTokenUnverified reads the fields of a token WITHOUT verifying its
 // signature, trust or conditions, for diagnostics (vapisec token inspect).
 // It applies the same size limit and XML safety checks as Verify (with the
-// default limits).
+// default limits), and the same field checks (so a token without
+// IssueInstant, with an undefined NameID or Attribute format, or with a
+// padded NameID is refused here too); trust, signature and time are not
+// checked.
 //
 // WARNING: nothing in the result can be trusted. Never use it to make an
 // authentication or authorization decision; use TokenVerifier.Verify.

@@ -333,16 +333,75 @@ func commentInjected(tb testing.TB, e *testEnv, req sts.IssueRequest) []byte {
 	return replaced(tb, tok, "user@evil.com.example.com", "user@evil.com<!---->.example.com")
 }
 
+// TestVerify_readsOnlyVerifiedElement checks that every field comes from
+// the element goxmldsig verified, not from the parsed input root. The token
+// is signed for "admin@vsphere.local.attacker.example" in the group
+// "vsphere.local\Administrators.attacker"; comments then split both values.
+// Exclusive canonicalization drops comments, so the signature still
+// verifies, and the verified element (the canonical bytes re-parsed) holds
+// the signed values, while the input root holds two text nodes each, the
+// first of which reads "admin@vsphere.local" and
+// "vsphere.local\Administrators". Two pre-checks refuse comments (Verify
+// fails with ErrUnsafeXML), so the steps after them are driven through
+// VerifyWithoutCommentChecks: they must return exactly the verified
+// principal and groups.
 func TestVerify_readsOnlyVerifiedElement(t *testing.T) {
-	// goxmldsig and our checks agree on the element; the fields come from
-	// the verified copy, so a token whose text nodes differ only outside
-	// the signed content cannot change them.
 	e := getEnv(t)
-	tok := issue(t, e.sts, hokRequest(e))
-	withWS := replaced(t, tok, "<saml2:Subject>", "<saml2:Subject>\n  ")
+	req := hokRequest(e)
+	req.Subject = "admin@vsphere.local.attacker.example"
+	req.Groups = []string{`vsphere.local\Administrators.attacker`, `attacker.example\Users`}
+	tok := issue(t, e.sts, req)
+	tok = replaced(t, tok, ">admin@vsphere.local.attacker.example<", ">admin@vsphere.local<!---->.attacker.example<")
+	tok = replaced(t, tok, `>vsphere.local\Administrators.attacker<`, `>vsphere.local\Administrators<!---->.attacker<`)
+
+	verified, err := bareValidate(tok, e.stsCert, testNow)
+	if err != nil {
+		t.Fatalf("token does not carry a valid signature: %v", err)
+	}
+	input := parseRoot(t, tok)
+	const nameID, group = "./saml2:Subject/saml2:NameID", "./saml2:AttributeStatement/saml2:Attribute[@FriendlyName='Group']/saml2:AttributeValue"
+	// The two copies differ: the precondition of the test.
+	if got := firstText(mustFind(t, input, nameID)); got != "admin@vsphere.local" {
+		t.Fatalf("input NameID first text %q", got)
+	}
+	if got := mustFind(t, verified, nameID).Text(); got != req.Subject {
+		t.Fatalf("verified NameID %q", got)
+	}
+	if got := firstText(mustFind(t, input, group)); got != `vsphere.local\Administrators` {
+		t.Fatalf("input group first text %q", got)
+	}
+
 	v := newVerifier(t, e)
-	_, err := v.Verify(context.Background(), withWS)
+	_, err = v.Verify(context.Background(), tok)
+	checkErrs(t, err, []error{verifier.ErrUnsafeXML})
+
+	got, err := verifier.VerifyWithoutCommentChecks(v, tok)
+	if err != nil {
+		t.Fatalf("fields not read from the verified element: %v", err)
+	}
+	if got.Subject != (vapisec.Principal{Name: "admin", Domain: "vsphere.local.attacker.example"}) || got.NameID != req.Subject {
+		t.Errorf("subject %+v NameID %q, want the verified %q", got.Subject, got.NameID, req.Subject)
+	}
+	if len(got.Groups) != 2 || got.Groups[0] != req.Groups[0] || got.Groups[1] != req.Groups[1] {
+		t.Errorf("groups %q, want the verified %q", got.Groups, req.Groups)
+	}
+
+	// Whitespace inside the signed content is not dropped by the
+	// transforms: it breaks the signature.
+	withWS := replaced(t, issue(t, e.sts, hokRequest(e)), "<saml2:Subject>", "<saml2:Subject>\n  ")
+	_, err = v.Verify(context.Background(), withWS)
 	checkErrs(t, err, []error{verifier.ErrBadSignature})
+}
+
+// firstText is what a naive reader takes for an element's text: its first
+// text node.
+func firstText(el *etree.Element) string {
+	for _, c := range el.Child {
+		if cd, ok := c.(*etree.CharData); ok {
+			return cd.Data
+		}
+	}
+	return ""
 }
 
 func TestVerify_trustedRoots(t *testing.T) {
@@ -358,15 +417,16 @@ func TestVerify_trustedRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := issue(t, direct, hokRequest(e))
+	signer := verifier.WithTrustedSignerNames("STS leaf")
 	tests := []struct {
 		name      string
 		givenOpts []verifier.TokenOption
 		expectErr []error
 	}{
-		{name: "ok, chain to a configured root", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert)}},
-		{name: "ok, root and pinned certificates together", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), verifier.WithTrustedCertificates(e.evilCert)}},
-		{name: "nok, another root", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(e.evilCert)}, expectErr: []error{verifier.ErrUntrustedIssuer}},
-		{name: "nok, root but clock after the leaf expired", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), verifier.WithClock(fixedClock(testNow.Add(30 * time.Hour))), verifier.WithClockSkew(100 * time.Hour)},
+		{name: "ok, chain to a configured root", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), signer}},
+		{name: "ok, root and pinned certificates together", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), signer, verifier.WithTrustedCertificates(e.evilCert)}},
+		{name: "nok, another root", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(e.evilCert), signer}, expectErr: []error{verifier.ErrUntrustedIssuer}},
+		{name: "nok, root but clock after the leaf expired", givenOpts: []verifier.TokenOption{verifier.WithTrustedRoots(caCert), signer, verifier.WithClock(fixedClock(testNow.Add(30 * time.Hour))), verifier.WithClockSkew(100 * time.Hour)},
 			expectErr: []error{verifier.ErrUntrustedIssuer}},
 		{name: "nok, pinned certificate expired", givenOpts: []verifier.TokenOption{verifier.WithTrustedCertificates(leafDirect), verifier.WithClock(fixedClock(testNow.Add(30 * time.Hour))), verifier.WithClockSkew(100 * time.Hour)},
 			expectErr: []error{verifier.ErrUntrustedIssuer}},

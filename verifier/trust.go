@@ -2,7 +2,10 @@ package verifier
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"time"
@@ -17,11 +20,43 @@ type TrustAnchors struct {
 	// WithTrustedCertificates).
 	Certificates []*x509.Certificate
 	// Roots are CA roots the ds:KeyInfo chain must lead to (see
-	// WithTrustedRoots).
+	// WithTrustedRoots). Roots require SignerNames or SignerSPKIPins.
 	Roots []*x509.Certificate
+	// SignerNames are the subject common names or DNS names one of which a
+	// signing certificate chained to Roots must carry (see
+	// WithTrustedSignerNames).
+	SignerNames []string
+	// SignerSPKIPins are the SPKI SHA-256 pins (RFC 7469 pin-sha256, standard
+	// base64) one of which the public key of a signing certificate chained to
+	// Roots must match (see WithTrustedSignerSPKIPins).
+	SignerSPKIPins []string
 }
 
 func (a TrustAnchors) empty() bool { return len(a.Certificates) == 0 && len(a.Roots) == 0 }
+
+// SPKIPin returns the RFC 7469 pin-sha256 of cert: the standard base64 of
+// the SHA-256 of its DER SubjectPublicKeyInfo, the form
+// WithTrustedSignerSPKIPins takes. The same value is printed by
+//
+//	openssl x509 -pubkey -noout -in cert.pem | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64
+func SPKIPin(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// parseSPKIPin decodes a pin-sha256 value.
+func parseSPKIPin(pin string) ([32]byte, error) {
+	var out [32]byte
+	b, err := base64.StdEncoding.DecodeString(pin)
+	if err != nil || len(b) != len(out) {
+		return out, newError(fmt.Sprintf("SPKI pin %.60q is not the base64 of a SHA-256", pin), ErrInvalidOption)
+	}
+	copy(out[:], b)
+	return out, nil
+}
+
+// oidKeyUsage is the X.509 KeyUsage extension (RFC 5280 §4.2.1.3).
+var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
 
 // trustState is an immutable snapshot of the trust anchors together with the
 // token cache filled under them. Reload swaps the whole state, so a token
@@ -32,7 +67,11 @@ type trustState struct {
 	store     *dsig.MemoryX509CertificateStore
 	roots     *x509.CertPool
 	hasRoots  bool
-	cache     *tokenCache
+	// signerNames and signerPins identify the certificates under roots
+	// that may sign tokens; at least one list is set when hasRoots.
+	signerNames []string
+	signerPins  [][32]byte
+	cache       *tokenCache
 }
 
 func newTrustState(a TrustAnchors, cacheSize int) (*trustState, error) {
@@ -57,6 +96,26 @@ func newTrustState(a TrustAnchors, cacheSize int) (*trustState, error) {
 			s.roots.AddCert(c)
 		}
 		s.hasRoots = true
+	}
+	for _, n := range a.SignerNames {
+		if n == "" {
+			return nil, newError("empty trusted signer name", ErrInvalidOption)
+		}
+		s.signerNames = append(s.signerNames, n)
+	}
+	for _, p := range a.SignerSPKIPins {
+		pin, err := parseSPKIPin(p)
+		if err != nil {
+			return nil, err
+		}
+		s.signerPins = append(s.signerPins, pin)
+	}
+	hasSigner := len(s.signerNames) > 0 || len(s.signerPins) > 0
+	switch {
+	case s.hasRoots && !hasSigner:
+		return nil, newError("WithTrustedRoots needs WithTrustedSignerNames or WithTrustedSignerSPKIPins: without them any certificate the CA issued could sign tokens", ErrNoTrustedSigner, ErrInvalidOption)
+	case !s.hasRoots && hasSigner:
+		return nil, newError("trusted signer names or SPKI pins without WithTrustedRoots", ErrInvalidOption)
 	}
 	return s, nil
 }
@@ -107,7 +166,77 @@ func (s *trustState) signingStore(keyInfo [][]byte, now time.Time) (dsig.X509Cer
 	if err != nil {
 		return nil, newError(err.Error(), ErrUntrustedIssuer)
 	}
+	if err := s.checkSigner(certs[0]); err != nil {
+		return nil, err
+	}
 	return &dsig.MemoryX509CertificateStore{Roots: certs[:1]}, nil
+}
+
+// checkSigner applies the rules for a signing certificate that chains to a
+// trusted root: a KeyUsage extension, when present, must include
+// digitalSignature; the certificate must carry one of the signer names (as
+// its subject common name, exactly, or as a DNS SAN, ignoring case) when
+// names are configured, and its public key must match one of the SPKI pins
+// when pins are configured.
+func (s *trustState) checkSigner(leaf *x509.Certificate) error {
+	for _, ext := range leaf.Extensions {
+		if ext.Id.Equal(oidKeyUsage) && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+			return newError(fmt.Sprintf("certificate %s: KeyUsage without digitalSignature", quote(leaf.Subject.CommonName)), ErrSignerKeyUsage, ErrUntrustedIssuer)
+		}
+	}
+	if len(s.signerNames) > 0 && !s.signerNamed(leaf) {
+		return newError(fmt.Sprintf("certificate %s is not a trusted signer name", quote(leaf.Subject.CommonName)), ErrUntrustedSigner, ErrUntrustedIssuer)
+	}
+	if len(s.signerPins) > 0 && !s.signerPinned(leaf) {
+		return newError(fmt.Sprintf("certificate %s: public key not pinned", quote(leaf.Subject.CommonName)), ErrUntrustedSigner, ErrUntrustedIssuer)
+	}
+	return nil
+}
+
+func (s *trustState) signerNamed(leaf *x509.Certificate) bool {
+	for _, n := range s.signerNames {
+		if leaf.Subject.CommonName == n {
+			return true
+		}
+		for _, d := range leaf.DNSNames {
+			if asciiEqualFold(d, n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asciiEqualFold compares DNS names ignoring ASCII case only (RFC 4343):
+// strings.EqualFold would also fold non-ASCII letters such as the Kelvin
+// sign onto "k".
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *trustState) signerPinned(leaf *x509.Certificate) bool {
+	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	for i := range s.signerPins {
+		if s.signerPins[i] == sum {
+			return true
+		}
+	}
+	return false
 }
 
 func checkValidity(c *x509.Certificate, now time.Time) error {
