@@ -91,8 +91,10 @@ body included: a client that trickles its body is cut off),
 --write-timeout, --conn-idle-timeout (keep-alive) and --max-header-bytes
 bound what one client can hold. On SIGINT or SIGTERM the server shuts down
 gracefully and, with --dev and no --dev-dir, removes its temporary
-directory of development keys. Without --tls-cert/--tls-key the server speaks plain
-HTTP; session cookies then lack the Secure flag only in --dev mode.
+directory of development keys.
+
+Without --tls-cert/--tls-key the server speaks plain HTTP; session cookies
+then lack the Secure flag only in --dev mode.
 
 With --redis URL (or $VAPISEC_REDIS_URL) sessions, clone tickets, channel
 credentials and replay entries live in Redis, shared by every instance
