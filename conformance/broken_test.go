@@ -160,3 +160,66 @@ func TestBrokenServers(t *testing.T) {
 		})
 	}
 }
+
+// TestBrokenSigningServers: the signed-request cases catch a server that
+// lets a bad signed request through, and only the cases that check it.
+func TestBrokenSigningServers(t *testing.T) {
+	tests := []struct {
+		name            string
+		givenBreak      func(http.Handler) http.Handler
+		givenExtraHosts []string
+		expectFailed    []string
+	}{
+		{
+			name:            "nok, SIGN accepted for another server's host (no host binding, DESIGN Q21)",
+			givenExtraHosts: []string{"relay.example", "relay.example:{port}"},
+			expectFailed:    []string{"spec-8.2/sign-hok-relayed-host"},
+		},
+		{
+			name: "nok, signed requests never refused",
+			givenBreak: rewriteAnswers(func(r *http.Request, status int, _ http.Header) (int, bool) {
+				signed := strings.HasPrefix(r.Header.Get("Authorization"), "SIGN") || r.URL.Path == "/api"
+				if signed && status == http.StatusUnauthorized {
+					return http.StatusOK, false
+				}
+				return status, false
+			}),
+			expectFailed: []string{
+				"spec-8.2/sign-hok-wrong-host", "spec-8.2/sign-hok-wrong-path", "spec-8.2/sign-hok-wrong-body",
+				"spec-8.2/sign-hok-wrong-key", "spec-8.2/sign-hok-untrusted-sts", "spec-8.2/sign-hok-token-altered",
+				"spec-8.2/sign-hok-forged-confirmation", "spec-8.2/sign-hok-relayed-host", "spec-8.2/sign-hok-stale-nonce",
+				"spec-8.2/sign-hok-replayed-nonce", "spec-8.2/sign-bearer-login",
+				"spec-7.4/jsonrpc-hok-tampered", "spec-7.4/jsonrpc-hok-expired", "spec-7.4/jsonrpc-hok-future",
+				"spec-7.1/jsonrpc-hok-wrong-algorithm", "spec-7.4/jsonrpc-bearer-as-hok", "spec-7.4/jsonrpc-hok-wrong-key",
+				"spec-7.4/jsonrpc-hok-untrusted-sts", "spec-7.4/jsonrpc-hok-token-altered", "spec-7.4/jsonrpc-hok-forged-confirmation",
+				"spec-7.4/jsonrpc-bearer-not-allowed", "spec-7.4/jsonrpc-hok-replayed", "spec-8.3/sign-garbage-token",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newVapisecServer(t, tc.givenBreak, tc.givenExtraHosts...)
+			r, err := conformance.NewRunner(ts.URL, append(signingOptions(t), conformance.WithBasic(testUser, testPassword),
+				conformance.WithLevel(conformance.LevelExtension), conformance.WithRun(`^spec-[78]`))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := r.Run(context.Background())
+			got := rep.Failed()
+			want := slices.Clone(tc.expectFailed)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				for _, c := range rep.Cases {
+					if c.Status == conformance.StatusFail {
+						t.Logf("%s: %s", c.ID, c.Reason)
+					}
+				}
+				t.Errorf("failed cases\n got %q\nwant %q", got, want)
+			}
+			if rep.Summary.Skip != 0 {
+				t.Errorf("%d cases skipped", rep.Summary.Skip)
+			}
+		})
+	}
+}

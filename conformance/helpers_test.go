@@ -1,15 +1,23 @@
 package conformance_test
 
 import (
+	"crypto"
+	"crypto/x509"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vapisec/vapisec/conformance"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/sts"
+	"github.com/vapisec/vapisec/verifier"
 )
 
 const (
@@ -18,9 +26,46 @@ const (
 	testIdle     = time.Second
 )
 
+// signingMaterial is what "serve --dev-dir" writes: an STS key pair the
+// server trusts and a holder-of-key key pair, built in-process.
+type signingMaterial struct {
+	stsKey  crypto.Signer
+	stsCert *x509.Certificate
+	hokKey  crypto.Signer
+	hokCert *x509.Certificate
+}
+
+// testMaterial is built once per test binary (RSA key generation is slow).
+var testMaterial = sync.OnceValues(func() (*signingMaterial, error) {
+	now := time.Now()
+	m := &signingMaterial{}
+	var err error
+	if m.stsKey, m.stsCert, err = sts.GenerateKeyPair("conformance test STS", now.Add(-time.Hour), now.Add(24*time.Hour)); err != nil {
+		return nil, err
+	}
+	if m.hokKey, m.hokCert, err = sts.GenerateKeyPair("conformance test user", now.Add(-time.Hour), now.Add(24*time.Hour)); err != nil {
+		return nil, err
+	}
+	return m, nil
+})
+
+// signingOptions give a runner the STS and HoK material the test server
+// trusts.
+func signingOptions(t testing.TB) []conformance.Option {
+	t.Helper()
+	m, err := testMaterial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []conformance.Option{conformance.WithSTS(m.stsKey, m.stsCert), conformance.WithHoK(m.hokKey, m.hokCert)}
+}
+
 // vapisecHandler builds an in-process vapisec server like "vapisec serve
-// --dev": the session endpoints, the extensions and the whoami route.
-func vapisecHandler() (http.Handler, error) {
+// --dev": the session endpoints, the extensions, the whoami route and the
+// JSON-RPC endpoint. With hosts (the host:port the server listens on) it
+// also verifies SAML-signed requests, trusting testMaterial's STS, SIGN
+// headers only for those hosts; without, SAML is off.
+func vapisecHandler(hosts ...string) (http.Handler, error) {
 	manager, err := session.NewManager(session.NewMemoryStore(), session.WithIdleTimeout(testIdle))
 	if err != nil {
 		return nil, err
@@ -30,6 +75,19 @@ func vapisecHandler() (http.Handler, error) {
 		return nil, err
 	}
 	cfg := middleware.Config{Manager: manager, Authenticator: users, Cookie: middleware.CookieConfig{InsecureNoSecureFlag: true}}
+	if len(hosts) > 0 {
+		m, err := testMaterial()
+		if err != nil {
+			return nil, err
+		}
+		tv, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(m.stsCert))
+		if err != nil {
+			return nil, err
+		}
+		if cfg.RequestVerifier, err = verifier.NewRequestVerifier(tv, verifier.WithAllowedHosts(hosts...)); err != nil {
+			return nil, err
+		}
+	}
 	e := echo.New()
 	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
 		return nil, err
@@ -41,21 +99,44 @@ func vapisecHandler() (http.Handler, error) {
 	e.GET("/api/vapisec/whoami", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, middleware.SecurityContextFrom(c))
 	}, append(chain, middleware.Require())...)
+	jsonrpc, err := middleware.JSONRPCHandler(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.POST(middleware.DefaultJSONRPCPath, jsonrpc, append(chain, middleware.AllowAnonymous())...)
 	return e, nil
 }
 
-// newVapisecServer starts vapisecHandler; wrap, when not nil, sits in front
-// of it (the deliberately broken servers).
-func newVapisecServer(t testing.TB, wrap func(http.Handler) http.Handler) *httptest.Server {
+// newVapisecServer starts vapisecHandler on a loopback port, verifying SIGN
+// headers for that host:port (and extraHosts, where "{port}" stands for
+// the port); wrap, when not nil, sits in front of it (the deliberately
+// broken servers).
+func newVapisecServer(t testing.TB, wrap func(http.Handler) http.Handler, extraHosts ...string) *httptest.Server {
 	t.Helper()
-	h, err := vapisecHandler()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	host, port, _ := net.SplitHostPort(addr)
+	// The bare host for a verifier that compares the host alone, host:port
+	// for one that compares both.
+	hosts := []string{host, addr}
+	for _, h := range extraHosts {
+		hosts = append(hosts, strings.ReplaceAll(h, "{port}", port))
+	}
+	h, err := vapisecHandler(hosts...)
+	if err != nil {
+		ln.Close()
 		t.Fatal(err)
 	}
 	if wrap != nil {
 		h = wrap(h)
 	}
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
 	t.Cleanup(ts.Close)
 	return ts
 }

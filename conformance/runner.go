@@ -149,7 +149,7 @@ func (r *Runner) missing(c Case) string {
 		}
 		if st.Sign != nil {
 			switch st.Sign.Kind {
-			case "sign-bearer":
+			case "sign-bearer", "jsonrpc-bearer":
 				need = append(need, "bearer")
 			default:
 				need = append(need, "hok")
@@ -193,6 +193,7 @@ type caseRun struct {
 // prepared is a request ready to send (and to resend for Repeat).
 type prepared struct {
 	method  string
+	host    string // the Host header when not the target's ("relayed")
 	path    string
 	headers [][2]string
 	body    []byte
@@ -332,6 +333,10 @@ func (cr *caseRun) send(ctx context.Context, p *prepared) (*response, error) {
 	}
 	if len(p.body) == 0 {
 		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+	}
+	if p.host != "" {
+		// Only the Host header changes: the request still goes to the target.
+		req.Host = p.host
 	}
 	for _, kv := range p.headers {
 		// Raw names, in order, duplicates kept: the cases test exactly that.

@@ -5,13 +5,14 @@ import (
 	"compress/gzip"
 	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,13 @@ const timestampLayout = "2006-01-02T15:04:05.000Z"
 type materials struct {
 	hokToken    []byte
 	bearerToken []byte
-	otherKey    crypto.Signer // a key no token confirms
+	otherKey    crypto.Signer     // a key no token confirms
+	otherCert   *x509.Certificate // otherKey's self-signed certificate
+
+	// untrustedToken is a HoK token for the runner's HoK certificate,
+	// issued by a self-made STS the target has never seen; built on first
+	// use.
+	untrustedToken []byte
 }
 
 func isHoKToken(xml []byte) bool {
@@ -74,13 +81,101 @@ func (r *Runner) materials() (*materials, error) {
 			}
 		}
 	}
-	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	now := r.now()
+	other, otherCert, err := sts.GenerateKeyPair("vapisec conformance: a key no token confirms", now.Add(-time.Hour), now.Add(24*time.Hour))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTransport, err)
 	}
-	m.otherKey = other
+	m.otherKey, m.otherCert = other, otherCert
 	r.signingMaterials = m
 	return m, nil
+}
+
+// untrusted returns a HoK token for the runner's HoK certificate signed by
+// an STS of the runner's own making, which the target does not trust.
+func (r *Runner) untrusted(m *materials) ([]byte, error) {
+	if m.untrustedToken != nil {
+		return m.untrustedToken, nil
+	}
+	if r.hokCert == nil {
+		return nil, fmt.Errorf("%w: no HoK certificate", ErrMissingMaterial)
+	}
+	now := r.now()
+	key, cert, err := sts.GenerateKeyPair("vapisec conformance: an STS nobody trusts", now.Add(-time.Hour), now.Add(24*time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTransport, err)
+	}
+	issuer, err := sts.New(key, cert, sts.WithClock(r.now))
+	if err != nil {
+		return nil, fmt.Errorf("%w: untrusted STS: %w", ErrTransport, err)
+	}
+	if m.untrustedToken, err = issuer.Issue(sts.IssueRequest{Subject: r.subject, HoKCertificate: r.hokCert, NotBefore: now.Add(-time.Minute)}); err != nil {
+		return nil, fmt.Errorf("%w: issuing an untrusted HoK token: %w", ErrTransport, err)
+	}
+	return m.untrustedToken, nil
+}
+
+var (
+	nameIDContent  = regexp.MustCompile(`(<(?:[A-Za-z_][\w.-]*:)?NameID\b[^>]*>)([^<]*)(</)`)
+	x509CertInside = regexp.MustCompile(`(<(?:[A-Za-z_][\w.-]*:)?X509Certificate\b[^>]*>)([^<]*)(</)`)
+)
+
+// alteredToken returns token with the text of its (first) NameID changed
+// to another principal after the STS signed it: the signature no longer
+// covers the content.
+func alteredToken(token []byte) ([]byte, error) {
+	loc := nameIDContent.FindSubmatchIndex(token)
+	if loc == nil {
+		return nil, fmt.Errorf("%w: the HoK token has no NameID to alter", ErrMissingMaterial)
+	}
+	victim := "administrator@vsphere.local"
+	if string(token[loc[4]:loc[5]]) == victim {
+		victim = "root@vsphere.local"
+	}
+	out := append([]byte(nil), token[:loc[4]]...)
+	out = append(out, victim...)
+	return append(out, token[loc[5]:]...), nil
+}
+
+// forgedToken returns token with the confirmation certificate (the first
+// X509Certificate after SubjectConfirmationData) replaced by cert: a
+// stolen token rebound to the thief's own key.
+func forgedToken(token []byte, cert *x509.Certificate) ([]byte, error) {
+	start := bytes.Index(token, []byte("SubjectConfirmationData"))
+	if start < 0 {
+		return nil, fmt.Errorf("%w: the HoK token has no SubjectConfirmationData", ErrMissingMaterial)
+	}
+	loc := x509CertInside.FindSubmatchIndex(token[start:])
+	if loc == nil {
+		return nil, fmt.Errorf("%w: the HoK token has no confirmation certificate", ErrMissingMaterial)
+	}
+	out := append([]byte(nil), token[:start+loc[4]]...)
+	out = append(out, base64.StdEncoding.EncodeToString(cert.Raw)...)
+	return append(out, token[start+loc[5]:]...), nil
+}
+
+// hokTokenAndKey returns the token and the signing key of a HoK request
+// for variant: the runner's HoK token and key, or one of the bad tokens
+// ("untrusted-sts", "token-altered", "forged-hok-cert"); any other
+// variant gets the runner's token and key (the caller applies it).
+func (cr *caseRun) hokTokenAndKey(variant string, m *materials) (token []byte, key crypto.Signer, err error) {
+	token, key = m.hokToken, cr.r.hokKey
+	switch variant {
+	case "untrusted-sts":
+		token, err = cr.r.untrusted(m)
+	case "token-altered":
+		if token == nil {
+			return nil, nil, fmt.Errorf("%w: no HoK token", ErrMissingMaterial)
+		}
+		token, err = alteredToken(token)
+	case "forged-hok-cert":
+		if token == nil {
+			return nil, nil, fmt.Errorf("%w: no HoK token", ErrMissingMaterial)
+		}
+		token, err = forgedToken(token, m.otherCert)
+		key = m.otherKey
+	}
+	return token, key, err
 }
 
 // sign signs p as s says.
@@ -102,6 +197,8 @@ func (cr *caseRun) sign(s *Sign, p *prepared) error {
 		return nil
 	case "sign-hok":
 		return cr.signHeader(s.Variant, m, p)
+	case "jsonrpc-bearer":
+		return cr.jsonrpcBearer(m, p)
 	case "jsonrpc-hok":
 		return cr.signJSONRPC(s.Variant, m, p)
 	}
@@ -111,10 +208,14 @@ func (cr *caseRun) sign(s *Sign, p *prepared) error {
 // signHeader adds an Authorization: SIGN header for a HoK token (spec §8,
 // govmomi's format).
 func (cr *caseRun) signHeader(variant string, m *materials, p *prepared) error {
-	if m.hokToken == nil {
+	token, key, err := cr.hokTokenAndKey(variant, m)
+	if err != nil {
+		return err
+	}
+	if token == nil {
 		return fmt.Errorf("%w: no HoK token", ErrMissingMaterial)
 	}
-	tok, err := gzipBase64(m.hokToken)
+	tok, err := gzipBase64(token)
 	if err != nil {
 		return err
 	}
@@ -130,11 +231,18 @@ func (cr *caseRun) signHeader(variant string, m *materials, p *prepared) error {
 		port = "80"
 	}
 	now := cr.r.now()
-	key := cr.r.hokKey
 	switch variant {
-	case "":
+	case "", "untrusted-sts", "token-altered", "forged-hok-cert":
 	case "wrong-host":
 		host = "wrong-host.example"
+	case "relayed":
+		// Signed for another server and sent with the Host it was signed
+		// for, as that server would relay it (DESIGN Q21).
+		host = relayHost
+		p.host = relayHost
+		if u.Port() != "" {
+			p.host += ":" + u.Port()
+		}
 	case "wrong-path":
 		path += "/wrong"
 	case "wrong-body":
@@ -154,6 +262,10 @@ func (cr *caseRun) signHeader(variant string, m *materials, p *prepared) error {
 	p.headers = append(p.headers, [2]string{"Authorization", fmt.Sprintf(`SIGN token="%s", signature_alg="RSA-SHA256", signature="%s", nonce="%s", bodyhash="%s"`, tok, sig, nonce, bodyHash)})
 	return nil
 }
+
+// relayHost is the host a "relayed" SIGN header is signed for and sent
+// with: a server other than the target.
+const relayHost = "relay.example"
 
 // SignRequest computes the signature and body hash of an Authorization:
 // SIGN header (spec §8.2): RSASSA-PKCS1-v1_5 SHA-256 over nonce, method,
@@ -179,11 +291,16 @@ func SignRequest(key crypto.Signer, nonce, method, path, host, port string, body
 // signJSONRPC puts a signed HoK securityCtx into the JSON-RPC body of p
 // (spec §7.2).
 func (cr *caseRun) signJSONRPC(variant string, m *materials, p *prepared) error {
-	token, key, alg := m.hokToken, cr.r.hokKey, "RS256"
+	token, key, err := cr.hokTokenAndKey(variant, m)
+	if err != nil {
+		return err
+	}
+	alg := "RS256"
 	created := cr.r.now().UTC()
 	expires := created.Add(10 * time.Minute)
 	switch variant {
 	case "", "tampered":
+	case "untrusted-sts", "token-altered", "forged-hok-cert":
 	case "expired":
 		created = created.Add(-2 * time.Hour)
 		expires = created.Add(10 * time.Minute)
@@ -220,6 +337,36 @@ func (cr *caseRun) signJSONRPC(variant string, m *materials, p *prepared) error 
 		appCtx["opId"] = "tampered-after-signing"
 	}
 	out, err := json.Marshal(signed)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSuite, err)
+	}
+	p.body = out
+	return nil
+}
+
+// jsonrpcBearer puts a bearer securityCtx (schemeId saml_bearer_token and
+// the token, no signature: spec §2) into the JSON-RPC body of p.
+func (cr *caseRun) jsonrpcBearer(m *materials, p *prepared) error {
+	if m.bearerToken == nil {
+		return fmt.Errorf("%w: no bearer token", ErrMissingMaterial)
+	}
+	dec := json.NewDecoder(bytes.NewReader(p.body))
+	dec.UseNumber()
+	var req map[string]any
+	if err := dec.Decode(&req); err != nil {
+		return fmt.Errorf("%w: JSON-RPC body: %w", ErrInvalidSuite, err)
+	}
+	params, _ := req["params"].(map[string]any)
+	if params == nil {
+		return fmt.Errorf("%w: JSON-RPC body without params", ErrInvalidSuite)
+	}
+	ctx, _ := params["ctx"].(map[string]any)
+	if ctx == nil {
+		ctx = map[string]any{}
+		params["ctx"] = ctx
+	}
+	ctx["securityCtx"] = map[string]any{"schemeId": string(vapisec.SchemeSAMLBearer), "samlToken": string(m.bearerToken)}
+	out, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidSuite, err)
 	}

@@ -120,12 +120,18 @@ type Step struct {
 // Sign says how to sign a request.
 type Sign struct {
 	// Kind: "sign-hok", "sign-bearer" (an Authorization: SIGN header,
-	// spec §8), "jsonrpc-hok" (a signed params.ctx.securityCtx, spec §7).
+	// spec §8), "jsonrpc-hok" (a signed params.ctx.securityCtx, spec §7),
+	// "jsonrpc-bearer" (a bearer params.ctx.securityCtx, no signature).
 	Kind string `json:"kind"`
 	// Variant breaks the signature on purpose: "" (valid), "wrong-key",
-	// "wrong-host", "wrong-path", "wrong-body", "stale-nonce" (SIGN);
+	// "wrong-host", "wrong-path", "wrong-body", "stale-nonce", "relayed"
+	// (signed for another host and sent with that Host) (SIGN);
 	// "tampered", "expired", "future", "wrong-alg", "bearer-as-hok",
-	// "wrong-key" (JSON-RPC).
+	// "wrong-key" (JSON-RPC). Both HoK kinds also take the bad tokens:
+	// "untrusted-sts" (issued by an STS the runner made up),
+	// "token-altered" (NameID changed after the STS signed it) and
+	// "forged-hok-cert" (confirmation certificate swapped for the
+	// runner's spare key, which signs the request).
 	Variant string `json:"variant,omitempty"`
 }
 
@@ -199,7 +205,7 @@ var (
 	bodyKinds      = map[string]bool{"": true, "vapi-error-api": true, "vapi-error-legacy": true, "legacy-value-string": true, "legacy-value-object": true, "bare-string": true, "json-object": true, "jsonrpc-result": true, "jsonrpc-error": true, "empty": true, "any": true}
 	requirements   = map[string]bool{"basic": true, "hok": true, "bearer": true, "sts": true, "idle-timeout": true}
 	runtimes       = map[string]bool{"java": true, "python": true, "gosdk": true, "govmomi": true, "vcsim": true, "vcenter": true, "vapisec": true}
-	signKinds      = map[string]bool{"sign-hok": true, "sign-bearer": true, "jsonrpc-hok": true}
+	signKinds      = map[string]bool{"sign-hok": true, "sign-bearer": true, "jsonrpc-hok": true, "jsonrpc-bearer": true}
 	captureKinds   = map[string]bool{"body-string": true, "body-value": true, "cookie": true}
 	headerChecks   = map[string]bool{"present": true, "absent": true}
 	cookieSettings = map[string]bool{"": true, "present": true, "absent": true}

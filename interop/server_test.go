@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -28,19 +30,28 @@ func TestMain(m *testing.M) {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building vapisec:", err)
+		_ = os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 
 // startServer runs "vapisec serve" on a free loopback port with args and
-// returns its base URL. The server is stopped when the test ends.
+// returns its base URL. The server is stopped (SIGTERM, so that it shuts
+// down as it would in production) when the test ends. With --dev and no
+// --dev-dir the development keys go to a t.TempDir, so that no run leaves
+// a directory behind even if the server is killed.
 func startServer(t *testing.T, args ...string) string {
 	t.Helper()
+	if slices.Contains(args, "--dev") && !slices.Contains(args, "--dev-dir") {
+		args = append(args, "--dev-dir", t.TempDir())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, vapisecBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

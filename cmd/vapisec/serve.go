@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -38,7 +39,26 @@ type serveOptions struct {
 	trust       []string
 	allowBearer bool
 	devDir      string
+	usersFile   string
+	publicHosts []string
+
+	// HTTP server limits (item 9 of issue 14: a trickling client must not
+	// hold a connection for ever).
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	connIdleTimeout   time.Duration
+	maxHeaderBytes    int
 }
+
+// Defaults of the HTTP server limits of "serve".
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = 30 * time.Second
+	defaultWriteTimeout      = 60 * time.Second
+	defaultConnIdleTimeout   = 120 * time.Second
+	defaultMaxHeaderBytes    = 64 << 10
+)
 
 func newServeCmd() *cobra.Command {
 	var o serveOptions
@@ -51,9 +71,30 @@ GET /api/vapisec/whoami and /rest/vapisec/whoami, which return the caller's
 SecurityContext. Log in with Basic credentials, then use the session id from
 the vmware-api-session-id header or cookie.
 
-With --dev and no --user, one user with a random password is created and its
-credentials are printed. Without --tls-cert/--tls-key the server speaks plain
-HTTP; session cookies then lack the Secure flag only in --dev mode.
+Users: --users-file FILE holds one NAME:PASSWORD per line, the password
+either in clear or as a bcrypt hash ($2a$, $2b$, $2y$); lines starting with
+# and blank lines are ignored. --user NAME:PASSWORD is for development only:
+the password shows in ps and in the shell history. With --dev and no user,
+one user with a random password is created and its credentials are printed.
+
+SAML: with --trust (or --dev) the server verifies JSON-RPC HoK requests on
+POST /api and Authorization: SIGN logins. A SIGN header is accepted only for
+a host this server answers as: the --addr host with the listening port
+(plus localhost when it is a loopback address), the DNS names and IP
+addresses of the --tls-cert certificate with the listening port, and each
+--public-host HOST[:PORT] (the name clients use behind a load balancer or
+proxy). A header signed for any other host is refused (401), so it cannot
+be relayed from another server.
+
+Connections: --read-header-timeout, --read-timeout (the whole request,
+body included: a client that trickles its body is cut off),
+--write-timeout, --conn-idle-timeout (keep-alive) and --max-header-bytes
+bound what one client can hold. On SIGINT or SIGTERM the server shuts down
+gracefully and, with --dev and no --dev-dir, removes its temporary
+directory of development keys.
+
+Without --tls-cert/--tls-key the server speaks plain HTTP; session cookies
+then lack the Secure flag only in --dev mode.
 
 With --redis URL (or $VAPISEC_REDIS_URL) sessions, clone tickets, channel
 credentials and replay entries live in Redis, shared by every instance
@@ -69,7 +110,14 @@ balancer; see docs/distributed.md.`,
 	f.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for HTTPS (with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "PEM private key for HTTPS (with --tls-cert)")
 	f.BoolVar(&o.dev, "dev", false, "development mode: create a user when none is given; no Secure flag on cookies over plain HTTP")
-	f.StringArrayVar(&o.users, "user", nil, "a user as NAME:PASSWORD (repeatable)")
+	f.StringArrayVar(&o.users, "user", nil, "a user as NAME:PASSWORD (repeatable; development only: the password shows in ps, use --users-file)")
+	f.StringVar(&o.usersFile, "users-file", "", "file of users, one NAME:PASSWORD or NAME:BCRYPT-HASH per line (# comments); must not be group- or world-writable")
+	f.StringArrayVar(&o.publicHosts, "public-host", nil, "a HOST[:PORT] clients reach this server as, accepted in signed SIGN headers besides --addr and the --tls-cert names (repeatable)")
+	f.DurationVar(&o.readHeaderTimeout, "read-header-timeout", defaultReadHeaderTimeout, "time allowed to read a request's headers")
+	f.DurationVar(&o.readTimeout, "read-timeout", defaultReadTimeout, "time allowed to read a whole request, body included (cuts off trickling clients)")
+	f.DurationVar(&o.writeTimeout, "write-timeout", defaultWriteTimeout, "time allowed from the end of the request headers to the end of the response")
+	f.DurationVar(&o.connIdleTimeout, "conn-idle-timeout", defaultConnIdleTimeout, "keep-alive connections are closed after this long without a request")
+	f.IntVar(&o.maxHeaderBytes, "max-header-bytes", defaultMaxHeaderBytes, "largest request header block accepted, in bytes")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 30*time.Minute, "sessions end after this long without use")
 	f.DurationVar(&o.maxLifetime, "max-lifetime", 12*time.Hour, "sessions end this long after login, used or not")
 	f.StringVar(&o.bodyLimit, "body-limit", "1M", "largest request body accepted (Echo size syntax: 512K, 1M)")
@@ -85,36 +133,43 @@ balancer; see docs/distributed.md.`,
 type devServer struct {
 	echo  *echo.Echo
 	users map[string]string // created in --dev mode, to print
+	hosts []string          // the hosts SIGN headers may be signed for (nil: SAML off)
+	// cleanup removes what the server created for its run (the temporary
+	// --dev directory); it is safe to call more than once.
+	cleanup func()
 }
 
-// buildServer checks the options and builds the Echo server.
-func buildServer(o serveOptions, out io.Writer) (*devServer, error) {
+// close releases what buildServer created for this run.
+func (s *devServer) close() {
+	if s != nil && s.cleanup != nil {
+		s.cleanup()
+	}
+}
+
+// buildServer checks the options and builds the Echo server. o.addr is the
+// address the server listens on (with the real port, once known): the
+// hosts SIGN headers may be signed for are derived from it.
+func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, usagef("--tls-cert and --tls-key go together")
 	}
-	users := map[string]string{}
-	for _, u := range o.users {
-		name, pass, ok := strings.Cut(u, ":")
-		if !ok || name == "" {
-			return nil, usagef("--user %q: want NAME:PASSWORD", u)
-		}
-		users[name] = pass
+	users, err := loadUsers(o, out)
+	if err != nil {
+		return nil, err
 	}
 	created := map[string]string{}
-	if len(users) == 0 {
+	if users.len() == 0 {
 		if !o.dev {
-			return nil, usagef("no users: give --user NAME:PASSWORD (or --dev to create one)")
+			return nil, usagef("no users: give --users-file FILE or --user NAME:PASSWORD (or --dev to create one)")
 		}
 		pass, err := randomPassword()
 		if err != nil {
 			return nil, err
 		}
-		users["dev@vsphere.local"] = pass
+		if err := users.addPlain("dev@vsphere.local", pass); err != nil {
+			return nil, err
+		}
 		created["dev@vsphere.local"] = pass
-	}
-	auth, err := middleware.NewStaticUsers(users)
-	if err != nil {
-		return nil, usagef("%v", err)
 	}
 	shared, err := openSharedState(o)
 	if err != nil {
@@ -127,11 +182,18 @@ func buildServer(o serveOptions, out io.Writer) (*devServer, error) {
 	}
 	cfg := middleware.Config{
 		Manager:       manager,
-		Authenticator: auth,
+		Authenticator: users,
 		Cookie:        middleware.CookieConfig{InsecureNoSecureFlag: o.dev && o.tlsCert == ""},
 		Admins:        o.admins,
 	}
-	if cfg.RequestVerifier, err = requestVerifier(o, out, shared.replay); err != nil {
+	srv = &devServer{users: created}
+	defer func() {
+		if err != nil {
+			srv.close()
+			srv = nil
+		}
+	}()
+	if cfg.RequestVerifier, err = requestVerifier(o, out, shared.replay, srv); err != nil {
 		return nil, err
 	}
 
@@ -166,33 +228,99 @@ func buildServer(o serveOptions, out io.Writer) (*devServer, error) {
 	if err := mountSessionDemos(e, cfg, chain, whoami(false)); err != nil {
 		return nil, err
 	}
-	return &devServer{echo: e, users: created}, nil
+	srv.echo = e
+	return srv, nil
+}
+
+// newHTTPServer returns the http.Server of "serve" for h, with the
+// connection limits of o.
+func newHTTPServer(o serveOptions, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: o.readHeaderTimeout,
+		ReadTimeout:       o.readTimeout,
+		WriteTimeout:      o.writeTimeout,
+		IdleTimeout:       o.connIdleTimeout,
+		MaxHeaderBytes:    o.maxHeaderBytes,
+	}
+}
+
+// checkLimits refuses negative connection limits (zero keeps net/http's
+// meaning: no timeout, or its default header size).
+func checkLimits(o serveOptions) error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--read-header-timeout", o.readHeaderTimeout}, {"--read-timeout", o.readTimeout}, {"--write-timeout", o.writeTimeout}, {"--conn-idle-timeout", o.connIdleTimeout}} {
+		if d.v < 0 {
+			return usagef("%s %v: must not be negative", d.name, d.v)
+		}
+	}
+	if o.maxHeaderBytes < 0 {
+		return usagef("--max-header-bytes %d: must not be negative", o.maxHeaderBytes)
+	}
+	return nil
+}
+
+// listenAddr returns addr (as given to --addr) with the port the listener
+// actually got, so that "127.0.0.1:0" becomes "127.0.0.1:41234".
+func listenAddr(addr string, ln net.Listener) string {
+	host, _, err := net.SplitHostPort(addr)
+	tcp, ok := ln.Addr().(*net.TCPAddr)
+	if err != nil || !ok {
+		return ln.Addr().String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
 
 func runServe(ctx context.Context, o serveOptions, out io.Writer) error {
-	srv, err := buildServer(o, out)
-	if err != nil {
+	// Usage errors first, before anything is bound or written.
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if err := checkLimits(o); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
+	if users, err := loadUsers(o, io.Discard); err != nil {
+		return err
+	} else if users.len() == 0 && !o.dev {
+		return usagef("no users: give --users-file FILE or --user NAME:PASSWORD (or --dev to create one)")
+	}
+	if _, err := parsePublicHosts(o.publicHosts); err != nil {
 		return err
 	}
-	scheme := "http"
-	if o.tlsCert != "" {
-		scheme = "https"
-	}
-	fmt.Fprintf(out, "vapisec: listening on %s://%s\n", scheme, ln.Addr())
-	for name, pass := range srv.users {
-		fmt.Fprintf(out, "vapisec: dev user %s password %s\n", name, pass)
-	}
-
-	hs := &http.Server{Handler: srv.echo, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	// SIGINT and SIGTERM shut down gracefully (and run the deferred
+	// clean-up: the temporary --dev directory); caught from before the
+	// address is printed, so that whoever waits for it may signal at once.
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	o.addr = listenAddr(o.addr, ln)
+	srv, err := buildServer(o, out)
+	if err != nil {
+		return err
+	}
+	defer srv.close()
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(out, "vapisec: listening on %s://%s\n", scheme, ln.Addr())
+	if srv.hosts != nil {
+		fmt.Fprintf(out, "vapisec: SIGN headers accepted for hosts %s (add names with --public-host)\n", strings.Join(srv.hosts, ", "))
+	}
+	for name, pass := range srv.users {
+		fmt.Fprintf(out, "vapisec: dev user %s password %s\n", name, pass)
+	}
+
+	hs := newHTTPServer(o, srv.echo)
 	errc := make(chan error, 1)
 	go func() {
 		if o.tlsCert != "" {

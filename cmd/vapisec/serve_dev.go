@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/vapisec/vapisec/sts"
@@ -24,22 +25,38 @@ const (
 // requestVerifier builds the SAML request verifier of "serve": trusting the
 // --trust certificates and, with --dev, a development STS whose key,
 // certificate, a holder-of-key key pair and one issued HoK token are
-// written to --dev-dir (a new temporary directory by default) and the
-// directory printed. replay, when not nil, is the shared (Redis) replay
-// cache; otherwise the verifier keeps its own in memory. It returns nil when
-// nothing is trusted (SAML off).
-func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache) (*verifier.RequestVerifier, error) {
+// written to --dev-dir (a new temporary directory by default, removed by
+// srv.cleanup) and the directory printed. replay, when not nil, is the
+// shared (Redis) replay cache; otherwise the verifier keeps its own in
+// memory. SIGN headers are accepted only for the hosts of serveHosts,
+// recorded in srv.hosts. It returns nil when nothing is trusted (SAML off).
+func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache, srv *devServer) (*verifier.RequestVerifier, error) {
 	certs, err := readCertificates(o.trust)
 	if err != nil {
 		return nil, usagef("--trust: %v", err)
 	}
+	hosts, err := serveHosts(o)
+	if err != nil {
+		return nil, err
+	}
 	if o.dev {
-		cert, dir, err := writeDevSAML(o.devDir)
+		cert, dir, temp, err := writeDevSAML(o.devDir)
 		if err != nil {
 			return nil, err
 		}
+		if temp {
+			srv.cleanup = sync.OnceFunc(func() {
+				if err := os.RemoveAll(dir); err != nil {
+					fmt.Fprintf(out, "vapisec: removing %s: %v\n", dir, err)
+				}
+			})
+		}
 		certs = append(certs, cert)
-		fmt.Fprintf(out, "vapisec: dev STS, HoK key and token in %s\n", dir)
+		if temp {
+			fmt.Fprintf(out, "vapisec: dev STS, HoK key and token in %s (removed on exit)\n", dir)
+		} else {
+			fmt.Fprintf(out, "vapisec: dev STS, HoK key and token in %s\n", dir)
+		}
 	}
 	if len(certs) == 0 {
 		if o.allowBearer {
@@ -51,48 +68,60 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache)
 	if err != nil {
 		return nil, err
 	}
-	opts := []verifier.RequestOption{verifier.WithAllowBearer(o.allowBearer)}
+	opts := []verifier.RequestOption{verifier.WithAllowBearer(o.allowBearer), verifier.WithAllowedHosts(hosts...)}
 	if replay != nil {
 		opts = append(opts, verifier.WithReplayCache(replay))
 	}
-	return verifier.NewRequestVerifier(tv, opts...)
+	rv, err := verifier.NewRequestVerifier(tv, opts...)
+	if err != nil {
+		return nil, err
+	}
+	srv.hosts = hosts
+	return rv, nil
 }
 
 // writeDevSAML creates the development STS material in dir ("" = a new
-// temporary directory) and returns the STS certificate and the directory.
-func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, err error) {
+// temporary directory, temp true) and returns the STS certificate and the
+// directory. A temporary directory is removed again when writing fails.
+func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, temp bool, err error) {
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "vapisec-dev-"); err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
+		defer func() {
+			if err != nil {
+				_ = os.RemoveAll(dir)
+			}
+		}()
+		temp = true
 	} else if err = os.MkdirAll(dir, 0o700); err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	now := time.Now()
 	from, to := now.Add(-time.Hour), now.Add(365*24*time.Hour)
 	stsKey, stsCert, err := sts.GenerateKeyPair("vapisec development STS", from, to)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	hokKey, hokCert, err := sts.GenerateKeyPair("vapisec development user", from, to)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	s, err := sts.New(stsKey, stsCert)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	token, err := s.Issue(sts.IssueRequest{Subject: "dev@vsphere.local", Groups: []string{`vsphere.local\Administrators`}, HoKCertificate: hokCert, Lifetime: 12 * time.Hour})
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	stsKeyPEM, err := sts.EncodePrivateKeyPEM(stsKey)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	hokKeyPEM, err := sts.EncodePrivateKeyPEM(hokKey)
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	files := map[string][]byte{
 		devSTSKey: stsKeyPEM, devSTSCert: sts.EncodeCertificatePEM(stsCert),
@@ -101,8 +130,8 @@ func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, err err
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
 	}
-	return stsCert, dir, nil
+	return stsCert, dir, temp, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,20 +20,31 @@ func newDevServer(t *testing.T, o serveOptions) *httptest.Server {
 		o.idleTimeout = 30 * time.Minute
 		o.maxLifetime = 12 * time.Hour
 	}
-	srv, err := buildServer(o, io.Discard)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.echo)
+	o.addr = ln.Addr().String()
+	srv, err := buildServer(o, io.Discard)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.close)
+	ts := httptest.NewUnstartedServer(srv.echo)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
 	t.Cleanup(ts.Close)
 	return ts
 }
 
 func TestServeDevCreatesAUser(t *testing.T) {
-	srv, err := buildServer(serveOptions{dev: true, bodyLimit: "1M", idleTimeout: time.Minute, maxLifetime: time.Hour}, io.Discard)
+	srv, err := buildServer(serveOptions{dev: true, addr: "127.0.0.1:8080", bodyLimit: "1M", idleTimeout: time.Minute, maxLifetime: time.Hour}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer srv.close()
 	if len(srv.users) != 1 {
 		t.Fatalf("dev users %v", srv.users)
 	}

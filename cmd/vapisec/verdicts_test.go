@@ -1,0 +1,36 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestBenchNoVerdictsPrintsNoFAIL: the CI smoke run renders the bench
+// report with --no-verdicts, so a passing CI on a noisy machine prints no
+// FAIL row; without the flag a missed bar still says FAIL.
+func TestBenchNoVerdictsPrintsNoFAIL(t *testing.T) {
+	bar, pass := 0.9, false
+	rep := &benchReport{
+		Servers: []serverResult{{Name: "bare", RPS: 1000, Ratio: 1}, {Name: "session", RPS: 500, Ratio: 0.5, Bar: &bar, Pass: &pass}},
+		Ratios:  []ratioResult{{Name: "canonical vs json.Valid", Ratio: 9, Bar: 3, AtMost: true}},
+	}
+	for _, tc := range []struct {
+		givenNoVerdicts bool
+		expectIn        string
+		expectNotIn     string
+	}{{false, "FAIL", "not enforced"}, {true, "not enforced", "FAIL"}} {
+		rep.noVerdicts = tc.givenNoVerdicts
+		var b bytes.Buffer
+		if err := writeBench(&b, "table", rep); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.expectIn) || strings.Contains(b.String(), tc.expectNotIn) {
+			t.Errorf("noVerdicts %v: want %q and no %q in\n%s", tc.givenNoVerdicts, tc.expectIn, tc.expectNotIn, b.String())
+		}
+	}
+	var b bytes.Buffer
+	if code := run([]string{"bench", "--no-verdicts", "--from", "/nonexistent/report.json"}, nil, &b, &b); code == 0 {
+		t.Errorf("--from a missing file: exit 0\n%s", b.String())
+	}
+}
