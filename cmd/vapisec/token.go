@@ -40,14 +40,17 @@ type tokenOutput struct {
 func newTokenVerifyCmd() *cobra.Command {
 	var (
 		trust, roots, audiences []string
+		signers, pins           []string
 		at                      string
 		skew                    time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "verify --trust CERT.pem [--trust …] [--at RFC3339] [--skew DURATION] [--audience A] TOKEN.xml|-",
+		Use:   "verify (--trust CERT.pem | --trust-root CA.pem --trust-signer NAME|--trust-spki PIN) [--at RFC3339] [--skew DURATION] [--audience A] TOKEN.xml|-",
 		Short: "Verify a SAML token against trusted STS certificates and print it as JSON",
 		Long: "Verify a SAML 2.0 token (Assertion XML, or the base64-gzip form of SIGN headers) " +
-			"against trusted STS certificates (--trust) or CA roots (--trust-root). Prints the token " +
+			"against trusted STS certificates (--trust) or CA roots (--trust-root). CA roots also need the " +
+			"signer's identity (--trust-signer subject CN or DNS name, or --trust-spki pin): a root alone " +
+			"would trust every certificate it ever issued. Prints the token " +
 			"as JSON and exits 0, or prints the reason and exits 1.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -68,6 +71,12 @@ func newTokenVerifyCmd() *cobra.Command {
 					return err
 				}
 				opts = append(opts, verifier.WithTrustedRoots(certs...))
+			}
+			if len(signers) > 0 {
+				opts = append(opts, verifier.WithTrustedSignerNames(signers...))
+			}
+			if len(pins) > 0 {
+				opts = append(opts, verifier.WithTrustedSignerSPKIPins(pins...))
 			}
 			if at != "" {
 				when, err := time.Parse(time.RFC3339, at)
@@ -94,6 +103,8 @@ func newTokenVerifyCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringArrayVar(&trust, "trust", nil, "PEM file of trusted STS signing certificates (repeatable)")
 	f.StringArrayVar(&roots, "trust-root", nil, "PEM file of CA roots the token's KeyInfo chain must lead to (repeatable)")
+	f.StringArrayVar(&signers, "trust-signer", nil, "with --trust-root: subject CN or DNS name of the STS signing certificate (repeatable)")
+	f.StringArrayVar(&pins, "trust-spki", nil, "with --trust-root: base64 SHA-256 pin of the STS signing certificate's public key (repeatable)")
 	f.StringVar(&at, "at", "", "verify at this instant (RFC 3339) instead of now")
 	f.DurationVar(&skew, "skew", verifier.DefaultClockSkew, "clock skew tolerance")
 	f.StringArrayVar(&audiences, "audience", nil, "accepted audience (repeatable); default: audiences not checked")

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vapisec/vapisec/verifier"
 )
 
 const fixtureDir = "../../testdata/vcf-sdk-java/"
@@ -38,6 +40,11 @@ func TestTokenCmd(t *testing.T) {
 	}
 	trust := fixtureDir + "sts.crt.pem"
 	token := fixtureDir + "samlToken.xml"
+	stsCerts, err := loadCertsFile(trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := verifier.SPKIPin(stsCerts[0])
 	tests := []struct {
 		name           string
 		givenArgs      []string
@@ -62,6 +69,14 @@ func TestTokenCmd(t *testing.T) {
 		{name: "nok, verify tampered", givenArgs: []string{"token", "verify", "--trust", trust, "--at", "2024-01-01T00:00:00Z", tampered},
 			expectCode: 1, expectStderr: []string{"bad_signature"}},
 		{name: "nok, verify without trust", givenArgs: []string{"token", "verify", token}, expectCode: 2},
+		{name: "nok, --trust-root without a signer identity trusts every leaf under the root", givenArgs: []string{"token", "verify", "--trust-root", trust, "--at", "2024-01-01T00:00:00Z", token},
+			expectCode: 2, expectStderr: []string{"trusted signer identity"}},
+		{name: "ok, --trust-root with --trust-spki", givenArgs: []string{"token", "verify", "--trust-root", trust, "--trust-spki", pin, "--at", "2024-01-01T00:00:00Z", token},
+			expectVerified: true, expectStdout: []string{`"verified": true`}},
+		{name: "ok, --trust-root with --trust-signer", givenArgs: []string{"token", "verify", "--trust-root", trust, "--trust-signer", "Security Token Service", "--at", "2024-01-01T00:00:00Z", token},
+			expectVerified: true, expectStdout: []string{`"verified": true`}},
+		{name: "nok, --trust-root with another signer's name", givenArgs: []string{"token", "verify", "--trust-root", trust, "--trust-signer", "Someone Else", "--at", "2024-01-01T00:00:00Z", token},
+			expectCode: 1, expectStderr: []string{"untrusted_issuer"}},
 		{name: "nok, verify bad --at", givenArgs: []string{"token", "verify", "--trust", trust, "--at", "yesterday", token}, expectCode: 2},
 		{name: "nok, verify missing file", givenArgs: []string{"token", "verify", "--trust", trust, filepath.Join(dir, "none.xml")}, expectCode: 2},
 		{name: "nok, verify trust file is not PEM", givenArgs: []string{"token", "verify", "--trust", token, token}, expectCode: 2},
