@@ -249,7 +249,7 @@ func TestManagerMalformedIDsNeverReachTheStore(t *testing.T) {
 
 func TestManagerIDs(t *testing.T) {
 	const n = 2000
-	m := newManager(t, session.NewMemoryStore(), session.WithMaxSessionsPerUser(0))
+	m := newManager(t, session.NewMemoryStore(), session.WithMaxSessionsPerUser(0), session.WithMaxRecordsPerUser(n))
 	seen := make(map[string]bool, n)
 	for range n {
 		s, err := m.Create(t.Context(), alice())
