@@ -47,8 +47,9 @@ func WithMaxEntries(n int) MemoryOption {
 // It is safe for concurrent use. Touch, the per-request path, takes a read
 // lock on one of 32 shards and updates the record's last-access time with an
 // atomic compare-and-swap; it allocates nothing. Inserts are serialised (they
-// count the user's sessions atomically) and are the only operations that do
-// housekeeping. Dead records are removed when they are touched, by a sweep of
+// count what Limits bounds and insert in one step: the user's records, the
+// parent's tickets or credentials, the live derived sessions of a login
+// session's tree) and are the only operations that do housekeeping. Dead records are removed when they are touched, by a sweep of
 // one shard at a time while sessions are being created (every shard at least
 // once a minute of store time), by a full sweep when the store is full, and
 // by Sweep. No goroutine runs in the background; there is nothing to close.
