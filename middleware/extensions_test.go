@@ -538,3 +538,21 @@ func TestChainStopsCrossSiteRequestForgery(t *testing.T) {
 		}
 	}
 }
+
+// TestUserRecordLimitOnLegacyLogin: a login beyond the user's records bound
+// is a 429 in the /rest envelope too, not a 503 store_unavailable.
+func TestUserRecordLimitOnLegacyLogin(t *testing.T) {
+	s := newQuotaServer(t, 64, session.WithMaxRecordsPerUser(1))
+	if rec := s.loginAs(t, "bob", "pw"); rec.Code != http.StatusCreated {
+		t.Fatalf("first login: %d %s", rec.Code, rec.Body)
+	}
+	rec := s.do(t, http.MethodPost, "/rest/com/vmware/cis/session", http.Header{"Authorization": {basic("bob", "pw")}})
+	var body middleware.LegacyErrorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+	}
+	if rec.Code != http.StatusTooManyRequests || body.Type != "com.vmware.vapi.std.errors.unable_to_allocate_resource" ||
+		len(body.Value.Messages) != 2 || body.Value.Messages[1].ID != vapisec.ReasonUserRecordLimit.MessageID() {
+		t.Fatalf("%d %s, want 429 unable_to_allocate_resource with user_record_limit", rec.Code, rec.Body)
+	}
+}
