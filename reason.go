@@ -40,6 +40,18 @@ const (
 	ReasonStoreUnavailable Reason = "store_unavailable"
 	// ReasonSessionLimit: the user has reached the maximum number of sessions.
 	ReasonSessionLimit Reason = "session_limit"
+	// ReasonChannelLimit: the session holds the maximum number of channel
+	// credentials (HTTP 429).
+	ReasonChannelLimit Reason = "channel_credential_limit"
+	// ReasonCloneTicketLimit: the session holds the maximum number of
+	// outstanding clone tickets (HTTP 429).
+	ReasonCloneTicketLimit Reason = "clone_ticket_limit"
+	// ReasonChildSessionLimit: the session (with the sessions derived from
+	// it) holds the maximum number of derived sessions (HTTP 429).
+	ReasonChildSessionLimit Reason = "child_session_limit"
+	// ReasonUserRecordLimit: the user holds the maximum number of records
+	// (sessions, derived sessions, tickets, channel credentials) (HTTP 429).
+	ReasonUserRecordLimit Reason = "user_record_limit"
 )
 
 // ReauthenticationHelps reports whether a client that gets this reason should
@@ -90,6 +102,14 @@ func (r Reason) Description() string {
 		return "The session store is unavailable; try again later."
 	case ReasonSessionLimit:
 		return "The user has reached the maximum number of sessions."
+	case ReasonChannelLimit:
+		return "The session holds the maximum number of channel credentials."
+	case ReasonCloneTicketLimit:
+		return "The session holds the maximum number of outstanding clone tickets."
+	case ReasonChildSessionLimit:
+		return "The session holds the maximum number of derived sessions."
+	case ReasonUserRecordLimit:
+		return "The user holds the maximum number of sessions, tickets and credentials."
 	}
 	return "Authentication failed."
 }

@@ -31,9 +31,10 @@ type ChannelBasicConfig struct {
 
 // ToMiddleware returns the ChannelBasic middleware: Basic authentication
 // for a secondary service of a session (zhmcclient's message broker
-// pattern), where the user name is the session id and the password a
-// channel credential issued for Channel
-// (session.Manager.IssueChannelCredential). An accepted request gets a
+// pattern), where the user name and the password are those of a channel
+// credential issued for Channel (session.Manager.IssueChannelCredential:
+// "chu-…" and "chc-…"); the session id as user name is refused, so the
+// channel never needs, and never learns, a usable session. An accepted request gets a
 // SecurityContext with scheme session, source authorization, and the
 // session's principal; SessionID stays empty. A wrong credential, one for
 // another channel or of an ended session is a 401. Requests without Basic

@@ -40,7 +40,8 @@ type CloneTicketConfig struct {
 // authenticated as the new child session (scheme session, source header);
 // the create handler then returns that session's id. A ticket together with
 // another credential is a 400; an unknown, used or expired ticket a 401; the
-// user's session cap a 503. Requests without the header pass on unchanged.
+// user's session cap a 503; a quota (the derived sessions of the ticket's
+// login session, the user's records) a 429. Requests without the header pass on unchanged.
 //
 // Mount it only on session create routes (RegisterSessionEndpoints does):
 // anywhere else a redeemed ticket would create a session whose id nobody
@@ -109,6 +110,8 @@ func hasSessionID(req *http.Request) bool {
 // lookups (clone, channel credentials, derivation) onto the response.
 func managerFailure(c echo.Context, ec ErrorsConfig, err error) error {
 	switch {
+	case errors.Is(err, session.ErrQuotaExceeded):
+		return ec.quotaExceeded(c, err)
 	case errors.Is(err, session.ErrSessionLimit):
 		return ec.unavailable(c, vapisec.ReasonSessionLimit, err)
 	case errors.Is(err, session.ErrDepthExceeded):
@@ -123,6 +126,27 @@ func managerFailure(c echo.Context, ec ErrorsConfig, err error) error {
 		return sessionFailure(c, ec, err)
 	}
 	return ec.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+}
+
+// errUnableToAllocate is the vAPI standard error of a refused quota.
+const errUnableToAllocate = "unable_to_allocate_resource"
+
+// msgQuotaExceeded is the id of the main message of a refused quota.
+const msgQuotaExceeded = "vapisec.quota.exceeded"
+
+// quotaExceeded: 429 UNABLE_TO_ALLOCATE_RESOURCE for an error matching
+// session.ErrQuotaExceeded, with the quota's own reason (DESIGN Q22). Only
+// the caller is refused: the quota is its session's or its user's.
+func (ec ErrorsConfig) quotaExceeded(c echo.Context, err error) error {
+	reason, ok := session.ReasonOf(err)
+	if !ok {
+		reason = vapisec.ReasonUserRecordLimit
+	}
+	return ec.respond(c, failure{
+		status: http.StatusTooManyRequests, kind: errUnableToAllocate,
+		msg:    Message{ID: msgQuotaExceeded, DefaultMessage: reason.Description(), Args: []string{}},
+		reason: reason, cause: err,
+	})
 }
 
 // forbidden: 403 UNAUTHORIZED with a message safe to show the client.

@@ -134,6 +134,9 @@ func (ep *endpoints) create(c echo.Context) error {
 		if errors.Is(err, session.ErrSessionLimit) {
 			return ep.cfg.Errors.unavailable(c, vapisec.ReasonSessionLimit, err)
 		}
+		if errors.Is(err, session.ErrQuotaExceeded) {
+			return ep.cfg.Errors.quotaExceeded(c, err)
+		}
 		return ep.cfg.Errors.unavailable(c, vapisec.ReasonStoreUnavailable, err)
 	}
 	return ep.created(c, s.ID)

@@ -19,12 +19,16 @@ const maxChannelBody = 4 << 10
 // registerExtensions mounts the vapisec session extensions (DESIGN §6):
 //
 //	POST   <CloneTicketPath>              → 201 "<ticket>"
-//	POST   <ChannelCredentialPath>        {"channel":"…"} → 201 "<credential>"
+//	POST   <ChannelCredentialPath>        {"channel":"…"} → 201 {"user":"chu-…","password":"chc-…"}
 //	GET    <AdminSessionsPath>?user=<p>   → 200 [AdminSession…]   (Admins only)
 //	DELETE <AdminSessionsPath>?user=<p>   → 200 {"terminated":n} (Admins only)
 //	DELETE <AdminSessionsPath>/<key>      → 204                   (Admins only)
 //
 // All are authenticated by a session (withSession: Session, CSRF, Require).
+// A session beyond its quota of clone tickets or channel credentials, or a
+// user beyond the bound on its records, gets 429 UNABLE_TO_ALLOCATE_RESOURCE
+// with the reason clone_ticket_limit, channel_credential_limit or
+// user_record_limit.
 // The admin routes exist only when cfg.Admins is not empty.
 func (ep *endpoints) registerExtensions(r Router, withSession []echo.MiddlewareFunc) {
 	r.Add(http.MethodPost, ep.cfg.CloneTicketPath, chainHandlers(ep.cloneTicket, withSession))
@@ -59,7 +63,9 @@ func (ep *endpoints) cloneTicket(c echo.Context) error {
 	return c.JSON(http.StatusCreated, ticket)
 }
 
-// channelCredential issues a channel credential of the caller's session.
+// channelCredential issues a channel credential of the caller's session:
+// its own user name and password (session.ChannelCredential), never the
+// session id.
 func (ep *endpoints) channelCredential(c echo.Context) error {
 	var body struct {
 		Channel string `json:"channel"`

@@ -2,10 +2,12 @@ package middleware_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -138,6 +140,27 @@ func TestCloneTicketSessionLimit(t *testing.T) {
 	}
 }
 
+// issueChannel asks for a channel credential of session id for channel.
+func (s *testServer) issueChannel(t testing.TB, id, channel string) *httptest.ResponseRecorder {
+	t.Helper()
+	return s.doBody(t, http.MethodPost, middleware.DefaultChannelCredentialPath, sessionHeader(id), `{"channel":"`+channel+`"}`)
+}
+
+// channelCredential decodes a 201 answer of the channel credential route.
+func channelCredential(t testing.TB, rec *httptest.ResponseRecorder) session.ChannelCredential {
+	t.Helper()
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("channel-credential: %d %s", rec.Code, rec.Body)
+	}
+	var cred session.ChannelCredential
+	dec := json.NewDecoder(rec.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cred); err != nil || cred.User == "" || cred.Password == "" {
+		t.Fatalf("channel-credential body: %+v, %v", cred, err)
+	}
+	return cred
+}
+
 func TestChannelCredentialHTTP(t *testing.T) {
 	s := newTestServer(t)
 	chBasic := middleware.ChannelBasic(s.manager, "broker")
@@ -148,12 +171,9 @@ func TestChannelCredentialHTTP(t *testing.T) {
 	s.e.GET("/metrics", ok, middleware.ChannelBasic(s.manager, "metrics"), middleware.Require())
 
 	id := s.login(t)
-	rec := s.doBody(t, http.MethodPost, middleware.DefaultChannelCredentialPath, sessionHeader(id), `{"channel":"broker"}`)
-	if rec.Code != http.StatusCreated {
-		t.Fatalf("channel-credential: %d %s", rec.Code, rec.Body)
-	}
-	cred := bareString(t, rec)
+	cred := channelCredential(t, s.issueChannel(t, id, "broker"))
 	other := s.login(t)
+	otherCred := channelCredential(t, s.issueChannel(t, other, "broker"))
 	tests := []struct {
 		name         string
 		givenPath    string
@@ -161,10 +181,11 @@ func TestChannelCredentialHTTP(t *testing.T) {
 		givenPass    string
 		expectStatus int
 	}{
-		{"ok, its channel", "/broker", id, cred, 200},
-		{"nok, another channel", "/metrics", id, cred, 401},
-		{"nok, wrong session id", "/broker", other, cred, 401},
-		{"nok, session id as password", "/broker", id, id, 401},
+		{"ok, its channel", "/broker", cred.User, cred.Password, 200},
+		{"nok, another channel", "/metrics", cred.User, cred.Password, 401},
+		{"nok, another credential's user", "/broker", otherCred.User, cred.Password, 401},
+		{"nok, session id as user", "/broker", id, cred.Password, 401},
+		{"nok, session id as password", "/broker", cred.User, id, 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,8 +199,200 @@ func TestChannelCredentialHTTP(t *testing.T) {
 		t.Fatalf("empty channel: %d", rec.Code)
 	}
 	s.do(t, http.MethodDelete, "/api/session", sessionHeader(id))
-	if rec := s.do(t, http.MethodGet, "/broker", http.Header{"Authorization": {basic(id, cred)}}); rec.Code != http.StatusUnauthorized {
+	if rec := s.do(t, http.MethodGet, "/broker", http.Header{"Authorization": {basic(cred.User, cred.Password)}}); rec.Code != http.StatusUnauthorized {
 		t.Fatalf("after logout: %d, want 401", rec.Code)
+	}
+}
+
+// TestChannelCredentialDoesNotRevealSessionID: the broker a channel
+// credential is given to must not learn a usable session (issue 14 item 8).
+// The credential has a user name of its own; the session id as user name is
+// refused even with the right password.
+func TestChannelCredentialDoesNotRevealSessionID(t *testing.T) {
+	s := newTestServer(t)
+	ok := func(c echo.Context) error {
+		return c.String(http.StatusOK, middleware.SecurityContextFrom(c).Principal.Name)
+	}
+	s.e.GET("/broker", ok, middleware.ChannelBasic(s.manager, "broker"), middleware.Require())
+
+	id := s.login(t)
+	rec := s.issueChannel(t, id, "broker")
+	body := rec.Body.String()
+	cred := channelCredential(t, rec)
+	if strings.Contains(body, id) || strings.Contains(cred.User, id) || strings.Contains(cred.Password, id) {
+		t.Fatalf("channel credential %s contains the session id", body)
+	}
+	if !strings.HasPrefix(cred.User, session.ChannelUserPrefix) || !strings.HasPrefix(cred.Password, session.ChannelCredentialPrefix) {
+		t.Fatalf("channel credential %+v: want %s… and %s…", cred, session.ChannelUserPrefix, session.ChannelCredentialPrefix)
+	}
+	if rec := s.do(t, http.MethodGet, "/broker", http.Header{"Authorization": {basic(cred.User, cred.Password)}}); rec.Code != http.StatusOK {
+		t.Fatalf("own user name: %d %s", rec.Code, rec.Body)
+	}
+	if rec := s.do(t, http.MethodGet, "/broker", http.Header{"Authorization": {basic(id, cred.Password)}}); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("user = session id: %d %s, want 401", rec.Code, rec.Body)
+	}
+}
+
+// newQuotaServer is a test server on a memory store bounded to maxEntries
+// records, with the Manager options opts.
+func newQuotaServer(t testing.TB, maxEntries int, opts ...session.Option) *testServer {
+	t.Helper()
+	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	store := &faultyStore{Store: session.NewMemoryStore(session.WithMaxEntries(maxEntries))}
+	m, err := session.NewManager(store, append([]session.Option{session.WithClock(clk.Now)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := middleware.NewStaticUsers(map[string]string{"administrator@vsphere.local": "admin-pw", "bob": "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	if err := middleware.RegisterSessionEndpoints(e, middleware.Config{Manager: m, Authenticator: users}); err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{e: e, clock: clk, store: store, manager: m}
+}
+
+// loginAs logs user in with Basic and returns the answer.
+func (s *testServer) loginAs(t testing.TB, user, pass string) *httptest.ResponseRecorder {
+	t.Helper()
+	return s.do(t, http.MethodPost, "/api/session", http.Header{"Authorization": {basic(user, pass)}, "Vmware-Use-Header-Authn": {"true"}})
+}
+
+// expectQuota fails the test unless rec is a 429 UNABLE_TO_ALLOCATE_RESOURCE
+// carrying reason.
+func expectQuota(t testing.TB, rec *httptest.ResponseRecorder, reason vapisec.Reason) {
+	t.Helper()
+	var body middleware.ErrorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+	}
+	if rec.Code != http.StatusTooManyRequests || body.ErrorType != "UNABLE_TO_ALLOCATE_RESOURCE" ||
+		len(body.Messages) != 2 || body.Messages[1].ID != reason.MessageID() {
+		t.Fatalf("%d %s, want 429 UNABLE_TO_ALLOCATE_RESOURCE with reason %s", rec.Code, rec.Body, reason)
+	}
+}
+
+// floodOneUser logs bob in and lets flood(session, i) create records until
+// bob is refused; it logs bob in again whenever a session is at its own
+// quota (perSession), and stops when bob is at the bound on his records.
+// At most budget requests are made. It returns how many records flood
+// created in the first session.
+func floodOneUser(t *testing.T, s *testServer, budget int, perSession vapisec.Reason, flood func(id string, i int) *httptest.ResponseRecorder) int {
+	t.Helper()
+	first, id := -1, ""
+	created := 0
+	for i := range budget {
+		if id == "" {
+			rec := s.loginAs(t, "bob", "pw")
+			if rec.Code != http.StatusCreated {
+				expectQuota(t, rec, vapisec.ReasonUserRecordLimit)
+				return first
+			}
+			id = strings.Trim(strings.TrimSpace(rec.Body.String()), `"`)
+			continue
+		}
+		rec := flood(id, i)
+		if rec.Code == http.StatusCreated {
+			created++
+			continue
+		}
+		var body middleware.ErrorBody
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if len(body.Messages) == 2 && body.Messages[1].ID == vapisec.ReasonUserRecordLimit.MessageID() {
+			expectQuota(t, rec, vapisec.ReasonUserRecordLimit)
+			return first
+		}
+		expectQuota(t, rec, perSession)
+		if first < 0 {
+			first = created
+		}
+		id = ""
+	}
+	t.Fatalf("bob was never refused in %d requests (%d records created)", budget, created)
+	return first
+}
+
+// TestChannelCredentialFloodDoesNotLockOutOthers: one user POSTing channel
+// credentials with ever new channel names used to fill the store until the
+// administrator's login answered 503 store_unavailable (issue 14 item 1).
+// Each session now holds at most 16, the user at most its records bound,
+// and the administrator still logs in.
+func TestChannelCredentialFloodDoesNotLockOutOthers(t *testing.T) {
+	s := newQuotaServer(t, 64, session.WithMaxRecordsPerUser(40))
+	perSession := floodOneUser(t, s, 200, vapisec.ReasonChannelLimit, func(id string, i int) *httptest.ResponseRecorder {
+		return s.issueChannel(t, id, fmt.Sprintf("c%d", i))
+	})
+	if perSession != session.DefaultMaxChannelCredentialsPerSession {
+		t.Fatalf("one session created %d channel credentials, want %d", perSession, session.DefaultMaxChannelCredentialsPerSession)
+	}
+	if rec := s.loginAs(t, "administrator@vsphere.local", "admin-pw"); rec.Code != http.StatusCreated {
+		t.Fatalf("administrator's login after the flood: %d %s, want 201", rec.Code, rec.Body)
+	}
+}
+
+// TestCloneTicketFloodDoesNotLockOutOthers: the same flood with clone
+// tickets (issue 14 item 1).
+func TestCloneTicketFloodDoesNotLockOutOthers(t *testing.T) {
+	s := newQuotaServer(t, 64, session.WithMaxRecordsPerUser(40))
+	perSession := floodOneUser(t, s, 200, vapisec.ReasonCloneTicketLimit, func(id string, _ int) *httptest.ResponseRecorder {
+		return s.do(t, http.MethodPost, middleware.DefaultCloneTicketPath, sessionHeader(id))
+	})
+	if perSession != session.DefaultMaxCloneTicketsPerSession {
+		t.Fatalf("one session created %d clone tickets, want %d", perSession, session.DefaultMaxCloneTicketsPerSession)
+	}
+	if rec := s.loginAs(t, "administrator@vsphere.local", "admin-pw"); rec.Code != http.StatusCreated {
+		t.Fatalf("administrator's login after the flood: %d %s, want 201", rec.Code, rec.Body)
+	}
+}
+
+// TestCloneRedeemFloodDoesNotLockOutPasswordLogin: 548 clone ticket +
+// redeem pairs from one session used to take all of the user's 550
+// sessions, so the user's own password login answered 503 session_limit
+// (issue 14 item 5). Derived sessions now have a quota per login session,
+// clones of clones included, and the password login keeps working.
+func TestCloneRedeemFloodDoesNotLockOutPasswordLogin(t *testing.T) {
+	s := newQuotaServer(t, session.DefaultMaxEntries)
+	rec := s.loginAs(t, "bob", "pw")
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	tree := []string{strings.Trim(strings.TrimSpace(rec.Body.String()), `"`)}
+	const budget = session.DefaultMaxSessionsPerUser + 50
+	refused := false
+	for i := 0; i < budget && !refused; i++ {
+		// Clone from the login session and, every other time, from the
+		// newest clone: a clone of a clone must not escape the quota.
+		from := tree[0]
+		if i%2 == 1 {
+			from = tree[len(tree)-1]
+		}
+		ticket := s.do(t, http.MethodPost, middleware.DefaultCloneTicketPath, sessionHeader(from))
+		if ticket.Code == http.StatusForbidden { // deeper than MaxDepth: clone from the root
+			from = tree[0]
+			ticket = s.do(t, http.MethodPost, middleware.DefaultCloneTicketPath, sessionHeader(from))
+		}
+		if ticket.Code != http.StatusCreated {
+			t.Fatalf("clone-ticket %d: %d %s", i, ticket.Code, ticket.Body)
+		}
+		child := s.do(t, http.MethodPost, "/api/session", http.Header{"Vmware-Api-Clone-Ticket": {bareString(t, ticket)}})
+		switch child.Code {
+		case http.StatusCreated:
+			tree = append(tree, bareString(t, child))
+		default:
+			expectQuota(t, child, vapisec.ReasonChildSessionLimit)
+			refused = true
+		}
+	}
+	if !refused {
+		t.Fatalf("%d clone+redeem pairs from one session were all accepted", budget)
+	}
+	if got := len(tree) - 1; got != session.DefaultMaxChildSessions {
+		t.Fatalf("one login session derived %d sessions, want %d", got, session.DefaultMaxChildSessions)
+	}
+	if rec := s.loginAs(t, "bob", "pw"); rec.Code != http.StatusCreated {
+		t.Fatalf("password login after the clone flood: %d %s, want 201", rec.Code, rec.Body)
 	}
 }
 
@@ -323,5 +536,23 @@ func TestChainStopsCrossSiteRequestForgery(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestUserRecordLimitOnLegacyLogin: a login beyond the user's records bound
+// is a 429 in the /rest envelope too, not a 503 store_unavailable.
+func TestUserRecordLimitOnLegacyLogin(t *testing.T) {
+	s := newQuotaServer(t, 64, session.WithMaxRecordsPerUser(1))
+	if rec := s.loginAs(t, "bob", "pw"); rec.Code != http.StatusCreated {
+		t.Fatalf("first login: %d %s", rec.Code, rec.Body)
+	}
+	rec := s.do(t, http.MethodPost, "/rest/com/vmware/cis/session", http.Header{"Authorization": {basic("bob", "pw")}})
+	var body middleware.LegacyErrorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+	}
+	if rec.Code != http.StatusTooManyRequests || body.Type != "com.vmware.vapi.std.errors.unable_to_allocate_resource" ||
+		len(body.Value.Messages) != 2 || body.Value.Messages[1].ID != vapisec.ReasonUserRecordLimit.MessageID() {
+		t.Fatalf("%d %s, want 429 unable_to_allocate_resource with user_record_limit", rec.Code, rec.Body)
 	}
 }

@@ -51,11 +51,11 @@ var errDown = errors.New("connection refused")
 func (f *faultyStore) isDown() bool   { f.mu.Lock(); defer f.mu.Unlock(); return f.down }
 func (f *faultyStore) setDown(v bool) { f.mu.Lock(); defer f.mu.Unlock(); f.down = v }
 
-func (f *faultyStore) Insert(ctx context.Context, key session.Key, rec session.Record, max int) error {
+func (f *faultyStore) Insert(ctx context.Context, key session.Key, rec session.Record, limits session.Limits) error {
 	if f.isDown() {
 		return errDown
 	}
-	return f.Store.Insert(ctx, key, rec, max)
+	return f.Store.Insert(ctx, key, rec, limits)
 }
 
 func (f *faultyStore) Touch(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {

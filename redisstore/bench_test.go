@@ -112,7 +112,7 @@ func BenchmarkTouch(b *testing.B) {
 		},
 		Created: now, LastAccessed: now, IdleTimeout: time.Hour, Expiry: now.Add(time.Hour),
 	}
-	if err := store.Insert(b.Context(), key, rec, 0); err != nil {
+	if err := store.Insert(b.Context(), key, rec, session.Limits{}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -23,9 +23,12 @@
 //     expiry and its whole parent chain (at most MaxDepth+1 HMGETs in the
 //     script), slide LastAccessed and the TTL (PEXPIRE). One round trip.
 //   - Insert: refuse an existing key, check the parent chain and depth,
-//     count the user's live sessions (pruning the index of records that are
-//     gone), write the record with its TTL and index it — the count and the
-//     write are one step, so concurrent logins never exceed the cap.
+//     count what the quotas (session.Limits) bound — the parent's tickets
+//     or channel credentials, the live derived sessions of the login
+//     session's tree, the user's live sessions and records of all kinds —
+//     pruning the index sets of records that are gone, write the record
+//     with its TTL and index it: the counts and the write are one step, so
+//     concurrent inserts never exceed a quota.
 //   - Redeem: read and delete the ticket in one step (the script form of
 //     GETDEL): of concurrent redeemers on any number of instances exactly
 //     one gets it.
@@ -41,7 +44,7 @@
 //
 //	{p}:r:<hex key>   a record: a hash of its fields (times in unix ms)
 //	{p}:c:<hex key>   the keys of the records whose Parent is <hex key>
-//	{p}:u:<hex>       the keys of a user's sessions (hex: SHA-256 of the
+//	{p}:u:<hex>       the keys of a user's records, all kinds (SHA-256 of the
 //	                  principal's name and domain; no user name appears)
 //	p:replay:<hex>    a replay entry
 //

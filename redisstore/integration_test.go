@@ -260,7 +260,7 @@ func TestStoreUnavailableErrors(t *testing.T) {
 	_, errList := store.ListUser(ctx, rec.Identity.Principal, now)
 	_, errDelUser := store.DeleteUser(ctx, rec.Identity.Principal, now)
 	for name, err := range map[string]error{
-		"Insert": store.Insert(ctx, key, rec, 0), "Touch": errTouch, "Delete": store.Delete(ctx, key),
+		"Insert": store.Insert(ctx, key, rec, session.Limits{}), "Touch": errTouch, "Delete": store.Delete(ctx, key),
 		"Redeem": errRedeem, "Get": errGet, "ListUser": errList, "DeleteUser": errDelUser,
 	} {
 		if !errors.Is(err, session.ErrStoreUnavailable) {

@@ -19,7 +19,7 @@ import "github.com/redis/go-redis/v9"
 //	k kind  c created  l last accessed  i idle timeout  e expiry (ms)
 //	p parent key (hex, "" for none)  s secret (32 bytes or "")
 //	n principal name  o domain  h scheme  g groups (see encodeGroups)
-//	u hex of the user set this session is indexed in
+//	u hex of the user set the record is indexed in (every kind)
 //
 // Scripts touch keys other than those in KEYS (parents, children, index
 // sets): every key carries the same hash tag, so in Redis Cluster they all
@@ -39,20 +39,21 @@ local function alive(last, idle, exp, t)
 end
 
 -- chain walks the parent chain from p up to its root: it returns the depth
--- of a record whose parent is p (1 for a child of a login session) and
--- whether every record on the chain is a session alive at t.
+-- of a record whose parent is p (1 for a child of a login session),
+-- whether every record on the chain is a session alive at t, and the hex
+-- key of the login session at the root.
 local function chain(p, t)
   for depth = 1, MAXDEPTH + 1 do
     local r = redis.call('HMGET', P .. p, 'k', 'l', 'i', 'e', 'p')
     if not r[1] or tonumber(r[1]) > 1 or not alive(r[2], r[3], r[4], t) then
-      return 0, false
+      return 0, false, ''
     end
     if r[5] == '' then
-      return depth, true
+      return depth, true, p
     end
     p = r[5]
   end
-  return 0, false
+  return 0, false, ''
 end
 
 -- remove deletes the record hex (if present), its index entries and,
@@ -67,9 +68,7 @@ local function remove(hex)
     if r[1] then
       if h == hex then present = true end
       redis.call('DEL', P .. h)
-      if tonumber(r[1]) <= 1 then
-        redis.call('SREM', U .. r[3], h)
-      end
+      redis.call('SREM', U .. r[3], h)
       if r[2] ~= '' then
         redis.call('SREM', C .. r[2], h)
       end
@@ -107,6 +106,10 @@ const (
 	codeLimit         = 4
 	codeDepth         = 5
 	codeTicketExpired = 6
+	codeChildLimit    = 7
+	codeTicketLimit   = 8
+	codeChannelLimit  = 9
+	codeRecordLimit   = 10
 )
 
 // touchScript: KEYS[1] the record. Checks kind, own expiry and the parent
@@ -138,51 +141,94 @@ redis.call('PEXPIRE', KEYS[1], math.min(last + tonumber(f[4]), tonumber(f[5])) -
 return f
 `
 
-// insertScript: KEYS[1] the record, KEYS[2] the user's set. ARGV[6]
-// maxPerUser, ARGV[7] TTL of the record (ms), ARGV[8] lifetime left (ms,
-// for the index sets), ARGV[9…] the record's field/value pairs; ARGV[4]
-// (now) is the record's LastAccessed.
+// insertScript: KEYS[1] the record, KEYS[2] the user's set (every record
+// of the user, all kinds). ARGV[6…10] the limits (session.Limits: sessions,
+// records, children, tickets, channels; ≤ 0 for none), ARGV[11] TTL of the
+// record (ms), ARGV[12] lifetime left (ms, for the index sets), ARGV[13…]
+// the record's field/value pairs; ARGV[4] (now) is the record's
+// LastAccessed. The counts walk only what the limits bound (the user's set,
+// one parent's set, the live sessions of one tree), and remove members of
+// those sets whose record expired.
 const insertScript = prelude + `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 3
 end
-local kind, parent, user = 0, '', ''
-for i = 9, #ARGV, 2 do
+local kind, parent = 0, ''
+for i = 13, #ARGV, 2 do
   if ARGV[i] == 'k' then kind = tonumber(ARGV[i + 1])
-  elseif ARGV[i] == 'p' then parent = ARGV[i + 1]
-  elseif ARGV[i] == 'u' then user = ARGV[i + 1] end
+  elseif ARGV[i] == 'p' then parent = ARGV[i + 1] end
 end
+local maxSessions, maxRecords = tonumber(ARGV[6]), tonumber(ARGV[7])
+local maxChildren, maxTickets, maxChannels = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+
+-- members counts the members of set key of kind (any kind when nil) alive
+-- at now, up to stop, dropping members whose record is gone; with into it
+-- also appends the counted members to into.
+local function members(key, want, stop, into)
+  local n = 0
+  for _, m in ipairs(redis.call('SMEMBERS', key)) do
+    if n >= stop then break end
+    local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e')
+    if not r[1] then
+      redis.call('SREM', key, m)
+    elseif (want == nil or tonumber(r[1]) == want) and alive(r[2], r[3], r[4], now) then
+      n = n + 1
+      if into then into[#into + 1] = m end
+    end
+  end
+  return n
+end
+
 if parent ~= '' then
-  local depth, ok = chain(parent, now)
+  local depth, ok, root = chain(parent, now)
   if not ok then
     return 1
   end
   if kind ~= 3 and depth > MAXDEPTH then
     return 5
   end
+  if kind == 2 and maxTickets > 0 and members(C .. parent, 2, maxTickets) >= maxTickets then
+    return 8
+  end
+  if kind == 3 and maxChannels > 0 and members(C .. parent, 3, maxChannels) >= maxChannels then
+    return 9
+  end
+  if kind == 1 and maxChildren > 0 then
+    -- the live derived sessions of the whole tree below root
+    local n, stack = 0, {root}
+    while #stack > 0 and n < maxChildren do
+      local found = {}
+      n = n + members(C .. table.remove(stack), 1, maxChildren - n, found)
+      for _, m in ipairs(found) do stack[#stack + 1] = m end
+    end
+    if n >= maxChildren then
+      return 7
+    end
+  end
 end
-local max = tonumber(ARGV[6])
-if kind <= 1 and max > 0 then
-  local n = 0
+if (kind <= 1 and maxSessions > 0) or maxRecords > 0 then
+  local sessions, records = 0, 0
   for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
     local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e')
     if not r[1] then
       redis.call('SREM', KEYS[2], m)
     elseif alive(r[2], r[3], r[4], now) then
-      n = n + 1
+      records = records + 1
+      if tonumber(r[1]) <= 1 then sessions = sessions + 1 end
     end
   end
-  if n >= max then
+  if kind <= 1 and maxSessions > 0 and sessions >= maxSessions then
     return 4
   end
+  if maxRecords > 0 and records >= maxRecords then
+    return 10
+  end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 9))
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-local life = tonumber(ARGV[8])
-if kind <= 1 then
-  redis.call('SADD', KEYS[2], ARGV[5])
-  extend(KEYS[2], life)
-end
+redis.call('HSET', KEYS[1], unpack(ARGV, 13))
+redis.call('PEXPIRE', KEYS[1], ARGV[11])
+local life = tonumber(ARGV[12])
+redis.call('SADD', KEYS[2], ARGV[5])
+extend(KEYS[2], life)
 if parent ~= '' then
   redis.call('SADD', C .. parent, ARGV[5])
   extend(C .. parent, life)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -31,7 +32,20 @@ type redisServer struct {
 	done    chan struct{}
 }
 
-// startRedis starts a redis-server, or skips the test when there is none.
+// skipOrFailMissing skips the test for a missing redis-server on a
+// developer's machine, and fails it in CI (CI=true): there, a test that
+// silently skips is a test that silently stopped running.
+func skipOrFailMissing(t testing.TB, msg string) {
+	t.Helper()
+	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+		t.Fatalf("%s (CI=true: tests against a real Redis must run)", msg)
+		return
+	}
+	t.Skip(msg)
+}
+
+// startRedis starts a redis-server, or skips the test when there is none
+// (fails it when CI=true, see skipOrFailMissing).
 // With persist the server writes an append-only file, fsynced on every
 // write, to a temporary directory, so a restart finds the data again;
 // without, it keeps everything in memory only (--save "" --appendonly no).
@@ -39,7 +53,7 @@ func startRedis(t testing.TB, persist bool) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath(redisBinary)
 	if err != nil {
-		t.Skipf("%s not installed: %v", redisBinary, err)
+		skipOrFailMissing(t, fmt.Sprintf("%s not installed: %v", redisBinary, err))
 	}
 	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), persist: persist}
 	for attempt := 0; ; attempt++ {
@@ -142,4 +156,40 @@ func (s *redisServer) Client(t testing.TB) *redis.Client {
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// recordingTB records how a helper ended a test instead of ending it.
+type recordingTB struct {
+	testing.TB
+	fatal, skipped bool
+}
+
+func (r *recordingTB) Helper()               {}
+func (r *recordingTB) Fatalf(string, ...any) { r.fatal = true }
+func (r *recordingTB) Skip(...any)           { r.skipped = true }
+
+// TestMissingRedisServerFailsInCI: a CI run without redis-server used to
+// pass with every Redis test skipped (issue 14, "what the tests missed").
+// With CI=true a missing server fails the test; elsewhere it still skips.
+func TestMissingRedisServerFailsInCI(t *testing.T) {
+	tests := []struct {
+		name        string
+		givenCI     string
+		expectFatal bool
+	}{
+		{name: "nok, CI=true fails", givenCI: "true", expectFatal: true},
+		{name: "nok, CI=1 fails", givenCI: "1", expectFatal: true},
+		{name: "ok, no CI skips", givenCI: ""},
+		{name: "ok, CI=false skips", givenCI: "false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("CI", tt.givenCI)
+			r := &recordingTB{TB: t}
+			skipOrFailMissing(r, "redis-server not installed")
+			if r.fatal != tt.expectFatal || r.skipped == tt.expectFatal {
+				t.Fatalf("fatal = %v, skipped = %v; want fatal = %v", r.fatal, r.skipped, tt.expectFatal)
+			}
+		})
+	}
 }

@@ -99,7 +99,7 @@ func code(v any) (int64, bool) {
 }
 
 // Insert implements session.Store.
-func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record, maxPerUser int) error {
+func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record, limits session.Limits) error {
 	if !rec.Valid() {
 		return session.ErrInvalidRecord
 	}
@@ -107,7 +107,7 @@ func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record,
 	life := max(millis(rec.Expiry)-millis(rec.LastAccessed), 1)
 	ttl := min(rec.IdleTimeout.Milliseconds(), life)
 	userKey := s.userPrefix + userHex(rec.Identity.Principal)
-	extra := append([]any{maxPerUser, max(ttl, 1), life}, encodeRecord(&rec)...)
+	extra := append([]any{limits.Sessions, limits.Records, limits.Children, limits.Tickets, limits.Channels, max(ttl, 1), life}, encodeRecord(&rec)...)
 	v, err := s.run(ctx, s.scripts.insert, []string{s.recPrefix + hexKey, userKey}, hexKey, rec.LastAccessed, extra...)
 	if err != nil {
 		return err
@@ -123,6 +123,14 @@ func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record,
 		return session.ErrDepthExceeded
 	case codeLimit:
 		return session.ErrSessionLimit
+	case codeChildLimit:
+		return session.ErrChildLimit
+	case codeTicketLimit:
+		return session.ErrTicketLimit
+	case codeChannelLimit:
+		return session.ErrChannelLimit
+	case codeRecordLimit:
+		return session.ErrUserRecordLimit
 	}
 	return fmt.Errorf("%w: insert answered %v", ErrUnexpectedReply, v)
 }

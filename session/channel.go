@@ -9,12 +9,29 @@ import (
 	"strings"
 )
 
-// ChannelCredentialPrefix starts every channel credential, so that one is
-// never of the session id form.
+// ChannelCredentialPrefix starts every channel credential secret, so that
+// one is never of the session id form.
 const ChannelCredentialPrefix = "chc-"
+
+// ChannelUserPrefix starts every channel credential user name, so that one
+// is never of the session id form: a session id sent as a channel user name
+// is refused before any store is asked.
+const ChannelUserPrefix = "chu-"
 
 // MaxChannelLength bounds channel names.
 const MaxChannelLength = 64
+
+// ChannelCredential is what IssueChannelCredential hands out: the user name
+// and the password the secondary channel logs in with (HTTP Basic,
+// middleware.ChannelBasic). Neither is, contains or reveals the session id.
+type ChannelCredential struct {
+	// User is ChannelUserPrefix followed by 43 random characters of the
+	// session id form.
+	User string `json:"user"`
+	// Password is ChannelCredentialPrefix followed by 43 random characters
+	// of the session id form.
+	Password string `json:"password"`
+}
 
 // validChannel reports whether name is 1 to MaxChannelLength printable
 // ASCII characters without spaces.
@@ -30,46 +47,61 @@ func validChannel(name string) bool {
 	return true
 }
 
-// ChannelKey returns the store key of the channel credential of the session
-// with key session for channel. One session has at most one credential per
-// channel; a store dump shows neither the credential nor the session id.
-func ChannelKey(session Key, channel string) Key {
+// validPrefixed reports whether s is prefix followed by 43 characters of the
+// session id form.
+func validPrefixed(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	return ok && ValidID(rest)
+}
+
+// ChannelKey returns the store key of the channel credential with user name
+// user for channel: a credential is found by its own user name and works
+// for its channel only. A store dump shows neither the user name, nor the
+// secret, nor the session id.
+func ChannelKey(user, channel string) Key {
 	h := sha256.New()
 	h.Write([]byte("vapisec channel credential\x00"))
-	h.Write(session[:])
 	h.Write([]byte(channel))
+	h.Write([]byte{0})
+	h.Write([]byte(user))
 	var k Key
 	h.Sum(k[:0])
 	return k
 }
 
-// IssueChannelCredential mints a secret for the secondary channel named
+// IssueChannelCredential mints a credential for the secondary channel named
 // channel (a message broker, a metrics endpoint…) of the live session
 // sessionID (zhmcclient's session-credential): the channel authenticates
-// with user name = session id and password = credential
-// (VerifyChannelCredential). Only the SHA-256 of the credential is stored,
-// bound to the session and the channel; it is revoked with the session
-// (logout, expiry, termination, the end of a parent). Issuing again for the
-// same session and channel replaces the earlier credential. The session is
-// touched.
+// with the credential's own random user name and password
+// (VerifyChannelCredential), never with the session id, so whoever runs the
+// channel learns nothing that works as a session. Only hashes are stored:
+// the record's key is ChannelKey(user, channel) and it keeps the SHA-256 of
+// the password, bound to the session; it is revoked with the session
+// (logout, expiry, termination, the end of a parent). Every call mints a
+// further credential; a session holds at most
+// WithMaxChannelCredentialsPerSession of them (16 by default) and they all
+// end with it. The session is touched.
 //
 // It fails with ErrInvalidChannel, ErrUnknownSession (or ErrExpired),
-// ErrStoreUnavailable or ErrRandom.
-func (m *Manager) IssueChannelCredential(ctx context.Context, sessionID, channel string) (string, error) {
+// ErrChannelLimit, ErrUserRecordLimit, ErrStoreUnavailable or ErrRandom.
+func (m *Manager) IssueChannelCredential(ctx context.Context, sessionID, channel string) (ChannelCredential, error) {
 	if !validChannel(channel) {
-		return "", fmt.Errorf("%w: %.40q", ErrInvalidChannel, channel)
+		return ChannelCredential{}, fmt.Errorf("%w: %.40q", ErrInvalidChannel, channel)
 	}
 	var s Session
 	if err := m.LookupInto(ctx, sessionID, &s); err != nil {
-		return "", err
+		return ChannelCredential{}, err
 	}
-	raw, err := newID(m.random)
+	user, err := newID(m.random)
 	if err != nil {
-		return "", err
+		return ChannelCredential{}, err
 	}
-	cred := ChannelCredentialPrefix + raw
+	secret, err := newID(m.random)
+	if err != nil {
+		return ChannelCredential{}, err
+	}
+	cred := ChannelCredential{User: ChannelUserPrefix + user, Password: ChannelCredentialPrefix + secret}
 	now := m.now()
-	sk := keyOf(sessionID)
 	rec := Record{
 		Identity:     s.Identity,
 		Created:      now,
@@ -77,45 +109,31 @@ func (m *Manager) IssueChannelCredential(ctx context.Context, sessionID, channel
 		IdleTimeout:  m.maxLifetime,
 		Expiry:       s.Expiry,
 		Kind:         KindChannel,
-		Parent:       sk,
-		Secret:       sha256.Sum256([]byte(cred)),
+		Parent:       keyOf(sessionID),
+		Secret:       sha256.Sum256([]byte(cred.Password)),
 	}
-	key := ChannelKey(sk, channel)
-	for range 2 {
-		// Replace: delete the earlier credential, then insert. Of two
-		// concurrent issuers one may find the other's record (ErrExists)
-		// and tries once more.
-		if err := m.store.Delete(ctx, key); err != nil && !errors.Is(err, ErrUnknownSession) {
-			return "", storeError(err)
-		}
-		err = m.store.Insert(ctx, key, rec, 0)
-		if !errors.Is(err, ErrExists) {
-			break
-		}
-	}
-	if err != nil {
-		return "", storeError(err)
+	if err := m.store.Insert(ctx, ChannelKey(cred.User, channel), rec, m.limits); err != nil {
+		return ChannelCredential{}, storeError(err)
 	}
 	return cred, nil
 }
 
-// VerifyChannelCredential checks a channel's login: sessionID and
-// credential as issued by IssueChannelCredential for channel. It returns
-// the session's identity; the session is not touched (channel traffic does
-// not keep the session alive). The secret is compared in constant time
-// (crypto/subtle) against the stored hash; the record is found by session
-// and channel, so a credential of another session or channel never
-// matches, and one whose session chain ended fails even if its record was
-// not deleted yet.
+// VerifyChannelCredential checks a channel's login: user and password as
+// issued by IssueChannelCredential for channel. It returns the session's
+// identity; the session is not touched (channel traffic does not keep the
+// session alive). The password is compared in constant time (crypto/subtle)
+// against the stored hash; the record is found by user name and channel,
+// so a credential of another channel never matches, a session id given as
+// the user name is refused without asking the store, and a credential whose
+// session chain ended fails even if its record was not deleted yet.
 //
 // It fails with ErrUnknownChannelCredential (which matches
 // ErrUnknownSession) or ErrStoreUnavailable.
-func (m *Manager) VerifyChannelCredential(ctx context.Context, sessionID, credential, channel string) (Identity, error) {
-	rest, ok := strings.CutPrefix(credential, ChannelCredentialPrefix)
-	if !ValidID(sessionID) || !ok || !ValidID(rest) || !validChannel(channel) {
+func (m *Manager) VerifyChannelCredential(ctx context.Context, user, password, channel string) (Identity, error) {
+	if !validPrefixed(user, ChannelUserPrefix) || !validPrefixed(password, ChannelCredentialPrefix) || !validChannel(channel) {
 		return Identity{}, ErrUnknownChannelCredential
 	}
-	rec, err := m.store.Get(ctx, ChannelKey(keyOf(sessionID), channel), KindChannel, m.now())
+	rec, err := m.store.Get(ctx, ChannelKey(user, channel), KindChannel, m.now())
 	if err != nil {
 		err = storeError(err)
 		if errors.Is(err, ErrUnknownSession) {
@@ -123,7 +141,7 @@ func (m *Manager) VerifyChannelCredential(ctx context.Context, sessionID, creden
 		}
 		return Identity{}, err
 	}
-	sum := sha256.Sum256([]byte(credential))
+	sum := sha256.Sum256([]byte(password))
 	if subtle.ConstantTimeCompare(sum[:], rec.Secret[:]) != 1 {
 		return Identity{}, ErrUnknownChannelCredential
 	}

@@ -40,7 +40,9 @@ func ticketKey(ticket string) Key {
 //
 // It fails with ErrUnknownSession (or ErrExpired) when parentID names no
 // live session, ErrDepthExceeded when the child would be more than MaxDepth
-// links from the root login session, ErrStoreUnavailable or ErrRandom.
+// links from the root login session, ErrTicketLimit when the session holds
+// WithMaxCloneTicketsPerSession outstanding tickets already,
+// ErrUserRecordLimit, ErrStoreUnavailable or ErrRandom.
 func (m *Manager) AcquireCloneTicket(ctx context.Context, parentID string) (string, error) {
 	var parent Session
 	if err := m.LookupInto(ctx, parentID, &parent); err != nil {
@@ -61,7 +63,7 @@ func (m *Manager) AcquireCloneTicket(ctx context.Context, parentID string) (stri
 		Kind:         KindTicket,
 		Parent:       keyOf(parentID),
 	}
-	if err := m.store.Insert(ctx, ticketKey(ticket), rec, 0); err != nil {
+	if err := m.store.Insert(ctx, ticketKey(ticket), rec, m.limits); err != nil {
 		return "", storeError(err)
 	}
 	return ticket, nil
@@ -72,11 +74,13 @@ func (m *Manager) AcquireCloneTicket(ctx context.Context, parentID string) (stri
 // step that reads it, so of any number of concurrent redeemers exactly one
 // succeeds, and it gets a new child session (KindChild) of the ticket's
 // parent. The child has its own id, idle timeout and lifetime, counts
-// toward the user's cap, and ends when its parent ends.
+// toward the user's cap and toward the derived sessions of the login
+// session at the root of its chain (WithMaxChildSessions), and ends when
+// its parent ends.
 //
 // It fails with ErrUnknownTicket (unknown, malformed, already redeemed, or
-// its parent ended), ErrTicketExpired, ErrSessionLimit (the ticket is used
-// up all the same), ErrStoreUnavailable or ErrRandom. ErrUnknownTicket and
+// its parent ended), ErrTicketExpired, ErrSessionLimit, ErrChildLimit or
+// ErrUserRecordLimit (the ticket is used up all the same), ErrStoreUnavailable or ErrRandom. ErrUnknownTicket and
 // ErrTicketExpired match ErrUnknownSession.
 func (m *Manager) CloneSession(ctx context.Context, ticket string) (*Session, error) {
 	if !ValidTicket(ticket) {
@@ -94,7 +98,9 @@ func (m *Manager) CloneSession(ctx context.Context, ticket string) (*Session, er
 // without a ticket (oVirt's derived REST session): the child has the
 // parent's identity and ends when the parent ends. The parent is touched.
 // It fails like Create, and with ErrUnknownSession (or ErrExpired) for a
-// dead parent and ErrDepthExceeded for a chain already MaxDepth long.
+// dead parent, ErrDepthExceeded for a chain already MaxDepth long and
+// ErrChildLimit when the root login session has WithMaxChildSessions
+// derived sessions already.
 func (m *Manager) Derive(ctx context.Context, parentID string) (*Session, error) {
 	var parent Session
 	if err := m.LookupInto(ctx, parentID, &parent); err != nil {

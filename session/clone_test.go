@@ -244,23 +244,28 @@ func TestManagerChannelCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	otherCred, err := m.IssueChannelCredential(t.Context(), other.ID, "broker")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name         string
-		givenSession string
+		givenUser    string
 		givenCred    string
 		givenChannel string
 		expectErr    []error
 	}{
-		{name: "ok, its channel", givenSession: s.ID, givenCred: cred, givenChannel: "broker"},
-		{name: "nok, another channel", givenSession: s.ID, givenCred: cred, givenChannel: "metrics", expectErr: []error{session.ErrUnknownChannelCredential}},
-		{name: "nok, wrong session id", givenSession: other.ID, givenCred: cred, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential, session.ErrUnknownSession}},
-		{name: "nok, wrong secret", givenSession: s.ID, givenCred: session.ChannelCredentialPrefix + other.ID, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential}},
-		{name: "nok, session id as credential", givenSession: s.ID, givenCred: s.ID, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential}},
-		{name: "nok, malformed session id", givenSession: "x", givenCred: cred, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential}},
+		{name: "ok, its channel", givenUser: cred.User, givenCred: cred.Password, givenChannel: "broker"},
+		{name: "nok, another channel", givenUser: cred.User, givenCred: cred.Password, givenChannel: "metrics", expectErr: []error{session.ErrUnknownChannelCredential}},
+		{name: "nok, another credential's user", givenUser: otherCred.User, givenCred: cred.Password, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential, session.ErrUnknownSession}},
+		{name: "nok, session id as user", givenUser: s.ID, givenCred: cred.Password, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential}},
+		{name: "nok, wrong secret", givenUser: cred.User, givenCred: session.ChannelCredentialPrefix + other.ID, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential}},
+		{name: "nok, session id as credential", givenUser: cred.User, givenCred: s.ID, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential}},
+		{name: "nok, malformed user", givenUser: "x", givenCred: cred.Password, givenChannel: "broker", expectErr: []error{session.ErrUnknownChannelCredential}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, err := m.VerifyChannelCredential(t.Context(), tt.givenSession, tt.givenCred, tt.givenChannel)
+			id, err := m.VerifyChannelCredential(t.Context(), tt.givenUser, tt.givenCred, tt.givenChannel)
 			expectErrs(t, err, tt.expectErr)
 			if err == nil && id.Principal != s.Principal {
 				t.Fatalf("identity %+v", id)
@@ -270,18 +275,20 @@ func TestManagerChannelCredential(t *testing.T) {
 	if _, err := m.IssueChannelCredential(t.Context(), s.ID, "bad channel"); !errors.Is(err, session.ErrInvalidChannel) {
 		t.Fatalf("bad channel: err = %v", err)
 	}
-	// Issuing again replaces the credential.
+	// Issuing again mints a further credential with a user name of its own.
 	cred2, err := m.IssueChannelCredential(t.Context(), s.ID, "broker")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.VerifyChannelCredential(t.Context(), s.ID, cred, "broker"); !errors.Is(err, session.ErrUnknownChannelCredential) {
-		t.Fatalf("replaced credential: err = %v", err)
+	if cred2.User == cred.User || cred2.Password == cred.Password {
+		t.Fatalf("second credential %+v repeats the first %+v", cred2, cred)
 	}
 	if err := m.Delete(t.Context(), s.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.VerifyChannelCredential(t.Context(), s.ID, cred2, "broker"); !errors.Is(err, session.ErrUnknownChannelCredential) {
-		t.Fatalf("after logout: err = %v, want revoked", err)
+	for _, c := range []session.ChannelCredential{cred, cred2} {
+		if _, err := m.VerifyChannelCredential(t.Context(), c.User, c.Password, "broker"); !errors.Is(err, session.ErrUnknownChannelCredential) {
+			t.Fatalf("after logout: err = %v, want revoked", err)
+		}
 	}
 }

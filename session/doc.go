@@ -40,6 +40,19 @@
 // 550, vCenter's limit); Create fails with ErrSessionLimit beyond it and
 // stores nothing. The store counts and inserts in one atomic step.
 //
+// # Quotas
+//
+// So that one user, or one session, cannot fill the store for everyone
+// (DESIGN Q22), Store.Insert enforces Limits in the same atomic step: a
+// session holds at most 16 live channel credentials
+// (WithMaxChannelCredentialsPerSession, ErrChannelLimit) and 16 outstanding
+// clone tickets (WithMaxCloneTicketsPerSession, ErrTicketLimit); a login
+// session and everything derived from it hold at most 16 derived sessions
+// (WithMaxChildSessions, ErrChildLimit), which also count toward the
+// user's 550; and a user holds at most 1,000 records of all kinds
+// (WithMaxRecordsPerUser, ErrUserRecordLimit). The quota errors match
+// ErrQuotaExceeded; the middleware answers 429.
+//
 // # Ids and keys
 //
 // An id is 256 bits from crypto/rand (WithRandom), encoded as 43 characters
@@ -116,10 +129,12 @@
 //
 // Channel credentials (seed: zhmcclient's session-credential;
 // Manager.IssueChannelCredential) are secrets minted for a named secondary
-// channel: only their SHA-256 is stored, in a KindChannel record under
-// ChannelKey(session key, channel) with the session as Parent. A channel
-// authenticates with username = session id, password = credential; Store.Get
-// finds the record by session and channel and checks its chain in one
-// atomic step, and the secret is compared in constant time, so a
-// credential dies with its session even before its record is deleted.
+// channel: a random user name and password of their own, of which only
+// hashes are stored, in a KindChannel record under ChannelKey(user,
+// channel) with the session as Parent. A channel authenticates with that
+// user name and password, never with the session id, so the channel's
+// operator learns no usable session; Store.Get finds the record by user
+// name and channel and checks its chain in one atomic step, and the secret
+// is compared in constant time, so a credential dies with its session even
+// before its record is deleted.
 package session

@@ -44,6 +44,36 @@ var (
 	// clear message; the user must log out of another session first.
 	ErrSessionLimit = errors.New("session: too many sessions for this user")
 
+	// ErrQuotaExceeded means an insert would exceed one of the quotas of
+	// Limits other than the session cap: a per-session cap on channel
+	// credentials, clone tickets or derived sessions, or the per-user bound
+	// on records. The refined sentinels below match it; the middleware
+	// answers 429 UNABLE_TO_ALLOCATE_RESOURCE with the refined reason. The
+	// caller's existing sessions are unaffected, and other users are not
+	// limited by it at all.
+	ErrQuotaExceeded = errors.New("session: quota exceeded")
+
+	// ErrChannelLimit means the session holds the maximum number of live
+	// channel credentials already (WithMaxChannelCredentialsPerSession). It
+	// matches ErrQuotaExceeded.
+	ErrChannelLimit error = &refinedError{msg: "session: too many channel credentials for this session", parent: ErrQuotaExceeded}
+
+	// ErrTicketLimit means the session holds the maximum number of
+	// outstanding (unredeemed, alive) clone tickets already
+	// (WithMaxCloneTicketsPerSession). It matches ErrQuotaExceeded.
+	ErrTicketLimit error = &refinedError{msg: "session: too many outstanding clone tickets for this session", parent: ErrQuotaExceeded}
+
+	// ErrChildLimit means the login session at the root of the chain holds
+	// the maximum number of live derived sessions already, counting clones
+	// of clones (WithMaxChildSessions). It matches ErrQuotaExceeded.
+	ErrChildLimit error = &refinedError{msg: "session: too many derived sessions for this session", parent: ErrQuotaExceeded}
+
+	// ErrUserRecordLimit means the user holds the maximum number of records
+	// of all kinds (sessions, derived sessions, clone tickets, channel
+	// credentials) already (WithMaxRecordsPerUser). It matches
+	// ErrQuotaExceeded.
+	ErrUserRecordLimit error = &refinedError{msg: "session: too many records for this user", parent: ErrQuotaExceeded}
+
 	// ErrExists means Store.Insert found a record under the key already. With
 	// 256-bit random ids this only happens when the random source is broken,
 	// so the Manager reports it instead of retrying.
@@ -64,7 +94,7 @@ var (
 
 	// ErrConfig means NewManager was given an invalid configuration (a nil
 	// store, a non-positive timeout, a nil clock or random source, a
-	// negative cap).
+	// negative or zero quota).
 	ErrConfig = errors.New("session: invalid configuration")
 
 	// ErrUnknownTicket means a clone ticket names no live ticket: it was
@@ -81,7 +111,7 @@ var (
 	ErrDepthExceeded = errors.New("session: session derivation too deep")
 
 	// ErrUnknownChannelCredential means a channel credential does not match:
-	// wrong session id, wrong channel, wrong secret, or its session ended. It
+	// wrong user name, wrong channel, wrong secret, or its session ended. It
 	// matches ErrUnknownSession too (401).
 	ErrUnknownChannelCredential error = &refinedError{msg: "session: unknown channel credential", parent: ErrUnknownSession}
 

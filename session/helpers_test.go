@@ -40,9 +40,9 @@ type countingStore struct {
 	calls atomic.Int64
 }
 
-func (s *countingStore) Insert(ctx context.Context, key session.Key, rec session.Record, maxPerUser int) error {
+func (s *countingStore) Insert(ctx context.Context, key session.Key, rec session.Record, limits session.Limits) error {
 	s.calls.Add(1)
-	return s.Store.Insert(ctx, key, rec, maxPerUser)
+	return s.Store.Insert(ctx, key, rec, limits)
 }
 
 func (s *countingStore) Touch(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {
@@ -72,7 +72,9 @@ type brokenStore struct {
 	err error
 }
 
-func (s brokenStore) Insert(context.Context, session.Key, session.Record, int) error { return s.err }
+func (s brokenStore) Insert(context.Context, session.Key, session.Record, session.Limits) error {
+	return s.err
+}
 func (s brokenStore) Touch(context.Context, session.Key, time.Time) (session.Record, error) {
 	return session.Record{}, s.err
 }

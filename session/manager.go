@@ -59,7 +59,7 @@ type Manager struct {
 	store       Store
 	idleTimeout time.Duration
 	maxLifetime time.Duration
-	maxPerUser  int
+	limits      Limits
 	ticketTTL   time.Duration
 	clock       func() time.Time
 	random      io.Reader
@@ -72,10 +72,16 @@ func NewManager(store Store, opts ...Option) (*Manager, error) {
 		store:       store,
 		idleTimeout: DefaultIdleTimeout,
 		maxLifetime: DefaultMaxLifetime,
-		maxPerUser:  DefaultMaxSessionsPerUser,
-		ticketTTL:   DefaultCloneTicketTTL,
-		clock:       time.Now,
-		random:      rand.Reader,
+		limits: Limits{
+			Sessions: DefaultMaxSessionsPerUser,
+			Records:  DefaultMaxRecordsPerUser,
+			Children: DefaultMaxChildSessions,
+			Tickets:  DefaultMaxCloneTicketsPerSession,
+			Channels: DefaultMaxChannelCredentialsPerSession,
+		},
+		ticketTTL: DefaultCloneTicketTTL,
+		clock:     time.Now,
+		random:    rand.Reader,
 	}
 	for _, opt := range opts {
 		opt(m)
@@ -89,8 +95,16 @@ func NewManager(store Store, opts ...Option) (*Manager, error) {
 		return nil, fmt.Errorf("%w: max lifetime %v is not positive", ErrConfig, m.maxLifetime)
 	case m.ticketTTL <= 0:
 		return nil, fmt.Errorf("%w: clone ticket TTL %v is not positive", ErrConfig, m.ticketTTL)
-	case m.maxPerUser < 0:
-		return nil, fmt.Errorf("%w: max sessions per user %d is negative", ErrConfig, m.maxPerUser)
+	case m.limits.Sessions < 0:
+		return nil, fmt.Errorf("%w: max sessions per user %d is negative", ErrConfig, m.limits.Sessions)
+	case m.limits.Records <= 0:
+		return nil, fmt.Errorf("%w: max records per user %d is not positive", ErrConfig, m.limits.Records)
+	case m.limits.Children <= 0:
+		return nil, fmt.Errorf("%w: max child sessions %d is not positive", ErrConfig, m.limits.Children)
+	case m.limits.Tickets <= 0:
+		return nil, fmt.Errorf("%w: max clone tickets per session %d is not positive", ErrConfig, m.limits.Tickets)
+	case m.limits.Channels <= 0:
+		return nil, fmt.Errorf("%w: max channel credentials per session %d is not positive", ErrConfig, m.limits.Channels)
 	case m.clock == nil:
 		return nil, fmt.Errorf("%w: nil clock", ErrConfig)
 	case m.random == nil:
@@ -114,7 +128,7 @@ func (m *Manager) now() time.Time { return m.clock().Round(0).UTC() }
 // caller hands to the client. The id comes from the Manager's random source;
 // an id chosen by a client is never adopted. Create fails with
 // ErrInvalidIdentity (zero principal), ErrSessionLimit (the user's cap is
-// reached), ErrStoreUnavailable, ErrExists (the random source repeats
+// reached), ErrUserRecordLimit (the user holds too many records), ErrStoreUnavailable, ErrExists (the random source repeats
 // itself) or ErrRandom.
 //
 // Create copies id.Groups; the returned Session's Groups are shared
@@ -144,7 +158,7 @@ func (m *Manager) insertSession(ctx context.Context, id Identity, kind Kind, par
 		Kind:         kind,
 		Parent:       parent,
 	}
-	if err := m.store.Insert(ctx, keyOf(sid), rec, m.maxPerUser); err != nil {
+	if err := m.store.Insert(ctx, keyOf(sid), rec, m.limits); err != nil {
 		return nil, storeError(err)
 	}
 	s := &Session{ID: sid}
@@ -254,6 +268,7 @@ func storeError(err error) error {
 		errors.Is(err, ErrUnknownSession),
 		errors.Is(err, ErrStoreUnavailable),
 		errors.Is(err, ErrSessionLimit),
+		errors.Is(err, ErrQuotaExceeded),
 		errors.Is(err, ErrExists),
 		errors.Is(err, ErrDepthExceeded),
 		errors.Is(err, ErrInvalidRecord):
@@ -266,7 +281,9 @@ func storeError(err error) error {
 // reports (vapisec.ReasonExpired for expired sessions and tickets,
 // ReasonUnknownSession for unknown sessions, tickets and channel
 // credentials, ReasonMalformed for ErrDepthExceeded and ErrInvalidChannel,
-// ReasonStoreUnavailable, ReasonSessionLimit); ok is false for other errors.
+// ReasonStoreUnavailable, ReasonSessionLimit, and ReasonChannelLimit,
+// ReasonCloneTicketLimit, ReasonChildSessionLimit, ReasonUserRecordLimit for
+// the quotas); ok is false for other errors.
 func ReasonOf(err error) (reason vapisec.Reason, ok bool) {
 	switch {
 	case errors.Is(err, ErrExpired), errors.Is(err, ErrTicketExpired):
@@ -277,6 +294,14 @@ func ReasonOf(err error) (reason vapisec.Reason, ok bool) {
 		return vapisec.ReasonUnknownSession, true
 	case errors.Is(err, ErrSessionLimit):
 		return vapisec.ReasonSessionLimit, true
+	case errors.Is(err, ErrChannelLimit):
+		return vapisec.ReasonChannelLimit, true
+	case errors.Is(err, ErrTicketLimit):
+		return vapisec.ReasonCloneTicketLimit, true
+	case errors.Is(err, ErrChildLimit):
+		return vapisec.ReasonChildSessionLimit, true
+	case errors.Is(err, ErrUserRecordLimit):
+		return vapisec.ReasonUserRecordLimit, true
 	case errors.Is(err, ErrStoreUnavailable):
 		return vapisec.ReasonStoreUnavailable, true
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,11 @@ func TestNewManager(t *testing.T) {
 		{name: "nok, zero idle timeout", givenStore: store, givenOpts: []session.Option{session.WithIdleTimeout(0)}, expectErr: []error{session.ErrConfig}},
 		{name: "nok, negative lifetime", givenStore: store, givenOpts: []session.Option{session.WithMaxLifetime(-time.Hour)}, expectErr: []error{session.ErrConfig}},
 		{name: "nok, negative cap", givenStore: store, givenOpts: []session.Option{session.WithMaxSessionsPerUser(-1)}, expectErr: []error{session.ErrConfig}},
+		{name: "ok, quotas", givenStore: store, givenOpts: []session.Option{session.WithMaxChannelCredentialsPerSession(1), session.WithMaxCloneTicketsPerSession(1), session.WithMaxChildSessions(1), session.WithMaxRecordsPerUser(1)}, expectIdle: 30 * time.Minute, expectLife: 12 * time.Hour},
+		{name: "nok, zero channel credentials per session", givenStore: store, givenOpts: []session.Option{session.WithMaxChannelCredentialsPerSession(0)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, negative clone tickets per session", givenStore: store, givenOpts: []session.Option{session.WithMaxCloneTicketsPerSession(-1)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, zero child sessions", givenStore: store, givenOpts: []session.Option{session.WithMaxChildSessions(0)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, zero records per user", givenStore: store, givenOpts: []session.Option{session.WithMaxRecordsPerUser(0)}, expectErr: []error{session.ErrConfig}},
 		{name: "nok, nil clock", givenStore: store, givenOpts: []session.Option{session.WithClock(nil)}, expectErr: []error{session.ErrConfig}},
 		{name: "nok, nil random", givenStore: store, givenOpts: []session.Option{session.WithRandom(nil)}, expectErr: []error{session.ErrConfig}},
 	}
@@ -249,7 +255,7 @@ func TestManagerMalformedIDsNeverReachTheStore(t *testing.T) {
 
 func TestManagerIDs(t *testing.T) {
 	const n = 2000
-	m := newManager(t, session.NewMemoryStore(), session.WithMaxSessionsPerUser(0))
+	m := newManager(t, session.NewMemoryStore(), session.WithMaxSessionsPerUser(0), session.WithMaxRecordsPerUser(n))
 	seen := make(map[string]bool, n)
 	for range n {
 		s, err := m.Create(t.Context(), alice())
@@ -514,6 +520,10 @@ func TestReasonOf(t *testing.T) {
 		{name: "ok, store unavailable wrapped", givenErr: errors.Join(session.ErrStoreUnavailable, errConnRefused), expectReason: vapisec.ReasonStoreUnavailable, expectOK: true},
 		{name: "ok, store full", givenErr: session.ErrStoreFull, expectReason: vapisec.ReasonStoreUnavailable, expectOK: true},
 		{name: "ok, limit", givenErr: session.ErrSessionLimit, expectReason: vapisec.ReasonSessionLimit, expectOK: true},
+		{name: "ok, channel credential quota", givenErr: session.ErrChannelLimit, expectReason: vapisec.ReasonChannelLimit, expectOK: true},
+		{name: "ok, clone ticket quota", givenErr: session.ErrTicketLimit, expectReason: vapisec.ReasonCloneTicketLimit, expectOK: true},
+		{name: "ok, child session quota", givenErr: session.ErrChildLimit, expectReason: vapisec.ReasonChildSessionLimit, expectOK: true},
+		{name: "ok, user record quota, wrapped", givenErr: fmt.Errorf("x: %w", session.ErrUserRecordLimit), expectReason: vapisec.ReasonUserRecordLimit, expectOK: true},
 		{name: "nok, other error", givenErr: errConnRefused},
 		{name: "nok, nil", givenErr: nil},
 	}

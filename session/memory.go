@@ -47,8 +47,9 @@ func WithMaxEntries(n int) MemoryOption {
 // It is safe for concurrent use. Touch, the per-request path, takes a read
 // lock on one of 32 shards and updates the record's last-access time with an
 // atomic compare-and-swap; it allocates nothing. Inserts are serialised (they
-// count the user's sessions atomically) and are the only operations that do
-// housekeeping. Dead records are removed when they are touched, by a sweep of
+// count what Limits bounds and insert in one step: the user's records, the
+// parent's tickets or credentials, the live derived sessions of a login
+// session's tree) and are the only operations that do housekeeping. Dead records are removed when they are touched, by a sweep of
 // one shard at a time while sessions are being created (every shard at least
 // once a minute of store time), by a full sweep when the store is full, and
 // by Sweep. No goroutine runs in the background; there is nothing to close.
@@ -65,7 +66,7 @@ type MemoryStore struct {
 	// lastSweep. Lock order: mu before a shard's lock; at most one shard
 	// lock is held at a time.
 	mu        sync.Mutex
-	users     map[vapisec.Principal]map[Key]struct{} // sessions only; a superset: may hold keys already removed from a shard
+	users     map[vapisec.Principal]map[Key]struct{} // records of every kind; a superset: may hold keys already removed from a shard
 	children  map[Key]map[Key]struct{}               // parent key → keys of the records that name it as Parent
 	nextShard int
 	lastSweep int64 // unix nanoseconds
@@ -135,7 +136,7 @@ func (e *memEntry) record(last int64) Record {
 }
 
 // Insert implements Store.
-func (m *MemoryStore) Insert(_ context.Context, key Key, rec Record, maxPerUser int) error {
+func (m *MemoryStore) Insert(_ context.Context, key Key, rec Record, limits Limits) error {
 	if !rec.Valid() {
 		return ErrInvalidRecord
 	}
@@ -161,16 +162,19 @@ func (m *MemoryStore) Insert(_ context.Context, key Key, rec Record, maxPerUser 
 		// The chain is checked under mu, which Delete's cascade also takes:
 		// a parent deleted after this check finds the new child in the
 		// index and deletes it too.
-		depth, ok := m.chain(rec.Parent, n)
+		depth, root, ok := m.chain(rec.Parent, n)
 		switch {
 		case !ok:
 			return ErrUnknownSession
 		case rec.Kind != KindChannel && depth > MaxDepth:
 			return ErrDepthExceeded
 		}
+		if err := m.checkParentLocked(rec.Kind, rec.Parent, root, limits, n); err != nil {
+			return err
+		}
 	}
-	if rec.Kind.isSession() && maxPerUser > 0 && m.countLocked(user, n) >= maxPerUser {
-		return ErrSessionLimit
+	if err := m.checkUserLocked(rec.Kind, user, limits, n); err != nil {
+		return err
 	}
 
 	e := &memEntry{rec: rec, idle: int64(rec.IdleTimeout), expiry: rec.Expiry.UnixNano()}
@@ -185,13 +189,98 @@ func (m *MemoryStore) Insert(_ context.Context, key Key, rec Record, maxPerUser 
 	m.entries.Add(1)
 	s.mu.Unlock()
 
-	if rec.Kind.isSession() {
-		addIndex(m.users, user, key)
-	}
+	addIndex(m.users, user, key)
 	if !rec.Parent.IsZero() {
 		addIndex(m.children, rec.Parent, key)
 	}
 	return nil
+}
+
+// checkParentLocked enforces the per-session quotas of a record of kind
+// whose parent is parent, with root the login session at the top of the
+// chain: tickets and channel credentials of the parent, derived sessions
+// of the whole tree below root. m.mu must be held.
+func (m *MemoryStore) checkParentLocked(kind Kind, parent, root Key, limits Limits, n int64) error {
+	switch kind {
+	case KindTicket:
+		if limits.Tickets > 0 && m.countChildrenLocked(parent, KindTicket, n, limits.Tickets) >= limits.Tickets {
+			return ErrTicketLimit
+		}
+	case KindChannel:
+		if limits.Channels > 0 && m.countChildrenLocked(parent, KindChannel, n, limits.Channels) >= limits.Channels {
+			return ErrChannelLimit
+		}
+	case KindChild:
+		if limits.Children > 0 && m.countTreeLocked(root, n, limits.Children) >= limits.Children {
+			return ErrChildLimit
+		}
+	}
+	return nil
+}
+
+// checkUserLocked enforces the per-user quotas for a new record of kind:
+// the session cap (sessions only) and the bound on all records. m.mu must
+// be held.
+func (m *MemoryStore) checkUserLocked(kind Kind, user vapisec.Principal, limits Limits, n int64) error {
+	wantSessions := kind.isSession() && limits.Sessions > 0
+	if !wantSessions && limits.Records <= 0 {
+		return nil
+	}
+	sessions, records := m.countLocked(user, n)
+	switch {
+	case wantSessions && sessions >= limits.Sessions:
+		return ErrSessionLimit
+	case limits.Records > 0 && records >= limits.Records:
+		return ErrUserRecordLimit
+	}
+	return nil
+}
+
+// countChildrenLocked counts the records of kind alive at n whose Parent
+// is parent, up to stop. m.mu must be held.
+func (m *MemoryStore) countChildrenLocked(parent Key, kind Kind, n int64, stop int) int {
+	count := 0
+	for k := range m.children[parent] {
+		if count >= stop {
+			break
+		}
+		s := m.shard(k)
+		s.mu.RLock()
+		e := s.m[k]
+		if e != nil && e.rec.Kind == kind && e.alive(n) {
+			count++
+		}
+		s.mu.RUnlock()
+	}
+	return count
+}
+
+// countTreeLocked counts the derived sessions alive at n in the tree below
+// root, up to stop; it does not descend below a dead session (its subtree
+// is dead with it). The walk is bounded: at most stop live sessions are
+// expanded, each to its direct records. m.mu must be held.
+func (m *MemoryStore) countTreeLocked(root Key, n int64, stop int) int {
+	count := 0
+	stack := []Key{root}
+	for len(stack) > 0 && count < stop {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for k := range m.children[p] {
+			s := m.shard(k)
+			s.mu.RLock()
+			e := s.m[k]
+			ok := e != nil && e.rec.Kind == KindChild && e.alive(n)
+			s.mu.RUnlock()
+			if ok {
+				count++
+				if count >= stop {
+					break
+				}
+				stack = append(stack, k)
+			}
+		}
+	}
+	return count
 }
 
 // addIndex adds key to the set idx[at].
@@ -206,9 +295,10 @@ func addIndex[T comparable](idx map[T]map[Key]struct{}, at T, key Key) {
 
 // chain walks the parent chain from parent up to the root and reports the
 // depth of a record whose Parent is parent (1 for a child of a login
-// session) and whether every session on the chain is alive at n. It holds
-// one shard's read lock at a time and does not allocate.
-func (m *MemoryStore) chain(parent Key, n int64) (int, bool) {
+// session), the key of the login session at the root, and whether every
+// session on the chain is alive at n. It holds one shard's read lock at a
+// time and does not allocate.
+func (m *MemoryStore) chain(parent Key, n int64) (int, Key, bool) {
 	for depth := 1; depth <= MaxDepth+1; depth++ {
 		s := m.shard(parent)
 		s.mu.RLock()
@@ -220,20 +310,20 @@ func (m *MemoryStore) chain(parent Key, n int64) (int, bool) {
 		}
 		s.mu.RUnlock()
 		if !ok {
-			return 0, false
+			return 0, Key{}, false
 		}
 		if next.IsZero() {
-			return depth, true
+			return depth, parent, true
 		}
 		parent = next
 	}
-	return 0, false // longer than any chain Insert accepts
+	return 0, Key{}, false // longer than any chain Insert accepts
 }
 
-// countLocked counts the records of user alive at n and forgets index
-// entries whose record is gone. m.mu must be held.
-func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) int {
-	count := 0
+// countLocked counts the sessions and the records of every kind of user
+// alive at n, and forgets index entries whose record is gone. m.mu must be
+// held.
+func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) (sessions, records int) {
 	keys := m.users[user]
 	for k := range keys {
 		s := m.shard(k)
@@ -245,10 +335,13 @@ func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) int {
 			delete(keys, k)
 		}
 		if alive {
-			count++
+			records++
+			if e.rec.Kind.isSession() {
+				sessions++
+			}
 		}
 	}
-	return count
+	return sessions, records
 }
 
 // Touch implements Store. It does not allocate.
@@ -266,7 +359,7 @@ func (m *MemoryStore) Touch(_ context.Context, key Key, now time.Time) (Record, 
 		// parent that ended before is seen as ended whether or not the
 		// cascade delete has run. One shard lock at a time.
 		s.mu.RUnlock()
-		if _, ok := m.chain(e.rec.Parent, n); !ok {
+		if _, _, ok := m.chain(e.rec.Parent, n); !ok {
 			m.remove(s, key, e)
 			return Record{}, ErrUnknownSession
 		}
@@ -357,7 +450,7 @@ func (m *MemoryStore) Redeem(_ context.Context, key Key, now time.Time) (Record,
 	if !e.alive(n) {
 		return Record{}, ErrTicketExpired
 	}
-	if _, ok := m.chain(e.rec.Parent, n); !ok {
+	if _, _, ok := m.chain(e.rec.Parent, n); !ok {
 		return Record{}, ErrUnknownTicket
 	}
 	return e.record(e.last.Load()), nil
@@ -375,7 +468,7 @@ func (m *MemoryStore) Get(_ context.Context, key Key, kind Kind, now time.Time) 
 		return Record{}, ErrUnknownSession
 	}
 	if !e.rec.Parent.IsZero() {
-		if _, ok := m.chain(e.rec.Parent, n); !ok {
+		if _, _, ok := m.chain(e.rec.Parent, n); !ok {
 			return Record{}, ErrUnknownSession
 		}
 	}
@@ -392,7 +485,7 @@ func (m *MemoryStore) ListUser(_ context.Context, user vapisec.Principal, now ti
 	for k := range keys {
 		s := m.shard(k)
 		s.mu.RLock()
-		if e := s.m[k]; e != nil && e.alive(n) {
+		if e := s.m[k]; e != nil && e.rec.Kind.isSession() && e.alive(n) {
 			entries = append(entries, Entry{Key: k, Record: e.record(e.last.Load())})
 		}
 		s.mu.RUnlock()
@@ -411,7 +504,7 @@ func (m *MemoryStore) DeleteUser(_ context.Context, user vapisec.Principal, now 
 		s := m.shard(k)
 		s.mu.Lock()
 		if e := s.m[k]; e != nil {
-			if e.alive(n) {
+			if e.rec.Kind.isSession() && e.alive(n) {
 				count++
 			}
 			delete(s.m, k)
@@ -473,9 +566,7 @@ func (m *MemoryStore) unindexLocked(gone []removed) {
 	for len(gone) > 0 {
 		g := gone[len(gone)-1]
 		gone = gone[:len(gone)-1]
-		if g.e.rec.Kind.isSession() {
-			removeIndex(m.users, g.e.rec.Identity.Principal, g.key)
-		}
+		removeIndex(m.users, g.e.rec.Identity.Principal, g.key)
 		if !g.e.rec.Parent.IsZero() {
 			removeIndex(m.children, g.e.rec.Parent, g.key)
 		}

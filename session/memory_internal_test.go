@@ -69,7 +69,7 @@ func TestMemoryStoreExpireKeepsRevived(t *testing.T) {
 	t0 := time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
 	rec := Record{Identity: Identity{Principal: vapisec.Principal{Name: "alice"}}, Created: t0, LastAccessed: t0, IdleTimeout: time.Hour, Expiry: t0.Add(12 * time.Hour)}
 	key := Key{7}
-	if err := store.Insert(t.Context(), key, rec, 0); err != nil {
+	if err := store.Insert(t.Context(), key, rec, Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	s := store.shard(key)

@@ -147,7 +147,7 @@ func TestMemoryStoreRejectsOrphans(t *testing.T) {
 		Kind:         session.KindChild,
 		Parent:       session.Key{1},
 	}
-	if err := store.Insert(t.Context(), session.Key{2}, rec, 0); !errors.Is(err, session.ErrUnknownSession) {
+	if err := store.Insert(t.Context(), session.Key{2}, rec, session.Limits{}); !errors.Is(err, session.ErrUnknownSession) {
 		t.Fatalf("child of an unknown parent: err = %v, want ErrUnknownSession", err)
 	}
 	if store.Len() != 0 {

@@ -40,7 +40,7 @@ const (
 	// It is never a session: Touch treats it as unknown.
 	KindTicket Kind = 2
 	// KindChannel is a channel credential: the SHA-256 of its secret in
-	// Secret, stored under ChannelKey of its session and channel, with the
+	// Secret, stored under ChannelKey of its user name and channel, with the
 	// session as Parent. It is never a session: Touch treats it as unknown.
 	KindChannel Kind = 3
 )
@@ -119,6 +119,35 @@ func (r *Record) Valid() bool {
 		r.Secret.IsZero() == (r.Kind != KindChannel)
 }
 
+// Limits are the quotas Store.Insert enforces in the same atomic step as
+// the insert (DESIGN Q22: one user, or one session, must not be able to
+// fill the store for everyone). Only records alive at the new record's
+// LastAccessed count. A field ≤ 0 means no limit for that quota; the
+// Manager always sets Records, Children, Tickets and Channels (see its
+// options), and Sessions unless WithMaxSessionsPerUser(0) was given.
+type Limits struct {
+	// Sessions bounds the sessions (KindSession and KindChild) of the
+	// record's principal; a session insert beyond it fails with
+	// ErrSessionLimit. Tickets and channel credentials do not count.
+	Sessions int
+	// Records bounds the records of every kind (sessions, children, clone
+	// tickets, channel credentials) of the record's principal; any insert
+	// beyond it fails with ErrUserRecordLimit.
+	Records int
+	// Children bounds the derived sessions (KindChild) in the tree below
+	// the login session at the root of a new child's parent chain: clones
+	// of clones count against the same root, so one session cannot spawn
+	// more than Children sessions however it nests them. A KindChild
+	// insert beyond it fails with ErrChildLimit.
+	Children int
+	// Tickets bounds the clone tickets (KindTicket) of one parent session;
+	// beyond it ErrTicketLimit.
+	Tickets int
+	// Channels bounds the channel credentials (KindChannel) of one parent
+	// session; beyond it ErrChannelLimit.
+	Channels int
+}
+
 // Entry is a record together with its key, as Store.ListUser returns them.
 type Entry struct {
 	Key    Key
@@ -141,7 +170,8 @@ type Entry struct {
 //
 // Errors: a method reports a missing record with ErrUnknownSession (or
 // ErrExpired, which matches it, when it found and deleted a dead record), a
-// failed insert with ErrExists, ErrSessionLimit or ErrInvalidRecord, and
+// failed insert with ErrExists, ErrInvalidRecord or one of the limit errors
+// (ErrSessionLimit, and the ErrQuotaExceeded family), and
 // every other failure wrapped with ErrStoreUnavailable (the Manager wraps
 // errors that match none of these sentinels with ErrStoreUnavailable, so a
 // store can never fail open). The returned errors may be the sentinels
@@ -161,16 +191,15 @@ type Store interface {
 	//     the chain is longer than MaxDepth allows (a KindChild or KindTicket
 	//     whose child would be more than MaxDepth links from the root), with
 	//     ErrDepthExceeded;
-	//   - if rec is a session (KindSession, KindChild), maxPerUser > 0 and
-	//     the store holds maxPerUser or more sessions of
-	//     rec.Identity.Principal that are alive at rec.LastAccessed, it fails
-	//     with ErrSessionLimit (maxPerUser ≤ 0 means no limit; tickets and
-	//     channel credentials never count);
+	//   - if inserting rec would exceed one of limits (see Limits: records
+	//     alive at rec.LastAccessed are counted, rec not yet), it fails with
+	//     the limit's error: ErrChildLimit, ErrTicketLimit, ErrChannelLimit,
+	//     ErrSessionLimit or ErrUserRecordLimit, checked in this order;
 	//   - otherwise rec is stored, and will be deleted with its parent.
-	// The count and the insert are one atomic step: concurrent inserts for
-	// one user never exceed the limit. Insert may keep rec.Identity.Groups;
-	// the caller must not change it afterwards.
-	Insert(ctx context.Context, key Key, rec Record, maxPerUser int) error
+	// The counts and the insert are one atomic step: concurrent inserts
+	// never exceed a limit. Insert may keep rec.Identity.Groups; the caller
+	// must not change it afterwards.
+	Insert(ctx context.Context, key Key, rec Record, limits Limits) error
 
 	// Touch is the hot path of every request, one atomic step: if the
 	// record under key is a session (KindSession or KindChild) alive at now

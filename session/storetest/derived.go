@@ -27,7 +27,7 @@ func (f *Fixture) Derived(kind session.Kind, parent session.Key, user string) se
 func (f *Fixture) InsertDerived(kind session.Kind, parent session.Key) session.Key {
 	f.T.Helper()
 	key := f.NewKey()
-	if err := f.Store.Insert(f.Ctx, key, f.Derived(kind, parent, "alice"), 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, key, f.Derived(kind, parent, "alice"), session.Limits{}); err != nil {
 		f.T.Fatalf("Insert(kind %d): %v", kind, err)
 	}
 	return key
@@ -54,7 +54,7 @@ func derivedCases() []Case {
 func caseChildRoundTrip(f *Fixture) {
 	parent, _ := f.Insert("alice")
 	key, want := f.NewKey(), f.Derived(session.KindChild, parent, "alice")
-	if err := f.Store.Insert(f.Ctx, key, want, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, key, want, session.Limits{}); err != nil {
 		f.T.Fatal(err)
 	}
 	equalRecord(f.T, f.ExpectAlive(key), want)
@@ -79,7 +79,7 @@ func caseDerivedInvalid(f *Fixture) {
 	for _, tt := range tests {
 		key, rec := f.NewKey(), f.Derived(session.KindChild, parent, "alice")
 		tt.given(&rec)
-		if err := f.Store.Insert(f.Ctx, key, rec, 0); !errors.Is(err, session.ErrInvalidRecord) {
+		if err := f.Store.Insert(f.Ctx, key, rec, session.Limits{}); !errors.Is(err, session.ErrInvalidRecord) {
 			f.T.Fatalf("%s: err = %v, want ErrInvalidRecord", tt.name, err)
 		}
 		f.ExpectGone(key)
@@ -89,21 +89,21 @@ func caseDerivedInvalid(f *Fixture) {
 func caseChildDeadParent(f *Fixture) {
 	for _, kind := range []session.Kind{session.KindChild, session.KindTicket, session.KindChannel} {
 		key := f.NewKey()
-		if err := f.Store.Insert(f.Ctx, key, f.Derived(kind, f.NewKey(), "alice"), 0); !errors.Is(err, session.ErrUnknownSession) {
+		if err := f.Store.Insert(f.Ctx, key, f.Derived(kind, f.NewKey(), "alice"), session.Limits{}); !errors.Is(err, session.ErrUnknownSession) {
 			f.T.Fatalf("kind %d of an unknown parent: err = %v, want ErrUnknownSession", kind, err)
 		}
 	}
 	parent, _ := f.Insert("alice")
 	f.Advance(Idle)
 	key := f.NewKey()
-	if err := f.Store.Insert(f.Ctx, key, f.Derived(session.KindChild, parent, "alice"), 0); !errors.Is(err, session.ErrUnknownSession) {
+	if err := f.Store.Insert(f.Ctx, key, f.Derived(session.KindChild, parent, "alice"), session.Limits{}); !errors.Is(err, session.ErrUnknownSession) {
 		f.T.Fatalf("child of a dead parent: err = %v, want ErrUnknownSession", err)
 	}
 	f.ExpectGone(key)
 	// A ticket is no parent.
 	root, _ := f.Insert("bob")
 	ticket := f.InsertDerived(session.KindTicket, root)
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Derived(session.KindChild, ticket, "bob"), 0); !errors.Is(err, session.ErrUnknownSession) {
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Derived(session.KindChild, ticket, "bob"), session.Limits{}); !errors.Is(err, session.ErrUnknownSession) {
 		f.T.Fatalf("child of a ticket: err = %v, want ErrUnknownSession", err)
 	}
 }
@@ -154,12 +154,12 @@ func caseChildParentExpiry(f *Fixture) {
 	// The absolute lifetime of a parent bounds its children too.
 	root2, rec := f.NewKey(), f.Record("alice")
 	rec.Expiry, rec.IdleTimeout = f.Now.Add(time.Hour), 2*time.Hour
-	if err := f.Store.Insert(f.Ctx, root2, rec, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, root2, rec, session.Limits{}); err != nil {
 		f.T.Fatal(err)
 	}
 	child2, crec := f.NewKey(), f.Derived(session.KindChild, root2, "alice")
 	crec.IdleTimeout = 2 * time.Hour
-	if err := f.Store.Insert(f.Ctx, child2, crec, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, child2, crec, session.Limits{}); err != nil {
 		f.T.Fatal(err)
 	}
 	f.Advance(time.Hour - time.Millisecond)
@@ -190,7 +190,7 @@ func caseDepth(f *Fixture) {
 	}
 	f.ExpectAlive(key)
 	for _, kind := range []session.Kind{session.KindChild, session.KindTicket} {
-		if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Derived(kind, key, "alice"), 0); !errors.Is(err, session.ErrDepthExceeded) {
+		if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Derived(kind, key, "alice"), session.Limits{}); !errors.Is(err, session.ErrDepthExceeded) {
 			f.T.Fatalf("kind %d at depth %d: err = %v, want ErrDepthExceeded", kind, session.MaxDepth+1, err)
 		}
 	}
@@ -204,19 +204,19 @@ func caseDepth(f *Fixture) {
 func caseDerivedLimit(f *Fixture) {
 	const limit = 2
 	root := f.NewKey()
-	if err := f.Store.Insert(f.Ctx, root, f.Record("alice"), limit); err != nil {
+	if err := f.Store.Insert(f.Ctx, root, f.Record("alice"), session.Limits{Sessions: limit}); err != nil {
 		f.T.Fatal(err)
 	}
 	for _, kind := range []session.Kind{session.KindTicket, session.KindChannel} {
-		if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Derived(kind, root, "alice"), limit); err != nil {
+		if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Derived(kind, root, "alice"), session.Limits{Sessions: limit}); err != nil {
 			f.T.Fatalf("kind %d: %v", kind, err)
 		}
 	}
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Derived(session.KindChild, root, "alice"), limit); err != nil {
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Derived(session.KindChild, root, "alice"), session.Limits{Sessions: limit}); err != nil {
 		f.T.Fatal(err)
 	}
 	over := f.NewKey()
-	if err := f.Store.Insert(f.Ctx, over, f.Derived(session.KindChild, root, "alice"), limit); !errors.Is(err, session.ErrSessionLimit) {
+	if err := f.Store.Insert(f.Ctx, over, f.Derived(session.KindChild, root, "alice"), session.Limits{Sessions: limit}); !errors.Is(err, session.ErrSessionLimit) {
 		f.T.Fatalf("child beyond the limit: err = %v, want ErrSessionLimit", err)
 	}
 	f.ExpectGone(over)
@@ -226,7 +226,7 @@ func caseTicket(f *Fixture) {
 	root, _ := f.Insert("alice")
 	key, want := f.NewKey(), f.Derived(session.KindTicket, root, "alice")
 	want.IdleTimeout, want.Expiry = time.Minute, f.Now.Add(time.Minute)
-	if err := f.Store.Insert(f.Ctx, key, want, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, key, want, session.Limits{}); err != nil {
 		f.T.Fatal(err)
 	}
 	f.ExpectGone(key) // a ticket is no session…
@@ -252,7 +252,7 @@ func caseTicketExpired(f *Fixture) {
 	root, _ := f.Insert("alice")
 	key, rec := f.NewKey(), f.Derived(session.KindTicket, root, "alice")
 	rec.IdleTimeout, rec.Expiry = time.Minute, f.Now.Add(time.Minute)
-	if err := f.Store.Insert(f.Ctx, key, rec, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, key, rec, session.Limits{}); err != nil {
 		f.T.Fatal(err)
 	}
 	f.Advance(time.Minute)

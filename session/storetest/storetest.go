@@ -96,7 +96,7 @@ func (f *Fixture) Record(user string) session.Record {
 func (f *Fixture) Insert(user string) (session.Key, session.Record) {
 	f.T.Helper()
 	key, rec := f.NewKey(), f.Record(user)
-	if err := f.Store.Insert(f.Ctx, key, rec, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, key, rec, session.Limits{}); err != nil {
 		f.T.Fatalf("Insert(%s): %v", user, err)
 	}
 	return key, rec
@@ -166,7 +166,7 @@ func Cases() []Case {
 		{"ok, delete a user's sessions", caseDeleteUser},
 		{"ok, concurrent inserts never exceed the limit", caseConcurrentLimit},
 		{"ok, concurrent touches and deletes", caseConcurrentTouch},
-	}, derivedCases()...)
+	}, append(derivedCases(), quotaCases()...)...)
 }
 
 func equalRecord(t *testing.T, got, want session.Record) {
@@ -193,7 +193,7 @@ func caseRoundTrip(f *Fixture) {
 	key2, want2 := f.NewKey(), f.Record("bob")
 	want2.Identity.Groups = nil
 	want2.Identity.Scheme = vapisec.SchemeSAMLHoK
-	if err := f.Store.Insert(f.Ctx, key2, want2, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, key2, want2, session.Limits{}); err != nil {
 		f.T.Fatal(err)
 	}
 	got2 := f.ExpectAlive(key2)
@@ -267,7 +267,7 @@ func caseAbsoluteExpiry(f *Fixture) {
 	key, rec := f.NewKey(), f.Record("alice")
 	rec.Expiry = f.Now.Add(time.Hour)
 	rec.IdleTimeout = 2 * time.Hour // idle would allow more: the absolute end wins
-	if err := f.Store.Insert(f.Ctx, key, rec, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, key, rec, session.Limits{}); err != nil {
 		f.T.Fatal(err)
 	}
 	f.Advance(time.Hour - time.Millisecond)
@@ -282,7 +282,7 @@ func caseAbsoluteExpiry(f *Fixture) {
 func caseInsertExists(f *Fixture) {
 	key, want := f.Insert("alice")
 	dup := f.Record("mallory")
-	if err := f.Store.Insert(f.Ctx, key, dup, 0); !errors.Is(err, session.ErrExists) {
+	if err := f.Store.Insert(f.Ctx, key, dup, session.Limits{}); !errors.Is(err, session.ErrExists) {
 		f.T.Fatalf("Insert over an existing key: err = %v, want ErrExists", err)
 	}
 	equalRecord(f.T, f.ExpectAlive(key), want)
@@ -304,7 +304,7 @@ func caseInsertInvalid(f *Fixture) {
 	for _, tt := range tests {
 		key, rec := f.NewKey(), f.Record("alice")
 		tt.given(&rec)
-		if err := f.Store.Insert(f.Ctx, key, rec, 0); !errors.Is(err, session.ErrInvalidRecord) {
+		if err := f.Store.Insert(f.Ctx, key, rec, session.Limits{}); !errors.Is(err, session.ErrInvalidRecord) {
 			f.T.Fatalf("%s: err = %v, want ErrInvalidRecord", tt.name, err)
 		}
 		f.ExpectGone(key)
@@ -332,13 +332,13 @@ func casePerUserLimit(f *Fixture) {
 	keys := make([]session.Key, 0, limit)
 	for range limit {
 		key := f.NewKey()
-		if err := f.Store.Insert(f.Ctx, key, f.Record("alice"), limit); err != nil {
+		if err := f.Store.Insert(f.Ctx, key, f.Record("alice"), session.Limits{Sessions: limit}); err != nil {
 			f.T.Fatal(err)
 		}
 		keys = append(keys, key)
 	}
 	over := f.NewKey()
-	if err := f.Store.Insert(f.Ctx, over, f.Record("alice"), limit); !errors.Is(err, session.ErrSessionLimit) {
+	if err := f.Store.Insert(f.Ctx, over, f.Record("alice"), session.Limits{Sessions: limit}); !errors.Is(err, session.ErrSessionLimit) {
 		f.T.Fatalf("Insert beyond the limit: err = %v, want ErrSessionLimit", err)
 	}
 	f.ExpectGone(over) // nothing leaked
@@ -346,7 +346,7 @@ func casePerUserLimit(f *Fixture) {
 		f.ExpectAlive(k)
 	}
 	// Another user is not affected.
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("bob"), limit); err != nil {
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("bob"), session.Limits{Sessions: limit}); err != nil {
 		f.T.Fatal(err)
 	}
 }
@@ -354,39 +354,39 @@ func casePerUserLimit(f *Fixture) {
 func caseLimitIgnoresDead(f *Fixture) {
 	const limit = 2
 	old := f.NewKey()
-	if err := f.Store.Insert(f.Ctx, old, f.Record("alice"), limit); err != nil {
+	if err := f.Store.Insert(f.Ctx, old, f.Record("alice"), session.Limits{Sessions: limit}); err != nil {
 		f.T.Fatal(err)
 	}
 	f.Advance(Idle) // old is dead now, not yet touched
 	deleted := f.NewKey()
-	if err := f.Store.Insert(f.Ctx, deleted, f.Record("alice"), limit); err != nil {
+	if err := f.Store.Insert(f.Ctx, deleted, f.Record("alice"), session.Limits{Sessions: limit}); err != nil {
 		f.T.Fatalf("Insert with one dead session: %v", err)
 	}
 	if err := f.Store.Delete(f.Ctx, deleted); err != nil {
 		f.T.Fatal(err)
 	}
 	for range limit {
-		if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("alice"), limit); err != nil {
+		if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("alice"), session.Limits{Sessions: limit}); err != nil {
 			f.T.Fatalf("Insert after a delete: %v", err)
 		}
 	}
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("alice"), limit); !errors.Is(err, session.ErrSessionLimit) {
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("alice"), session.Limits{Sessions: limit}); !errors.Is(err, session.ErrSessionLimit) {
 		f.T.Fatalf("err = %v, want ErrSessionLimit", err)
 	}
 }
 
 func caseLimitPerPrincipal(f *Fixture) {
 	rec := f.Record("alice")
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), rec, 1); err != nil {
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), rec, session.Limits{Sessions: 1}); err != nil {
 		f.T.Fatal(err)
 	}
 	otherDomain := f.Record("alice")
 	otherDomain.Identity.Principal.Domain = "example.com"
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), otherDomain, 1); err != nil {
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), otherDomain, session.Limits{Sessions: 1}); err != nil {
 		f.T.Fatalf("same name, other domain: %v", err)
 	}
 	for range 5 {
-		if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("alice"), 0); err != nil {
+		if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("alice"), session.Limits{}); err != nil {
 			f.T.Fatalf("limit 0: %v", err)
 		}
 	}
@@ -403,7 +403,7 @@ func caseListUser(f *Fixture) {
 	f.Advance(time.Minute)
 	dead, rec := f.NewKey(), f.Record("alice")
 	rec.IdleTimeout = time.Minute
-	if err := f.Store.Insert(f.Ctx, dead, rec, 0); err != nil {
+	if err := f.Store.Insert(f.Ctx, dead, rec, session.Limits{}); err != nil {
 		f.T.Fatal(err)
 	}
 	f.Advance(time.Minute)
@@ -449,7 +449,7 @@ func caseDeleteUser(f *Fixture) {
 		f.T.Fatalf("second DeleteUser = %d, %v; want 0, nil", n, err)
 	}
 	// The user can log in again, and the limit starts from zero.
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("alice"), 1); err != nil {
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), f.Record("alice"), session.Limits{Sessions: 1}); err != nil {
 		f.T.Fatal(err)
 	}
 }
@@ -463,7 +463,7 @@ func caseConcurrentLimit(f *Fixture) {
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for i := range workers {
-		wg.Go(func() { errs[i] = f.Store.Insert(f.Ctx, keys[i], f.Record("alice"), limit) })
+		wg.Go(func() { errs[i] = f.Store.Insert(f.Ctx, keys[i], f.Record("alice"), session.Limits{Sessions: limit}) })
 	}
 	wg.Wait()
 	ok := 0
