@@ -73,8 +73,17 @@ func (ec ErrorsConfig) jsonrpcFailure(c echo.Context, id json.RawMessage, code i
 	case http.StatusRequestEntityTooLarge:
 		reason = ""
 		m = Message{ID: msgTooLarge, DefaultMessage: "The request body is too large.", Args: []string{}}
+	case http.StatusTooManyRequests:
+		kind, reason = errUnableToAllocate, vapisec.ReasonUserRecordLimit
+		if r, ok := session.ReasonOf(cause); ok {
+			reason = r
+		}
+		m = Message{ID: msgQuotaExceeded, DefaultMessage: reason.Description(), Args: []string{}}
 	case http.StatusServiceUnavailable:
 		kind, reason = errServiceUnavailable, vapisec.ReasonStoreUnavailable
+		if errors.Is(cause, session.ErrSessionLimit) {
+			reason = vapisec.ReasonSessionLimit
+		}
 		m = Message{ID: msgServiceUnavailable, DefaultMessage: reason.Description(), Args: []string{}}
 	}
 	body := &ErrorBody{ErrorType: errorType(kind), Messages: []Message{m}}
@@ -145,6 +154,9 @@ func JSONRPCHandler(cfg Config) (echo.HandlerFunc, error) {
 				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", http.StatusUnauthorized, verifier.ErrNotSigned)
 			}
 			s, err := cfg.Manager.Create(c.Request().Context(), session.Identity{Principal: sc.Principal, Groups: sc.Groups, Scheme: sc.Scheme})
+			if errors.Is(err, session.ErrQuotaExceeded) {
+				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Quota exceeded", http.StatusTooManyRequests, err)
+			}
 			if err != nil {
 				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Service unavailable", http.StatusServiceUnavailable, err)
 			}
