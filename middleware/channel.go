@@ -24,6 +24,12 @@ type ChannelBasicConfig struct {
 	// Required.
 	Channel string
 
+	// TrustedOrigins are origins ("https://ui.example.com") besides the
+	// request's own that may send unsafe requests with channel
+	// credentials (the Basic CSRF rule, see BasicConfig.TrustedOrigins).
+	// Default value: none.
+	TrustedOrigins []string
+
 	// Errors says how failures are written.
 	// Default value: see ErrorsConfig.
 	Errors ErrorsConfig
@@ -37,8 +43,10 @@ type ChannelBasicConfig struct {
 // channel never needs, and never learns, a usable session. An accepted request gets a
 // SecurityContext with scheme session, source authorization, and the
 // session's principal; SessionID stays empty. A wrong credential, one for
-// another channel or of an ended session is a 401. Requests without Basic
-// credentials pass on unchanged.
+// another channel or of an ended session is a 401. An unsafe request that
+// the browser marks as cross-site is a 403 before the credential is
+// checked, as for Basic. Requests without Basic credentials pass on
+// unchanged.
 func (config ChannelBasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	if config.Manager == nil {
 		return nil, ErrNoManager
@@ -50,6 +58,7 @@ func (config ChannelBasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 		config.Skipper = DefaultSkipper
 	}
 	ec := config.Errors.withDefaults()
+	csrf := CSRFConfig{TrustedOrigins: config.TrustedOrigins, Errors: config.Errors}.guard()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if config.Skipper(c) || authenticated(c) {
@@ -64,6 +73,9 @@ func (config ChannelBasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 			if err != nil {
 				cause := redactParseError(err)
 				return ec.malformed(c, cause.Error(), cause)
+			}
+			if refused, err := csrf.checkBasic(c); refused {
+				return err
 			}
 			id, err := config.Manager.VerifyChannelCredential(req.Context(), user, pass, config.Channel)
 			switch {

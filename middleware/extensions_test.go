@@ -556,3 +556,35 @@ func TestUserRecordLimitOnLegacyLogin(t *testing.T) {
 		t.Fatalf("%d %s, want 429 unable_to_allocate_resource with user_record_limit", rec.Code, rec.Body)
 	}
 }
+
+// TestCrossSiteChannelBasicPostIsForbidden: channel credentials are Basic
+// credentials a browser may cache too, so the Basic CSRF rule covers them
+// (issue 14 item 7): a cross-site unsafe request is a 403 before the
+// credential is checked; a non-browser client (neither Sec-Fetch-Site nor
+// Origin) and a same-origin one pass.
+func TestCrossSiteChannelBasicPostIsForbidden(t *testing.T) {
+	s := newTestServer(t)
+	ok := func(c echo.Context) error {
+		return c.String(http.StatusOK, middleware.SecurityContextFrom(c).Principal.Name)
+	}
+	s.e.POST("/broker", ok, middleware.ChannelBasic(s.manager, "broker"), middleware.Require())
+	cred := channelCredential(t, s.issueChannel(t, s.login(t), "broker"))
+	auth := basic(cred.User, cred.Password)
+	tests := []struct {
+		name         string
+		givenHeader  http.Header
+		expectStatus int
+	}{
+		{"nok, Sec-Fetch-Site cross-site", http.Header{"Authorization": {auth}, "Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
+		{"nok, foreign Origin", http.Header{"Authorization": {auth}, "Origin": {"https://evil.example"}}, http.StatusForbidden},
+		{"ok, same-origin", http.Header{"Authorization": {auth}, "Sec-Fetch-Site": {"same-origin"}}, http.StatusOK},
+		{"ok, non-browser client", http.Header{"Authorization": {auth}}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if rec := s.do(t, http.MethodPost, "/broker", tt.givenHeader); rec.Code != tt.expectStatus {
+				t.Fatalf("%d %s, want %d", rec.Code, rec.Body, tt.expectStatus)
+			}
+		})
+	}
+}
