@@ -101,7 +101,7 @@ func fixtureInstance(t testing.TB, client redis.UniversalClient) *verifier.Reque
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(clock), verifier.WithReplayCache(newReplayCache(t, client)))
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(clock), verifier.WithReplayCache(newReplayCache(t, client)), verifier.WithAllowedHosts("vc.example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}

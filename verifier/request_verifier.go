@@ -47,7 +47,9 @@ type Result struct {
 
 // NewRequestVerifier returns a RequestVerifier that validates tokens with
 // tokens (required; its trust anchors, clock and cache apply) and is
-// configured by opts.
+// configured by opts. WithAllowedHosts is required for the SIGN scheme
+// (ErrNoAllowedHosts); a verifier for JSON-RPC bodies only is built with
+// WithoutSIGN instead.
 func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestVerifier, error) {
 	if tokens == nil {
 		return nil, newError("nil token verifier", ErrInvalidOption)
@@ -60,6 +62,12 @@ func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestV
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case cfg.noSign && len(cfg.hosts) > 0:
+		return nil, newError("WithoutSIGN and WithAllowedHosts together", ErrInvalidOption)
+	case !cfg.noSign && len(cfg.hosts) == 0:
+		return nil, newError("", ErrNoAllowedHosts, ErrInvalidOption)
 	}
 	p, err := parser.NewJSONRPCParser(canonical.WithMaxSize(cfg.maxBody), canonical.WithMaxDepth(cfg.canonicalDepth))
 	if err != nil {
@@ -82,6 +90,10 @@ func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestV
 
 // AllowBearer reports whether bearer tokens are accepted (WithAllowBearer).
 func (v *RequestVerifier) AllowBearer() bool { return v.cfg.allowBearer }
+
+// SIGNEnabled reports whether VerifySign verifies SIGN requests (false
+// with WithoutSIGN).
+func (v *RequestVerifier) SIGNEnabled() bool { return !v.cfg.noSign }
 
 // MaxBodySize returns the body size limit (WithMaxBodySize).
 func (v *RequestVerifier) MaxBodySize() int { return v.cfg.maxBody }

@@ -18,12 +18,13 @@ import (
 // §8), whose header hdr was parsed with parser.ParseSign and whose body —
 // the bytes actually read, which the handler will get — is body.
 //
-// Bearer (a token only): accepted only with WithAllowBearer
+// A verifier built WithoutSIGN answers ErrSignDisabled. Bearer (a token only): accepted only with WithAllowBearer
 // (ErrSchemeNotAllowed); the token must verify and be a bearer token.
 //
 // Holder-of-key, in this order:
 //
-//  1. body size; Host in WithAllowedHosts when set (ErrHostNotAllowed);
+//  1. body size; host and port of Host in WithAllowedHosts
+//     (ErrHostNotAllowed; the list is required, DESIGN Q21);
 //  2. signature_alg, signature and nonce present; signature_alg one of
 //     RSA-SHA256, RSA-SHA384, RSA-SHA512 (exact case);
 //  3. nonce "<time>:<random>", time in milliseconds (13 digits) or seconds
@@ -44,9 +45,12 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 	if len(body) > v.cfg.maxBody {
 		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(body), v.cfg.maxBody), ErrBodyTooLarge, ErrMalformedRequest)
 	}
+	if v.cfg.noSign {
+		return nil, newError("", ErrSignDisabled, ErrSchemeNotAllowed)
+	}
 	host, port := requestHostPort(r)
-	if len(v.cfg.hosts) > 0 && !contains(v.cfg.hosts, strings.Trim(host, "[]")) {
-		return nil, newError(quote(host), ErrHostNotAllowed)
+	if !v.cfg.hostAllowed(host, port) {
+		return nil, newError(quote(host+":"+port), ErrHostNotAllowed)
 	}
 	if !hdr.IsHoK() {
 		if !v.cfg.allowBearer {

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -51,11 +52,36 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache)
 	if err != nil {
 		return nil, err
 	}
-	opts := []verifier.RequestOption{verifier.WithAllowBearer(o.allowBearer)}
+	hosts, err := addrHosts(o.addr)
+	if err != nil {
+		return nil, usagef("--addr: %v", err)
+	}
+	opts := []verifier.RequestOption{verifier.WithAllowBearer(o.allowBearer), verifier.WithAllowedHosts(hosts...)}
 	if replay != nil {
 		opts = append(opts, verifier.WithReplayCache(replay))
 	}
 	return verifier.NewRequestVerifier(tv, opts...)
+}
+
+// addrHosts returns the hosts a SIGN request to a server listening on addr
+// may be signed for (DESIGN Q21): the host of addr, with its port unless the
+// port is 0 (picked at start); for an unspecified host ("", 0.0.0.0, ::)
+// the loopback names on any port.
+func addrHosts(addr string) ([]string, error) {
+	host, port := addr, ""
+	if addr != "" {
+		var err error
+		if host, port, err = net.SplitHostPort(addr); err != nil {
+			return nil, err
+		}
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return []string{"localhost", "127.0.0.1", "[::1]"}, nil
+	}
+	if port == "" || port == "0" {
+		return []string{host}, nil
+	}
+	return []string{net.JoinHostPort(host, port)}, nil
 }
 
 // writeDevSAML creates the development STS material in dir ("" = a new
