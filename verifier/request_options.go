@@ -21,6 +21,13 @@ const (
 	// DefaultWireTokenCacheSize is the number of tokens the request
 	// verifier remembers by their wire form (JSON string or SIGN base64).
 	DefaultWireTokenCacheSize = 1024
+	// DefaultReplayShare is the number of live replay entries one
+	// holder-of-key certificate may hold (WithReplayShare): with the
+	// default skews and a Java signer (10 min validity) an entry lives
+	// about 20 min, so a holder may sign about 3.4 requests per second on
+	// average; at least 256 holders are needed to fill the default memory
+	// cache (DefaultReplayCacheSize).
+	DefaultReplayShare = 4096
 	// maxNonceLen bounds a SIGN nonce.
 	maxNonceLen = 128
 )
@@ -40,6 +47,7 @@ type requestConfig struct {
 	profiles       []canonical.Profile
 	replay         ReplayCache
 	replaySize     int
+	replayShare    int
 	hosts          []allowedHost
 	noSign         bool
 	maxBody        int
@@ -56,6 +64,7 @@ func defaultRequestConfig() requestConfig {
 		maxWindow:      DefaultMaxWindow,
 		jsonAlgs:       jsonAlgorithms(),
 		maxBody:        DefaultMaxBodySize,
+		replayShare:    DefaultReplayShare,
 		maxToken:       DefaultMaxTokenSize,
 		wireCacheSize:  DefaultWireTokenCacheSize,
 		canonicalDepth: canonical.DefaultMaxDepth,
@@ -208,6 +217,24 @@ func WithReplayCacheSize(n int) RequestOption {
 			return newError(fmt.Sprintf("replay cache size %d", n), ErrInvalidOption)
 		}
 		c.replaySize = n
+		return nil
+	}
+}
+
+// WithReplayShare bounds the live replay entries of one holder-of-key
+// certificate (DESIGN Q22), in whatever ReplayCache is used: a request that
+// would exceed it is refused with ErrReplayQuota (also ErrStoreUnavailable:
+// fail closed, HTTP 503) until older entries of that holder expire, while
+// other holders are not affected. An entry lives until its request could no
+// longer pass the time checks: JSON-RPC expires + past skew, SIGN nonce
+// time + past skew, at most future skew + WithMaxWindow + past skew (80 min
+// at the defaults). Must be positive. Default: DefaultReplayShare (4096).
+func WithReplayShare(n int) RequestOption {
+	return func(c *requestConfig) error {
+		if n <= 0 {
+			return newError(fmt.Sprintf("replay share %d", n), ErrInvalidOption)
+		}
+		c.replayShare = n
 		return nil
 	}
 }

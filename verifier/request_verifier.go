@@ -135,7 +135,8 @@ func (v *RequestVerifier) putBuf(p *[]byte) {
 //  8. the signature over the canonical bytes without signature (Java
 //     profile, then the WithProfiles ones);
 //  9. replay check, only now: key (certificate, canonical bytes), TTL
-//     expires + past skew − now.
+//     expires + past skew − now, within the certificate's share
+//     (WithReplayShare, ErrReplayQuota).
 //
 // body is not modified; the result's VerifiedBody is body itself.
 func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Result, error) {
@@ -277,16 +278,17 @@ func (v *RequestVerifier) verifyHoK(ctx context.Context, body []byte, req *parse
 	}
 	// 9. replay, after the signature verified.
 	key := jsonRPCReplayKey(&vt.certSum, signed)
-	if err := v.record(ctx, key, expires.Add(v.cfg.pastSkew).Sub(now)); err != nil {
+	if err := v.record(ctx, &vt.certSum, key, expires.Add(v.cfg.pastSkew).Sub(now)); err != nil {
 		return nil, err
 	}
 	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceBody, body, profile), nil
 }
 
-// record inserts key into the replay cache; ttl is at least one second.
-func (v *RequestVerifier) record(ctx context.Context, key ReplayKey, ttl time.Duration) error {
+// record inserts key of the holder certSum into the replay cache, within
+// the holder's share; ttl is at least one second.
+func (v *RequestVerifier) record(ctx context.Context, certSum *[32]byte, key ReplayKey, ttl time.Duration) error {
 	ttl = max(ttl, time.Second)
-	err := v.replay.Record(ctx, key, ttl)
+	err := v.replay.Record(ctx, ReplayEntry{Owner: *certSum, Key: key, TTL: ttl, Share: v.cfg.replayShare})
 	switch {
 	case err == nil:
 		return nil
@@ -294,6 +296,8 @@ func (v *RequestVerifier) record(ctx context.Context, key ReplayKey, ttl time.Du
 		return err
 	case errors.Is(err, ErrStoreUnavailable):
 		return err
+	case errors.Is(err, ErrReplayQuota):
+		return newError("", ErrStoreUnavailable, err)
 	}
 	return newError(err.Error(), ErrStoreUnavailable)
 }

@@ -171,12 +171,12 @@ func TestVerifyJSONRPC_fixtureOneByteChange(t *testing.T) {
 // noReplay records nothing: lets a test verify the same request many times.
 type noReplay struct{}
 
-func (noReplay) Record(context.Context, verifier.ReplayKey, time.Duration) error { return nil }
+func (noReplay) Record(context.Context, verifier.ReplayEntry) error { return nil }
 
 // failingReplay is a replay store that is down.
 type failingReplay struct{}
 
-func (failingReplay) Record(context.Context, verifier.ReplayKey, time.Duration) error {
+func (failingReplay) Record(context.Context, verifier.ReplayEntry) error {
 	return errors.New("connection refused")
 }
 
