@@ -219,4 +219,9 @@ var (
 	// also ErrStoreUnavailable: the request is refused, fail closed, HTTP
 	// 503). Other holders are not affected.
 	ErrReplayQuota = errors.New("verifier: replay share of the token holder exhausted")
+	// ErrEncodedTokenTooLarge reports a request token whose wire form (SIGN
+	// base64, samlToken JSON string) is longer than WithMaxEncodedTokenSize;
+	// refused before any decoding (also ErrTokenTooLarge and
+	// ErrMalformedToken).
+	ErrEncodedTokenTooLarge = errors.New("verifier: encoded token too large")
 )

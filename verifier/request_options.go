@@ -21,6 +21,12 @@ const (
 	// DefaultWireTokenCacheSize is the number of tokens the request
 	// verifier remembers by their wire form (JSON string or SIGN base64).
 	DefaultWireTokenCacheSize = 1024
+	// DefaultMaxEncodedTokenSize bounds a request token as it is on the
+	// wire (WithMaxEncodedTokenSize): 96 KiB holds the base64 of any gzip
+	// stream of a DefaultMaxTokenSize token, even one that does not
+	// compress (64 KiB × 4/3 plus gzip framing), and the JSON string of a
+	// real token with its escapes; real tokens are a few KiB.
+	DefaultMaxEncodedTokenSize = 96 << 10
 	// DefaultReplayShare is the number of live replay entries one
 	// holder-of-key certificate may hold (WithReplayShare): with the
 	// default skews and a Java signer (10 min validity) an entry lives
@@ -52,6 +58,7 @@ type requestConfig struct {
 	noSign         bool
 	maxBody        int
 	maxToken       int
+	maxWireToken   int
 	wireCacheSize  int
 	canonicalDepth int
 }
@@ -66,6 +73,7 @@ func defaultRequestConfig() requestConfig {
 		maxBody:        DefaultMaxBodySize,
 		replayShare:    DefaultReplayShare,
 		maxToken:       DefaultMaxTokenSize,
+		maxWireToken:   DefaultMaxEncodedTokenSize,
 		wireCacheSize:  DefaultWireTokenCacheSize,
 		canonicalDepth: canonical.DefaultMaxDepth,
 	}
@@ -350,14 +358,33 @@ func WithMaxBodySize(n int) RequestOption {
 }
 
 // WithMaxRequestTokenSize bounds a token in a request: the decoded SIGN
-// token (checked while gunzipping) and the samlToken JSON string. Must be
-// positive. Default: DefaultMaxTokenSize (64 KiB).
+// token (checked while gunzipping) and the samlToken JSON string. The wire
+// form is bounded first, by WithMaxEncodedTokenSize. Must be positive.
+// Default: DefaultMaxTokenSize (64 KiB).
 func WithMaxRequestTokenSize(n int) RequestOption {
 	return func(c *requestConfig) error {
 		if n <= 0 {
 			return newError(fmt.Sprintf("max token size %d", n), ErrInvalidOption)
 		}
 		c.maxToken = n
+		return nil
+	}
+}
+
+// WithMaxEncodedTokenSize bounds a token in a request as it is on the wire:
+// the base64 SIGN token parameter and the raw samlToken JSON string
+// (escapes included). It is checked first, before the token is hashed,
+// unescaped, base64-decoded or gunzipped (ErrEncodedTokenTooLarge, also
+// ErrTokenTooLarge and ErrMalformedToken), so that a large token costs
+// nothing but its length. It is its own limit: raising
+// WithMaxRequestTokenSize does not raise it (raise both for larger tokens).
+// Must be positive. Default: DefaultMaxEncodedTokenSize (96 KiB).
+func WithMaxEncodedTokenSize(n int) RequestOption {
+	return func(c *requestConfig) error {
+		if n <= 0 {
+			return newError(fmt.Sprintf("max encoded token size %d", n), ErrInvalidOption)
+		}
+		c.maxWireToken = n
 		return nil
 	}
 }

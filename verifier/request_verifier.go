@@ -130,8 +130,9 @@ func (v *RequestVerifier) putBuf(p *[]byte) {
 //  5. signatureAlgorithm in the allow-list, exact case (DESIGN Q15);
 //  6. signature.value and signature.samlToken strings; value is standard
 //     base64, padding optional, CR/LF/space ignored (DESIGN Q17);
-//  7. the token verifies (cached) and is a holder-of-key token whose key
-//     fits the algorithm;
+//  7. the token: the JSON string at most WithMaxEncodedTokenSize bytes
+//     before it is unescaped (ErrEncodedTokenTooLarge); it verifies
+//     (cached) and is a holder-of-key token whose key fits the algorithm;
 //  8. the signature over the canonical bytes without signature (Java
 //     profile, then the WithProfiles ones);
 //  9. replay check, only now: key (certificate, canonical bytes), TTL
@@ -198,6 +199,9 @@ func (v *RequestVerifier) jsonToken(ctx context.Context, val parser.JSONValue) (
 	raw, ok := val.RawString()
 	if !ok {
 		return nil, malformedRequest("samlToken is not a string")
+	}
+	if len(raw) > v.cfg.maxWireToken {
+		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(raw), v.cfg.maxWireToken), ErrEncodedTokenTooLarge, ErrTokenTooLarge, ErrMalformedToken)
 	}
 	if len(raw) > 6*v.cfg.maxToken {
 		return nil, newError(fmt.Sprintf("%d bytes", len(raw)), ErrTokenTooLarge, ErrMalformedToken)

@@ -340,6 +340,8 @@ func TestNewRequestVerifier_options(t *testing.T) {
 		{name: "ok, allowed hosts", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc.example.com", "VC2.example.com:8443", "[::1]", "::1", "[fe80::1]:443", "10.0.0.1:80")}},
 		{name: "ok, JSON-RPC only", givenOpts: []verifier.RequestOption{verifier.WithoutSIGN()}},
 		{name: "nok, JSON-RPC only with allowed hosts", givenOpts: []verifier.RequestOption{verifier.WithoutSIGN(), verifier.WithAllowedHosts("vc.example.com")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, zero replay share", givenOpts: []verifier.RequestOption{verifier.WithoutSIGN(), verifier.WithReplayShare(0)}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, zero encoded token size", givenOpts: []verifier.RequestOption{verifier.WithoutSIGN(), verifier.WithMaxEncodedTokenSize(0)}, expectErr: []error{verifier.ErrInvalidOption}},
 		{name: "nok, empty allowed host list", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts()}, expectErr: []error{verifier.ErrNoAllowedHosts, verifier.ErrInvalidOption}},
 		{name: "nok, empty allowed host", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("")}, expectErr: []error{verifier.ErrInvalidOption}},
 		{name: "nok, allowed host with a scheme", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("https://vc.example.com")}, expectErr: []error{verifier.ErrInvalidOption}},

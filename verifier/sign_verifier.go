@@ -31,8 +31,10 @@ import (
 //     (10 digits, DESIGN Q8), within now − past skew … now + future skew;
 //  4. bodyhash: required when the body is not empty; when present it must
 //     be the standard base64 of SHA-256(body) (DESIGN Q9);
-//  5. the token (base64 gzip, parser.DecodeSignToken) verifies (cached) and
-//     is a holder-of-key token with an RSA key;
+//  5. the token: at most WithMaxEncodedTokenSize bytes before anything is
+//     done with it (ErrEncodedTokenTooLarge), then base64 gzip
+//     (parser.DecodeSignToken), verifies (cached) and is a holder-of-key
+//     token with an RSA key;
 //  6. the signature over the normalized request rebuilt from r (spec §8.2):
 //     nonce, method, URL.Path, lower-cased host, port (or "80"), each
 //     followed by LF, then the raw SHA-256 of body and LF;
@@ -138,8 +140,12 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceAuthorization, nil, 0), nil
 }
 
-// signToken verifies a SIGN token parameter.
+// signToken verifies a SIGN token parameter; its length is checked before
+// anything else is done with it (WithMaxEncodedTokenSize).
 func (v *RequestVerifier) signToken(ctx context.Context, tok string) (*verifiedToken, error) {
+	if len(tok) > v.cfg.maxWireToken {
+		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(tok), v.cfg.maxWireToken), ErrEncodedTokenTooLarge, ErrTokenTooLarge, ErrMalformedToken)
+	}
 	return token(ctx, v, tok, func(wire string) ([]byte, error) {
 		xml, err := parser.DecodeSignToken(wire, v.cfg.maxToken)
 		if err != nil {
