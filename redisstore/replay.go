@@ -21,7 +21,9 @@ import (
 // is stored, drops the holder's expired entries from its index, refuses the
 // entry when the holder already has its share of live ones, and otherwise
 // stores the entry with SET PX ttl and adds it to the index. Lifetimes are
-// held by Redis's clock (TIME and PX), the same for every instance.
+// held by Redis's clock (TIME and PX), the same for every instance; a
+// script that reads TIME and then writes needs Redis 5 or later (script
+// effects replication).
 //
 // Keys, both tagged with the holder so that they share one Redis Cluster
 // slot (entries of different holders spread over the cluster):
