@@ -112,7 +112,7 @@ func TestGovmomiSIGNVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv)
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithAllowedHosts("vc.example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func newSAMLServer(t testing.TB, opts ...verifier.RequestOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv, append([]verifier.RequestOption{verifier.WithRequestClock(now)}, opts...)...)
+	rv, err := verifier.NewRequestVerifier(tv, append([]verifier.RequestOption{verifier.WithRequestClock(now), verifier.WithAllowedHosts("vc.example.com")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

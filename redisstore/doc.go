@@ -36,7 +36,8 @@
 //     per-record set of children, every record derived from it.
 //   - Get and ListUser: read only.
 //
-// ReplayCache.Record is SET key 1 NX PX ttl.
+// ReplayCache.Record is one script: refuse a stored key, count the token
+// holder's live entries against its share, SET key 1 PX ttl and index it.
 //
 // # Keys
 //
@@ -46,7 +47,10 @@
 //	{p}:c:<hex key>   the keys of the records whose Parent is <hex key>
 //	{p}:u:<hex>       the keys of a user's records, all kinds (SHA-256 of the
 //	                  principal's name and domain; no user name appears)
-//	p:replay:<hex>    a replay entry
+//	p:replay:{<owner hex>}:<hex>  a replay entry (owner: SHA-256 of the
+//	                  holder-of-key certificate)
+//	p:replay:{<owner hex>}        the owner's live replay entries, a
+//	                  sorted set scored by expiry
 //
 // Records are keyed by session.Key, the SHA-256 of the session id or ticket:
 // a dump, a replica, a backup or a MONITOR session shows no usable id.
@@ -59,8 +63,9 @@
 // slot). The trade-off: the session data of one deployment is not spread
 // over the cluster's nodes — one node serves all of it, the others give
 // only high availability through their replicas. A deployment that outgrows
-// one node can run several prefixes (tenants). Replay entries have no tag
-// and spread over every node.
+// one node can run several prefixes (tenants). Replay entries are tagged by
+// their token holder instead: one holder's entries and index share a slot,
+// different holders spread over every node.
 //
 // # Clocks
 //

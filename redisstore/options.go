@@ -23,8 +23,8 @@ type config struct {
 // "{prefix}:r:<hex>" (records), "{prefix}:c:<hex>" (children of a record)
 // and "{prefix}:u:<hex>" (a user's sessions): the braces make the prefix a
 // Redis Cluster hash tag, so all of them live in one slot. The replay
-// entries are "prefix:replay:<hex>", without a tag: each is used alone, so
-// they spread over the cluster. The prefix must be non-empty and contain no
+// entries are "prefix:replay:{<holder>}:<hex>", tagged by token holder, so
+// that different holders spread over the cluster. The prefix must be non-empty and contain no
 // brace. Default value DefaultPrefix ("vapisec").
 func WithPrefix(prefix string) Option {
 	return func(c *config) { c.prefix = prefix }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -61,7 +62,7 @@ func TestReplayCacheMiniredis(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m.FastForward(tt.whenAfter)
-		err := rc.Record(ctx, tt.givenKey, tt.givenTTL)
+		err := rc.Record(ctx, verifier.ReplayEntry{Key: tt.givenKey, TTL: tt.givenTTL})
 		if len(tt.expectErr) == 0 && err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -71,11 +72,11 @@ func TestReplayCacheMiniredis(t *testing.T) {
 			}
 		}
 	}
-	if ttl := m.TTL("vapisec:replay:" + verifier.ReplayKey{3}.String()); ttl != time.Millisecond {
+	if ttl := m.TTL("vapisec:replay:{" + verifier.ReplayOwner{}.String() + "}:" + verifier.ReplayKey{3}.String()); ttl != time.Millisecond {
 		t.Fatalf("TTL of a zero-TTL entry = %v, want 1 ms", ttl)
 	}
 	m.Close()
-	if err := rc.Record(ctx, verifier.ReplayKey{4}, time.Minute); !errors.Is(err, verifier.ErrStoreUnavailable) {
+	if err := rc.Record(ctx, verifier.ReplayEntry{Key: verifier.ReplayKey{4}, TTL: time.Minute}); !errors.Is(err, verifier.ErrStoreUnavailable) {
 		t.Fatalf("Redis down: err = %v, want ErrStoreUnavailable", err)
 	}
 }
@@ -101,7 +102,7 @@ func fixtureInstance(t testing.TB, client redis.UniversalClient) *verifier.Reque
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(clock), verifier.WithReplayCache(newReplayCache(t, client)))
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(clock), verifier.WithReplayCache(newReplayCache(t, client)), verifier.WithAllowedHosts("vc.example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,4 +218,229 @@ func TestTwoInstancesReplay(t *testing.T) {
 	if !errors.Is(err, verifier.ErrStoreUnavailable) || verifier.ReasonOf(err) != vapisec.ReasonStoreUnavailable {
 		t.Fatalf("SIGN with Redis down: err = %v, want ErrStoreUnavailable", err)
 	}
+}
+
+// TestReplayFloodByOneTokenDoesNotStarveOthers (Redis): one token holder's
+// flood is refused once it holds its share (ErrReplayQuota, fail closed),
+// across instances; another holder keeps recording; concurrent records of
+// one holder never exceed the share (the count and the insert are one
+// script); the entry and the holder's index carry the holder as hash tag
+// (one Cluster slot) and both expire.
+func TestReplayFloodByOneTokenDoesNotStarveOthers(t *testing.T) {
+	const share, flood = 8, 24
+	backends := []struct {
+		name   string
+		client func(t *testing.T) redis.UniversalClient
+	}{
+		{"miniredis", func(t *testing.T) redis.UniversalClient {
+			m := miniredis.RunT(t)
+			c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+			t.Cleanup(func() { _ = c.Close() })
+			return c
+		}},
+		{"redis-server", func(t *testing.T) redis.UniversalClient { return startRedis(t, false).Client(t) }},
+	}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			client := be.client(t)
+			a, b := newReplayCache(t, client), newReplayCache(t, client) // two instances
+			ctx := t.Context()
+			flooder, other := verifier.ReplayOwner{0xf1}, verifier.ReplayOwner{0x07}
+			accepted := 0
+			for i := range flood {
+				rc := []*redisstore.ReplayCache{a, b}[i%2]
+				err := rc.Record(ctx, verifier.ReplayEntry{Owner: flooder, Key: verifier.ReplayKey{0xf1, byte(i)}, TTL: time.Hour, Share: share})
+				switch {
+				case err == nil:
+					accepted++
+				case errors.Is(err, verifier.ErrReplayQuota) && errors.Is(err, verifier.ErrStoreUnavailable):
+				default:
+					t.Fatalf("flood record %d: %v", i, err)
+				}
+			}
+			if accepted != share {
+				t.Fatalf("the flooding holder stored %d entries, want its share %d", accepted, share)
+			}
+			if err := b.Record(ctx, verifier.ReplayEntry{Owner: other, Key: verifier.ReplayKey{0x07, 1}, TTL: time.Hour, Share: share}); err != nil {
+				t.Fatalf("another holder after the flood: %v", err)
+			}
+			err := a.Record(ctx, verifier.ReplayEntry{Owner: flooder, Key: verifier.ReplayKey{0xf1, 0}, TTL: time.Hour, Share: share})
+			if !errors.Is(err, verifier.ErrReplayed) {
+				t.Fatalf("replay of an accepted entry: %v, want ErrReplayed", err)
+			}
+
+			// Keys: tagged by holder, with TTLs.
+			index := "vapisec:replay:{" + flooder.String() + "}"
+			entry := index + ":" + verifier.ReplayKey{0xf1, 0}.String()
+			if n, err := client.ZCard(ctx, index).Result(); err != nil || n != share {
+				t.Fatalf("index %s holds %d members (%v), want %d", index, n, err, share)
+			}
+			for _, k := range []string{index, entry} {
+				if ttl, err := client.PTTL(ctx, k).Result(); err != nil || ttl <= 59*time.Minute || ttl > time.Hour {
+					t.Fatalf("PTTL %s = %v (%v), want about 1 h", k, ttl, err)
+				}
+			}
+
+			// Concurrency: 48 records of a fresh holder, share 8.
+			c := verifier.ReplayOwner{0xcc}
+			const workers = 48
+			errs := make([]error, workers)
+			var wg sync.WaitGroup
+			for i := range errs {
+				rc := []*redisstore.ReplayCache{a, b}[i%2]
+				wg.Go(func() {
+					errs[i] = rc.Record(ctx, verifier.ReplayEntry{Owner: c, Key: verifier.ReplayKey{0xcc, byte(i)}, TTL: time.Hour, Share: share})
+				})
+			}
+			wg.Wait()
+			ok := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case !errors.Is(err, verifier.ErrReplayQuota):
+					t.Fatalf("concurrent record %d: %v", i, err)
+				}
+			}
+			if ok != share {
+				t.Fatalf("%d of %d concurrent records stored, want the share %d", ok, workers, share)
+			}
+		})
+	}
+}
+
+// TestReplayShareFreedByExpiry (miniredis, whose clock the test drives):
+// expired entries leave the holder's index, so its share comes back.
+func TestReplayShareFreedByExpiry(t *testing.T) {
+	m := miniredis.RunT(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m.SetTime(now)
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { _ = c.Close() })
+	rc := newReplayCache(t, c)
+	ctx := t.Context()
+	owner := verifier.ReplayOwner{1}
+	advance := func(d time.Duration) { now = now.Add(d); m.SetTime(now); m.FastForward(d) }
+	record := func(k byte, ttl time.Duration) error {
+		return rc.Record(ctx, verifier.ReplayEntry{Owner: owner, Key: verifier.ReplayKey{1, k}, TTL: ttl, Share: 2})
+	}
+	if err := record(1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := record(2, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := record(3, time.Minute); !errors.Is(err, verifier.ErrReplayQuota) {
+		t.Fatalf("over the share: %v", err)
+	}
+	advance(30*time.Second - time.Millisecond)
+	if err := record(3, time.Minute); !errors.Is(err, verifier.ErrReplayQuota) {
+		t.Fatalf("1 ms before the first expiry: %v", err)
+	}
+	advance(time.Millisecond)
+	if err := record(3, time.Minute); err != nil {
+		t.Fatalf("after an entry expired: %v", err)
+	}
+}
+
+// TestLateReplayJustBeforeExpiryIsRefused (Redis): a signed request
+// replayed at the last moment it could still pass the time checks is
+// refused: on miniredis with Redis's clock driven along with the
+// verifier's, and on redis-server by the TTL the entry gets (expires +
+// skew − now for JSON-RPC, nonce time + skew − now for SIGN). A TTL
+// shortened (e.g. to 1 s) fails both.
+func TestLateReplayJustBeforeExpiryIsRefused(t *testing.T) {
+	body, err := os.ReadFile("../testdata/vcf-sdk-java/signed-request-RS256.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const eps = time.Millisecond
+	skew := verifier.DefaultClockSkew
+	expires := time.Date(2024, 1, 1, 0, 20, 0, 0, time.UTC) // the fixture's timestamp.expires
+	nonce := strconv.FormatInt(fixtureNow.UnixMilli(), 10) + ":late"
+	sbody := []byte(`{"spec":{}}`)
+	verifyBoth := func(rv *verifier.RequestVerifier) (jsonErr, signErr error) {
+		_, jsonErr = rv.VerifyJSONRPC(t.Context(), body)
+		signErr = verifySign(t, rv, signRequest(t, nonce, sbody), sbody)
+		return
+	}
+
+	t.Run("miniredis", func(t *testing.T) {
+		m := miniredis.RunT(t)
+		c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+		t.Cleanup(func() { _ = c.Close() })
+		now := fixtureNow
+		m.SetTime(now)
+		clock := func() time.Time { return now }
+		rv := clockedInstance(t, c, clock)
+		if jerr, serr := verifyBoth(rv); jerr != nil || serr != nil {
+			t.Fatalf("first use: %v, %v", jerr, serr)
+		}
+		// SIGN: nonce time + skew − ε.
+		late := fixtureNow.Add(skew - eps)
+		m.FastForward(late.Sub(now))
+		now = late
+		m.SetTime(now)
+		if err := verifySign(t, rv, signRequest(t, nonce, sbody), sbody); !errors.Is(err, verifier.ErrReplayed) {
+			t.Fatalf("SIGN replayed at nonce time + skew − ε: %v, want ErrReplayed", err)
+		}
+		// JSON-RPC: expires + skew − ε.
+		late = expires.Add(skew - eps)
+		m.FastForward(late.Sub(now))
+		now = late
+		m.SetTime(now)
+		if _, err := rv.VerifyJSONRPC(t.Context(), body); !errors.Is(err, verifier.ErrReplayed) {
+			t.Fatalf("JSON-RPC replayed at expires + skew − ε: %v, want ErrReplayed", err)
+		}
+	})
+
+	t.Run("redis-server", func(t *testing.T) {
+		srv := startRedis(t, false)
+		c := srv.Client(t)
+		rv := clockedInstance(t, c, func() time.Time { return fixtureNow })
+		if jerr, serr := verifyBoth(rv); jerr != nil || serr != nil {
+			t.Fatalf("first use: %v, %v", jerr, serr)
+		}
+		keys, err := c.Keys(t.Context(), "vapisec:replay:{*}:*").Result()
+		if err != nil || len(keys) != 2 {
+			t.Fatalf("replay entries %v (%v), want 2", keys, err)
+		}
+		var ttls []time.Duration
+		for _, k := range keys {
+			ttl, err := c.PTTL(t.Context(), k).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ttls = append(ttls, ttl)
+		}
+		slices.Sort(ttls)
+		// Redis counts down while the test runs: allow 5 s.
+		for i, want := range []time.Duration{skew, expires.Add(skew).Sub(fixtureNow)} {
+			if ttls[i] > want || ttls[i] < want-5*time.Second {
+				t.Fatalf("entry TTLs %v, want %v (SIGN) and %v (JSON-RPC)", ttls, skew, expires.Add(skew).Sub(fixtureNow))
+			}
+		}
+	})
+}
+
+// clockedInstance is fixtureInstance with the given clock.
+func clockedInstance(t testing.TB, client redis.UniversalClient, clock func() time.Time) *verifier.RequestVerifier {
+	t.Helper()
+	pem, err := os.ReadFile("../testdata/vcf-sdk-java/sts.crt.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := sts.ParseCertificatePEM(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(cert), verifier.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(clock), verifier.WithReplayCache(newReplayCache(t, client)), verifier.WithAllowedHosts("vc.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rv
 }

@@ -20,7 +20,7 @@ func newRequestVerifier(t testing.TB) *verifier.RequestVerifier {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv)
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithAllowedHosts("vc.example.com:8443"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestRoundTripFixtureClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(fixedClock("2024-01-01T00:05:00Z")))
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(fixedClock("2024-01-01T00:05:00Z")), verifier.WithoutSIGN())
 	if err != nil {
 		t.Fatal(err)
 	}

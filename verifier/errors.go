@@ -207,6 +207,23 @@ var (
 	// live entry (also ErrStoreUnavailable). Entries are never evicted
 	// before they expire.
 	ErrReplayCacheFull = errors.New("verifier: replay cache full")
+
+	// ErrNoAllowedHosts reports a RequestVerifier built for the SIGN scheme
+	// without WithAllowedHosts (DESIGN Q21; also ErrInvalidOption).
+	ErrNoAllowedHosts = errors.New("verifier: the SIGN scheme needs WithAllowedHosts (or WithoutSIGN)")
+	// ErrSignDisabled reports a SIGN request to a verifier built with
+	// WithoutSIGN (also ErrSchemeNotAllowed: reason scheme_not_allowed).
+	ErrSignDisabled = errors.New("verifier: the SIGN scheme is disabled")
+	// ErrReplayQuota reports a holder-of-key certificate that already holds
+	// its whole share of live replay entries (WithReplayShare, DESIGN Q22;
+	// also ErrStoreUnavailable: the request is refused, fail closed, HTTP
+	// 503). Other holders are not affected.
+	ErrReplayQuota = errors.New("verifier: replay share of the token holder exhausted")
+	// ErrEncodedTokenTooLarge reports a request token whose wire form (SIGN
+	// base64, samlToken JSON string) is longer than WithMaxEncodedTokenSize;
+	// refused before any decoding (also ErrTokenTooLarge and
+	// ErrMalformedToken).
+	ErrEncodedTokenTooLarge = errors.New("verifier: encoded token too large")
 )
 
 // Token checks of issue 14 (the checks the Java runtime makes; trust in a

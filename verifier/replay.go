@@ -16,20 +16,48 @@ type ReplayKey [32]byte
 // String returns the key as lower-case hex (e.g. for a Redis key).
 func (k ReplayKey) String() string { return hex.EncodeToString(k[:]) }
 
+// ReplayOwner is the holder of replay entries: the SHA-256 of the DER
+// holder-of-key certificate of the token that signed the request. Each
+// owner gets its own bounded share of a cache (DESIGN Q22).
+type ReplayOwner [32]byte
+
+// String returns the owner as lower-case hex (e.g. for a Redis key).
+func (o ReplayOwner) String() string { return hex.EncodeToString(o[:]) }
+
+// ReplayEntry is one accepted signed request for ReplayCache.Record.
+type ReplayEntry struct {
+	// Owner is the holder-of-key certificate the request was signed with.
+	Owner ReplayOwner
+	// Key identifies the request; it already covers Owner.
+	Key ReplayKey
+	// TTL is how long the entry must stay: until the request can no longer
+	// pass the timestamp or nonce check.
+	TTL time.Duration
+	// Share bounds the live entries of Owner (WithReplayShare): a new entry
+	// of an owner that holds Share live ones is refused with
+	// ErrReplayQuota. Zero or less: no per-owner bound.
+	Share int
+}
+
 // ReplayCache remembers the signed requests a verifier accepted, so that
-// each is accepted once (DESIGN §6, §7 rule 7).
+// each is accepted once (DESIGN §6, §7 rule 7), and keeps one token holder
+// from filling it for everyone (DESIGN Q22).
 //
 // Implementations must be safe for concurrent use, and Record must be one
-// atomic operation (for a shared store: SET NX PX, never a read followed by
-// a write), so that two instances receiving the same request at the same
-// moment cannot both accept it.
+// atomic operation (for a shared store: one script or SET NX PX, never a
+// read followed by a write), so that two instances receiving the same
+// request at the same moment cannot both accept it, and concurrent
+// requests of one owner cannot exceed its share.
 type ReplayCache interface {
-	// Record stores key for ttl if it is not stored yet. It returns nil
-	// when it stored the key, an error wrapping ErrReplayed when the key is
-	// already stored (and not expired), and any other error — wrapping
-	// ErrStoreUnavailable — when it could not decide, e.g. the store is
-	// down or full: the verifier then refuses the request (fail closed).
-	Record(ctx context.Context, key ReplayKey, ttl time.Duration) error
+	// Record stores e.Key for e.TTL if it is not stored yet and e.Owner
+	// holds fewer than e.Share live entries. It returns nil when it stored
+	// the key, an error wrapping ErrReplayed when the key is already stored
+	// (and not expired), one wrapping ErrReplayQuota and
+	// ErrStoreUnavailable when the owner's share is used up, and any other
+	// error — wrapping ErrStoreUnavailable — when it could not decide,
+	// e.g. the store is down or full: the verifier then refuses the
+	// request (fail closed).
+	Record(ctx context.Context, e ReplayEntry) error
 }
 
 // Domain tags of the replay keys.

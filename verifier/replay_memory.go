@@ -17,6 +17,18 @@ const DefaultReplayCacheSize = 1 << 20
 // entry that still protects a request. Expired entries are dropped, oldest
 // expiry first, as new ones come in.
 //
+// Each owner (holder-of-key certificate) may hold at most ReplayEntry.Share
+// live entries (WithReplayShare); over its share an owner is refused with
+// ErrReplayQuota while the others keep their room, so one token holder
+// cannot fill the cache for everyone (DESIGN Q22). The count and the insert
+// happen under one lock.
+//
+// Cost per Record: one map lookup and insert, one owner count update and
+// one heap push (O(log n)); once the cache has reached its working size,
+// no allocation. Memory: about 135 bytes per live entry (measured by
+// BenchmarkMemoryReplayCache_Record), plus a few dozen per owner with live
+// entries (see docs/signing.md).
+//
 // It is correct for one process only: several instances behind a load
 // balancer need a shared store (redisstore).
 //
@@ -26,13 +38,15 @@ type MemoryReplayCache struct {
 	max   int
 
 	mu      sync.Mutex
-	entries map[ReplayKey]time.Time
-	heap    []replayItem // min-heap by expiry
+	entries map[ReplayKey]int64   // expiry, Unix nanoseconds
+	owners  map[ReplayOwner]int32 // live entries per owner
+	heap    []replayItem          // min-heap by expiry
 }
 
 type replayItem struct {
-	until time.Time
+	until int64 // Unix nanoseconds
 	key   ReplayKey
+	owner ReplayOwner
 }
 
 // NewMemoryReplayCache returns a cache of at most max live entries (zero or
@@ -44,27 +58,36 @@ func NewMemoryReplayCache(max int, clock func() time.Time) *MemoryReplayCache {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &MemoryReplayCache{clock: clock, max: max, entries: make(map[ReplayKey]time.Time, min(max, 4096))}
+	return &MemoryReplayCache{
+		clock: clock, max: max,
+		entries: make(map[ReplayKey]int64, min(max, 4096)),
+		owners:  make(map[ReplayOwner]int32, 64),
+	}
 }
 
 // Record implements ReplayCache.
-func (m *MemoryReplayCache) Record(ctx context.Context, key ReplayKey, ttl time.Duration) error {
+func (m *MemoryReplayCache) Record(ctx context.Context, e ReplayEntry) error {
 	if err := ctx.Err(); err != nil {
 		return newError(err.Error(), ErrStoreUnavailable)
 	}
-	now := m.clock()
+	now := m.clock().UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.expire(now)
-	if until, ok := m.entries[key]; ok && now.Before(until) {
+	if until, ok := m.entries[e.Key]; ok && now < until {
 		return ErrReplayed
 	}
 	if len(m.entries) >= m.max {
 		return newError(fmt.Sprintf("%d live entries", len(m.entries)), ErrReplayCacheFull, ErrStoreUnavailable)
 	}
-	until := now.Add(ttl)
-	m.entries[key] = until
-	m.push(replayItem{until: until, key: key})
+	n := m.owners[e.Owner]
+	if e.Share > 0 && int(n) >= e.Share {
+		return newError(fmt.Sprintf("%d live entries of this holder, share %d", n, e.Share), ErrReplayQuota, ErrStoreUnavailable)
+	}
+	until := now + int64(e.TTL)
+	m.entries[e.Key] = until
+	m.owners[e.Owner] = n + 1
+	m.push(replayItem{until: until, key: e.Key, owner: e.Owner})
 	return nil
 }
 
@@ -75,12 +98,25 @@ func (m *MemoryReplayCache) Len() int {
 	return len(m.entries)
 }
 
+// OwnerLen returns the number of entries of owner, expired ones not yet
+// dropped included.
+func (m *MemoryReplayCache) OwnerLen(owner ReplayOwner) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int(m.owners[owner])
+}
+
 // expire drops the entries whose expiry has passed.
-func (m *MemoryReplayCache) expire(now time.Time) {
-	for len(m.heap) > 0 && !now.Before(m.heap[0].until) {
+func (m *MemoryReplayCache) expire(now int64) {
+	for len(m.heap) > 0 && now >= m.heap[0].until {
 		it := m.pop()
-		if until, ok := m.entries[it.key]; ok && until.Equal(it.until) {
+		if until, ok := m.entries[it.key]; ok && until == it.until {
 			delete(m.entries, it.key)
+			if n := m.owners[it.owner] - 1; n > 0 {
+				m.owners[it.owner] = n
+			} else {
+				delete(m.owners, it.owner)
+			}
 		}
 	}
 }
@@ -90,7 +126,7 @@ func (m *MemoryReplayCache) push(it replayItem) {
 	i := len(m.heap) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !m.heap[i].until.Before(m.heap[p].until) {
+		if m.heap[i].until >= m.heap[p].until {
 			break
 		}
 		m.heap[i], m.heap[p] = m.heap[p], m.heap[i]
@@ -107,10 +143,10 @@ func (m *MemoryReplayCache) pop() replayItem {
 	i := 0
 	for {
 		l, r, s := 2*i+1, 2*i+2, i
-		if l < len(h) && h[l].until.Before(h[s].until) {
+		if l < len(h) && h[l].until < h[s].until {
 			s = l
 		}
-		if r < len(h) && h[r].until.Before(h[s].until) {
+		if r < len(h) && h[r].until < h[s].until {
 			s = r
 		}
 		if s == i {

@@ -91,15 +91,20 @@ func getReqEnv(tb testing.TB) *reqEnv {
 	return reqEnvVal
 }
 
+// testHosts are the hosts the test verifiers allow for SIGN (signReq's
+// default host and the IPv6 loopback).
+var testHosts = []string{"vc.example.com", "[::1]"}
+
 // newRequestVerifier returns a request verifier trusting the test STS, both
-// clocks at testNow; opts come after the defaults.
+// clocks at testNow, SIGN allowed for testHosts; opts come after the
+// defaults.
 func newRequestVerifier(tb testing.TB, e *reqEnv, opts ...verifier.RequestOption) *verifier.RequestVerifier {
 	tb.Helper()
 	tv, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(e.stsCert), verifier.WithClock(fixedClock(testNow)))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv, append([]verifier.RequestOption{verifier.WithRequestClock(fixedClock(testNow))}, opts...)...)
+	rv, err := verifier.NewRequestVerifier(tv, append([]verifier.RequestOption{verifier.WithRequestClock(fixedClock(testNow)), verifier.WithAllowedHosts(testHosts...)}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}

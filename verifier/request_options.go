@@ -2,6 +2,8 @@ package verifier
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,19 @@ const (
 	// DefaultWireTokenCacheSize is the number of tokens the request
 	// verifier remembers by their wire form (JSON string or SIGN base64).
 	DefaultWireTokenCacheSize = 1024
+	// DefaultMaxEncodedTokenSize bounds a request token as it is on the
+	// wire (WithMaxEncodedTokenSize): 96 KiB holds the base64 of any gzip
+	// stream of a DefaultMaxTokenSize token, even one that does not
+	// compress (64 KiB × 4/3 plus gzip framing), and the JSON string of a
+	// real token with its escapes; real tokens are a few KiB.
+	DefaultMaxEncodedTokenSize = 96 << 10
+	// DefaultReplayShare is the number of live replay entries one
+	// holder-of-key certificate may hold (WithReplayShare): with the
+	// default skews and a Java signer (10 min validity) an entry lives
+	// about 20 min, so a holder may sign about 3.4 requests per second on
+	// average; at least 256 holders are needed to fill the default memory
+	// cache (DefaultReplayCacheSize).
+	DefaultReplayShare = 4096
 	// maxNonceLen bounds a SIGN nonce.
 	maxNonceLen = 128
 )
@@ -38,9 +53,12 @@ type requestConfig struct {
 	profiles       []canonical.Profile
 	replay         ReplayCache
 	replaySize     int
-	hosts          []string
+	replayShare    int
+	hosts          []allowedHost
+	noSign         bool
 	maxBody        int
 	maxToken       int
+	maxWireToken   int
 	wireCacheSize  int
 	canonicalDepth int
 }
@@ -53,7 +71,9 @@ func defaultRequestConfig() requestConfig {
 		maxWindow:      DefaultMaxWindow,
 		jsonAlgs:       jsonAlgorithms(),
 		maxBody:        DefaultMaxBodySize,
+		replayShare:    DefaultReplayShare,
 		maxToken:       DefaultMaxTokenSize,
+		maxWireToken:   DefaultMaxEncodedTokenSize,
 		wireCacheSize:  DefaultWireTokenCacheSize,
 		canonicalDepth: canonical.DefaultMaxDepth,
 	}
@@ -209,19 +229,119 @@ func WithReplayCacheSize(n int) RequestOption {
 	}
 }
 
-// WithAllowedHosts restricts SIGN requests to these host names (compared
-// case-insensitively with the host part of the Host header, without port).
-// Default: none, any host (the host is still covered by the signature).
+// WithReplayShare bounds the live replay entries of one holder-of-key
+// certificate (DESIGN Q22), in whatever ReplayCache is used: a request that
+// would exceed it is refused with ErrReplayQuota (also ErrStoreUnavailable:
+// fail closed, HTTP 503) until older entries of that holder expire, while
+// other holders are not affected. An entry lives until its request could no
+// longer pass the time checks: JSON-RPC expires + past skew, SIGN nonce
+// time + past skew, at most future skew + WithMaxWindow + past skew (80 min
+// at the defaults). Must be positive. Default: DefaultReplayShare (4096).
+func WithReplayShare(n int) RequestOption {
+	return func(c *requestConfig) error {
+		if n <= 0 {
+			return newError(fmt.Sprintf("replay share %d", n), ErrInvalidOption)
+		}
+		c.replayShare = n
+		return nil
+	}
+}
+
+// WithAllowedHosts sets the public host names of this server for the SIGN
+// scheme (DESIGN Q21): a SIGN request is verified only when the host of its
+// Host header is one of them. An entry is "host" (any port) or "host:port"
+// (that port only; the port as it is signed, spec §8.2: the Host header's
+// explicit port, or 80 when it has none). IPv6 addresses are written in
+// brackets ("[::1]", "[::1]:8443"); names are compared case-insensitively.
+// Each call adds to the list. An entry that is empty, carries a scheme, a
+// path, a wildcard or a bad port is a configuration error
+// (ErrInvalidOption).
+//
+// Required unless WithoutSIGN: NewRequestVerifier fails with
+// ErrNoAllowedHosts without it. The SIGN signature covers the host and
+// port, but the client signs whatever host it believes it talks to: without
+// the list, a header signed for http://evil.example:8080/api/session and
+// relayed here with "Host: evil.example:8080" would log in. JSON-RPC bodies
+// are not bound to a host (spec §7 signs no host), so the list does not
+// apply to them.
 func WithAllowedHosts(hosts ...string) RequestOption {
 	return func(c *requestConfig) error {
+		if len(hosts) == 0 {
+			return newError("WithAllowedHosts without a host", ErrNoAllowedHosts, ErrInvalidOption)
+		}
 		for _, h := range hosts {
-			if h == "" {
-				return newError("empty host", ErrInvalidOption)
+			ah, err := parseAllowedHost(h)
+			if err != nil {
+				return err
 			}
-			c.hosts = append(c.hosts, strings.ToLower(h))
+			c.hosts = append(c.hosts, ah)
 		}
 		return nil
 	}
+}
+
+// WithoutSIGN builds a verifier for JSON-RPC bodies only: VerifySign answers
+// ErrSignDisabled (reason scheme_not_allowed), and no WithAllowedHosts is
+// needed. Use it for offline checks and servers that do not accept
+// "Authorization: SIGN". Combining it with WithAllowedHosts is a
+// configuration error.
+func WithoutSIGN() RequestOption {
+	return func(c *requestConfig) error {
+		c.noSign = true
+		return nil
+	}
+}
+
+// allowedHost is one WithAllowedHosts entry, in the form requestHostPort
+// returns (lower case, IPv6 in brackets); port "" matches any port.
+type allowedHost struct {
+	host, port string
+}
+
+// parseAllowedHost reads a WithAllowedHosts entry.
+func parseAllowedHost(s string) (allowedHost, error) {
+	bad := func(why string) (allowedHost, error) {
+		return allowedHost{}, newError(fmt.Sprintf("allowed host %.80q: %s", s, why), ErrInvalidOption)
+	}
+	if s == "" {
+		return bad("empty")
+	}
+	if strings.ContainsAny(s, "/\\?#@*,; \t\r\n") {
+		return bad("want host or host:port, no scheme, path, user, wildcard or spaces")
+	}
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			return bad("bad port")
+		}
+	} else if strings.Count(s, ":") == 1 {
+		return bad("bad port")
+	}
+	bracketed := strings.HasPrefix(s, "[")
+	host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	if host == "" || strings.ContainsAny(host, "[]") {
+		return bad("empty host or stray bracket")
+	}
+	if bracketed || strings.IndexByte(host, ':') >= 0 {
+		if net.ParseIP(host) == nil {
+			return bad("not an IPv6 address")
+		}
+		host = "[" + host + "]"
+	}
+	return allowedHost{host: host, port: port}, nil
+}
+
+// hostAllowed reports whether the signed host and port (requestHostPort)
+// match an allowed entry.
+func (c *requestConfig) hostAllowed(host, port string) bool {
+	for _, a := range c.hosts {
+		if a.host == host && (a.port == "" || a.port == port) {
+			return true
+		}
+	}
+	return false
 }
 
 // WithMaxBodySize bounds the request body in bytes; it also bounds the
@@ -238,14 +358,33 @@ func WithMaxBodySize(n int) RequestOption {
 }
 
 // WithMaxRequestTokenSize bounds a token in a request: the decoded SIGN
-// token (checked while gunzipping) and the samlToken JSON string. Must be
-// positive. Default: DefaultMaxTokenSize (64 KiB).
+// token (checked while gunzipping) and the samlToken JSON string. The wire
+// form is bounded first, by WithMaxEncodedTokenSize. Must be positive.
+// Default: DefaultMaxTokenSize (64 KiB).
 func WithMaxRequestTokenSize(n int) RequestOption {
 	return func(c *requestConfig) error {
 		if n <= 0 {
 			return newError(fmt.Sprintf("max token size %d", n), ErrInvalidOption)
 		}
 		c.maxToken = n
+		return nil
+	}
+}
+
+// WithMaxEncodedTokenSize bounds a token in a request as it is on the wire:
+// the base64 SIGN token parameter and the raw samlToken JSON string
+// (escapes included). It is checked first, before the token is hashed,
+// unescaped, base64-decoded or gunzipped (ErrEncodedTokenTooLarge, also
+// ErrTokenTooLarge and ErrMalformedToken), so that a large token costs
+// nothing but its length. It is its own limit: raising
+// WithMaxRequestTokenSize does not raise it (raise both for larger tokens).
+// Must be positive. Default: DefaultMaxEncodedTokenSize (96 KiB).
+func WithMaxEncodedTokenSize(n int) RequestOption {
+	return func(c *requestConfig) error {
+		if n <= 0 {
+			return newError(fmt.Sprintf("max encoded token size %d", n), ErrInvalidOption)
+		}
+		c.maxWireToken = n
 		return nil
 	}
 }

@@ -47,7 +47,9 @@ type Result struct {
 
 // NewRequestVerifier returns a RequestVerifier that validates tokens with
 // tokens (required; its trust anchors, clock and cache apply) and is
-// configured by opts.
+// configured by opts. WithAllowedHosts is required for the SIGN scheme
+// (ErrNoAllowedHosts); a verifier for JSON-RPC bodies only is built with
+// WithoutSIGN instead.
 func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestVerifier, error) {
 	if tokens == nil {
 		return nil, newError("nil token verifier", ErrInvalidOption)
@@ -60,6 +62,12 @@ func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestV
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case cfg.noSign && len(cfg.hosts) > 0:
+		return nil, newError("WithoutSIGN and WithAllowedHosts together", ErrInvalidOption)
+	case !cfg.noSign && len(cfg.hosts) == 0:
+		return nil, newError("", ErrNoAllowedHosts, ErrInvalidOption)
 	}
 	p, err := parser.NewJSONRPCParser(canonical.WithMaxSize(cfg.maxBody), canonical.WithMaxDepth(cfg.canonicalDepth))
 	if err != nil {
@@ -82,6 +90,10 @@ func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestV
 
 // AllowBearer reports whether bearer tokens are accepted (WithAllowBearer).
 func (v *RequestVerifier) AllowBearer() bool { return v.cfg.allowBearer }
+
+// SIGNEnabled reports whether VerifySign verifies SIGN requests (false
+// with WithoutSIGN).
+func (v *RequestVerifier) SIGNEnabled() bool { return !v.cfg.noSign }
 
 // MaxBodySize returns the body size limit (WithMaxBodySize).
 func (v *RequestVerifier) MaxBodySize() int { return v.cfg.maxBody }
@@ -118,12 +130,14 @@ func (v *RequestVerifier) putBuf(p *[]byte) {
 //  5. signatureAlgorithm in the allow-list, exact case (DESIGN Q15);
 //  6. signature.value and signature.samlToken strings; value is standard
 //     base64, padding optional, CR/LF/space ignored (DESIGN Q17);
-//  7. the token verifies (cached) and is a holder-of-key token whose key
-//     fits the algorithm;
+//  7. the token: the JSON string at most WithMaxEncodedTokenSize bytes
+//     before it is unescaped (ErrEncodedTokenTooLarge); it verifies
+//     (cached) and is a holder-of-key token whose key fits the algorithm;
 //  8. the signature over the canonical bytes without signature (Java
 //     profile, then the WithProfiles ones);
 //  9. replay check, only now: key (certificate, canonical bytes), TTL
-//     expires + past skew − now.
+//     expires + past skew − now, within the certificate's share
+//     (WithReplayShare, ErrReplayQuota).
 //
 // body is not modified; the result's VerifiedBody is body itself.
 func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Result, error) {
@@ -185,6 +199,9 @@ func (v *RequestVerifier) jsonToken(ctx context.Context, val parser.JSONValue) (
 	raw, ok := val.RawString()
 	if !ok {
 		return nil, malformedRequest("samlToken is not a string")
+	}
+	if len(raw) > v.cfg.maxWireToken {
+		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(raw), v.cfg.maxWireToken), ErrEncodedTokenTooLarge, ErrTokenTooLarge, ErrMalformedToken)
 	}
 	if len(raw) > 6*v.cfg.maxToken {
 		return nil, newError(fmt.Sprintf("%d bytes", len(raw)), ErrTokenTooLarge, ErrMalformedToken)
@@ -265,16 +282,17 @@ func (v *RequestVerifier) verifyHoK(ctx context.Context, body []byte, req *parse
 	}
 	// 9. replay, after the signature verified.
 	key := jsonRPCReplayKey(&vt.certSum, signed)
-	if err := v.record(ctx, key, expires.Add(v.cfg.pastSkew).Sub(now)); err != nil {
+	if err := v.record(ctx, &vt.certSum, key, expires.Add(v.cfg.pastSkew).Sub(now)); err != nil {
 		return nil, err
 	}
 	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceBody, body, profile), nil
 }
 
-// record inserts key into the replay cache; ttl is at least one second.
-func (v *RequestVerifier) record(ctx context.Context, key ReplayKey, ttl time.Duration) error {
+// record inserts key of the holder certSum into the replay cache, within
+// the holder's share; ttl is at least one second.
+func (v *RequestVerifier) record(ctx context.Context, certSum *[32]byte, key ReplayKey, ttl time.Duration) error {
 	ttl = max(ttl, time.Second)
-	err := v.replay.Record(ctx, key, ttl)
+	err := v.replay.Record(ctx, ReplayEntry{Owner: *certSum, Key: key, TTL: ttl, Share: v.cfg.replayShare})
 	switch {
 	case err == nil:
 		return nil
@@ -282,6 +300,8 @@ func (v *RequestVerifier) record(ctx context.Context, key ReplayKey, ttl time.Du
 		return err
 	case errors.Is(err, ErrStoreUnavailable):
 		return err
+	case errors.Is(err, ErrReplayQuota):
+		return newError("", ErrStoreUnavailable, err)
 	}
 	return newError(err.Error(), ErrStoreUnavailable)
 }

@@ -35,7 +35,7 @@ func fixtureRequestVerifier(tb testing.TB, now time.Time, opts ...verifier.Reque
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv, append([]verifier.RequestOption{verifier.WithRequestClock(fixedClock(now))}, opts...)...)
+	rv, err := verifier.NewRequestVerifier(tv, append([]verifier.RequestOption{verifier.WithRequestClock(fixedClock(now)), verifier.WithAllowedHosts(testHosts...)}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestVerifyJSONRPC_fixturesCacheAndReplay(t *testing.T) {
 	}
 	// The same token verifier (cache) behind a new request verifier (new
 	// replay cache): verifies again from the cache.
-	rv2, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(fixedClock(fixtureNow)))
+	rv2, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(fixedClock(fixtureNow)), verifier.WithoutSIGN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,12 +171,12 @@ func TestVerifyJSONRPC_fixtureOneByteChange(t *testing.T) {
 // noReplay records nothing: lets a test verify the same request many times.
 type noReplay struct{}
 
-func (noReplay) Record(context.Context, verifier.ReplayKey, time.Duration) error { return nil }
+func (noReplay) Record(context.Context, verifier.ReplayEntry) error { return nil }
 
 // failingReplay is a replay store that is down.
 type failingReplay struct{}
 
-func (failingReplay) Record(context.Context, verifier.ReplayKey, time.Duration) error {
+func (failingReplay) Record(context.Context, verifier.ReplayEntry) error {
 	return errors.New("connection refused")
 }
 
@@ -336,7 +336,22 @@ func TestNewRequestVerifier_options(t *testing.T) {
 		givenOpts []verifier.RequestOption
 		expectErr []error
 	}{
-		{name: "ok, defaults"},
+		{name: "nok, defaults: SIGN without allowed hosts", expectErr: []error{verifier.ErrNoAllowedHosts, verifier.ErrInvalidOption}},
+		{name: "ok, allowed hosts", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc.example.com", "VC2.example.com:8443", "[::1]", "::1", "[fe80::1]:443", "10.0.0.1:80")}},
+		{name: "ok, JSON-RPC only", givenOpts: []verifier.RequestOption{verifier.WithoutSIGN()}},
+		{name: "nok, JSON-RPC only with allowed hosts", givenOpts: []verifier.RequestOption{verifier.WithoutSIGN(), verifier.WithAllowedHosts("vc.example.com")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, zero replay share", givenOpts: []verifier.RequestOption{verifier.WithoutSIGN(), verifier.WithReplayShare(0)}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, zero encoded token size", givenOpts: []verifier.RequestOption{verifier.WithoutSIGN(), verifier.WithMaxEncodedTokenSize(0)}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, empty allowed host list", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts()}, expectErr: []error{verifier.ErrNoAllowedHosts, verifier.ErrInvalidOption}},
+		{name: "nok, empty allowed host", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, allowed host with a scheme", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("https://vc.example.com")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, allowed host with a path", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc.example.com/api")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, allowed host wildcard", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("*")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, allowed host with an empty port", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc.example.com:")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, allowed host with port 0", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc.example.com:0")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, allowed host with a named port", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc.example.com:https")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, allowed host with only a port", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts(":443")}, expectErr: []error{verifier.ErrInvalidOption}},
+		{name: "nok, allowed host bad IPv6", givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("[vc.example.com]:443")}, expectErr: []error{verifier.ErrInvalidOption}},
 		{name: "nok, unknown algorithm", givenOpts: []verifier.RequestOption{verifier.WithAlgorithms("HS256")}, expectErr: []error{verifier.ErrInvalidOption}},
 		{name: "nok, negative skew", givenOpts: []verifier.RequestOption{verifier.WithPastSkew(-1)}, expectErr: []error{verifier.ErrInvalidOption}},
 		{name: "nok, zero window", givenOpts: []verifier.RequestOption{verifier.WithMaxWindow(0)}, expectErr: []error{verifier.ErrInvalidOption}},

@@ -18,25 +18,29 @@ import (
 // §8), whose header hdr was parsed with parser.ParseSign and whose body —
 // the bytes actually read, which the handler will get — is body.
 //
-// Bearer (a token only): accepted only with WithAllowBearer
+// A verifier built WithoutSIGN answers ErrSignDisabled. Bearer (a token only): accepted only with WithAllowBearer
 // (ErrSchemeNotAllowed); the token must verify and be a bearer token.
 //
 // Holder-of-key, in this order:
 //
-//  1. body size; Host in WithAllowedHosts when set (ErrHostNotAllowed);
+//  1. body size; host and port of Host in WithAllowedHosts
+//     (ErrHostNotAllowed; the list is required, DESIGN Q21);
 //  2. signature_alg, signature and nonce present; signature_alg one of
 //     RSA-SHA256, RSA-SHA384, RSA-SHA512 (exact case);
 //  3. nonce "<time>:<random>", time in milliseconds (13 digits) or seconds
 //     (10 digits, DESIGN Q8), within now − past skew … now + future skew;
 //  4. bodyhash: required when the body is not empty; when present it must
 //     be the standard base64 of SHA-256(body) (DESIGN Q9);
-//  5. the token (base64 gzip, parser.DecodeSignToken) verifies (cached) and
-//     is a holder-of-key token with an RSA key;
+//  5. the token: at most WithMaxEncodedTokenSize bytes before anything is
+//     done with it (ErrEncodedTokenTooLarge), then base64 gzip
+//     (parser.DecodeSignToken), verifies (cached) and is a holder-of-key
+//     token with an RSA key;
 //  6. the signature over the normalized request rebuilt from r (spec §8.2):
 //     nonce, method, URL.Path, lower-cased host, port (or "80"), each
 //     followed by LF, then the raw SHA-256 of body and LF;
 //  7. replay check, only now: key (certificate, nonce), TTL nonce time +
-//     past skew − now.
+//     past skew − now, within the certificate's share (WithReplayShare,
+//     ErrReplayQuota).
 func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body []byte, hdr *parser.SignHeader) (*Result, error) {
 	if hdr == nil || r == nil {
 		return nil, malformedRequest("no SIGN header")
@@ -44,9 +48,12 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 	if len(body) > v.cfg.maxBody {
 		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(body), v.cfg.maxBody), ErrBodyTooLarge, ErrMalformedRequest)
 	}
+	if v.cfg.noSign {
+		return nil, newError("", ErrSignDisabled, ErrSchemeNotAllowed)
+	}
 	host, port := requestHostPort(r)
-	if len(v.cfg.hosts) > 0 && !contains(v.cfg.hosts, strings.Trim(host, "[]")) {
-		return nil, newError(quote(host), ErrHostNotAllowed)
+	if !v.cfg.hostAllowed(host, port) {
+		return nil, newError(quote(host+":"+port), ErrHostNotAllowed)
 	}
 	if !hdr.IsHoK() {
 		if !v.cfg.allowBearer {
@@ -127,14 +134,18 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 		return nil, err
 	}
 	// 7. Replay.
-	if err := v.record(ctx, signReplayKey(&vt.certSum, hdr.Nonce), nonceTime.Add(v.cfg.pastSkew).Sub(now)); err != nil {
+	if err := v.record(ctx, &vt.certSum, signReplayKey(&vt.certSum, hdr.Nonce), nonceTime.Add(v.cfg.pastSkew).Sub(now)); err != nil {
 		return nil, err
 	}
 	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceAuthorization, nil, 0), nil
 }
 
-// signToken verifies a SIGN token parameter.
+// signToken verifies a SIGN token parameter; its length is checked before
+// anything else is done with it (WithMaxEncodedTokenSize).
 func (v *RequestVerifier) signToken(ctx context.Context, tok string) (*verifiedToken, error) {
+	if len(tok) > v.cfg.maxWireToken {
+		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(tok), v.cfg.maxWireToken), ErrEncodedTokenTooLarge, ErrTokenTooLarge, ErrMalformedToken)
+	}
 	return token(ctx, v, tok, func(wire string) ([]byte, error) {
 		xml, err := parser.DecodeSignToken(wire, v.cfg.maxToken)
 		if err != nil {

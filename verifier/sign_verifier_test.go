@@ -34,9 +34,13 @@ func TestVerifySign(t *testing.T) {
 		{name: "nok, bearer not allowed", givenReq: signReq{bearer: true, token: e.bearer}, expectErr: []error{verifier.ErrSchemeNotAllowed}},
 		{name: "nok, HoK token as bearer", givenReq: signReq{bearer: true}, givenOpts: []verifier.RequestOption{verifier.WithAllowBearer(true)}, expectErr: []error{verifier.ErrConfirmationMismatch}},
 		{name: "nok, bearer token with a signature", givenReq: signReq{token: e.bearer}, expectErr: []error{verifier.ErrConfirmationMismatch}},
-		{name: "nok, wrong host", givenReq: signReq{}, whenTamper: func(r *signReq) { r.host = "evil.example.com" }, expectErr: []error{verifier.ErrRequestSignature}},
-		{name: "nok, host not allowed", givenReq: signReq{host: "evil.example.com"}, givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc.example.com")}, expectErr: []error{verifier.ErrHostNotAllowed}},
+		{name: "nok, wrong host (both allowed: the signature covers the host)", givenReq: signReq{}, givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("evil.example.com")}, whenTamper: func(r *signReq) { r.host = "evil.example.com" }, expectErr: []error{verifier.ErrRequestSignature}},
+		{name: "nok, host not allowed", givenReq: signReq{host: "evil.example.com"}, expectErr: []error{verifier.ErrHostNotAllowed}},
 		{name: "nok, wrong port", givenReq: signReq{host: "vc.example.com:443"}, whenTamper: func(r *signReq) { r.host = "vc.example.com:8443" }, expectErr: []error{verifier.ErrRequestSignature}},
+		{name: "ok, host:port allowed", givenReq: signReq{host: "vc2.example.com:8443"}, givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("VC2.example.com:8443")}},
+		{name: "ok, host:80 allowed, Host without port", givenReq: signReq{host: "vc2.example.com"}, givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc2.example.com:80")}},
+		{name: "nok, host allowed on another port only", givenReq: signReq{host: "vc2.example.com:9443"}, givenOpts: []verifier.RequestOption{verifier.WithAllowedHosts("vc2.example.com:8443")}, expectErr: []error{verifier.ErrHostNotAllowed}},
+		{name: "nok, allowed name as a suffix of the Host", givenReq: signReq{host: "vc.example.com.evil.example"}, expectErr: []error{verifier.ErrHostNotAllowed}},
 		{name: "nok, wrong method", givenReq: signReq{}, whenTamper: func(r *signReq) { r.method = "DELETE" }, expectErr: []error{verifier.ErrRequestSignature}},
 		{name: "nok, wrong path", givenReq: signReq{}, whenTamper: func(r *signReq) { r.target = "/api/vcenter/vm" }, expectErr: []error{verifier.ErrRequestSignature}},
 		{name: "nok, wrong body", givenReq: signReq{body: []byte(`{"a":1}`)}, whenTamper: func(r *signReq) { r.body = []byte(`{"a":2}`) }, expectErr: []error{verifier.ErrBodyHash}},
@@ -85,6 +89,70 @@ func TestVerifySign(t *testing.T) {
 				t.Fatalf("security context %+v", sc)
 			}
 		})
+	}
+}
+
+// TestSignLoginRelayedFromAnotherHostIsRefused: a SIGN header that a
+// client made for another server (http://evil.example:8080/api/session),
+// relayed here with that server's Host header, is valid as a signature but
+// must not log in (issue 14 item 2, DESIGN Q21); the same login signed for
+// our host does.
+func TestSignLoginRelayedFromAnotherHostIsRefused(t *testing.T) {
+	e := getReqEnv(t)
+	rv := newRequestVerifier(t, e) // allowed: testHosts
+	verify := func(r signReq) (*verifier.Result, error) {
+		req, body := signSign(t, e, r)
+		hdr, err := parser.ParseSign(req.Header)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rv.VerifySign(context.Background(), req, body, hdr)
+	}
+	_, err := verify(signReq{host: "evil.example:8080", nonce: itoa(testNow.UnixMilli()) + ":relay"})
+	checkErr(t, err, []error{verifier.ErrHostNotAllowed})
+	if verifier.ReasonOf(err) != vapisec.ReasonBadSignature {
+		t.Fatalf("reason %q", verifier.ReasonOf(err))
+	}
+	res, err := verify(signReq{host: "vc.example.com", nonce: itoa(testNow.UnixMilli()) + ":legit"})
+	if err != nil || !res.SecurityContext.Authenticated {
+		t.Fatalf("login signed for our host: %v", err)
+	}
+	// Without a host list the SIGN scheme does not start at all.
+	tv, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(e.stsCert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = verifier.NewRequestVerifier(tv)
+	checkErr(t, err, []error{verifier.ErrNoAllowedHosts, verifier.ErrInvalidOption})
+}
+
+// TestVerifySign_disabled: a JSON-RPC-only verifier refuses every SIGN
+// request with scheme_not_allowed, and still verifies JSON-RPC.
+func TestVerifySign_disabled(t *testing.T) {
+	e := getReqEnv(t)
+	tv, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(e.stsCert), verifier.WithClock(fixedClock(testNow)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(fixedClock(testNow)), verifier.WithoutSIGN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv.SIGNEnabled() {
+		t.Fatal("SIGNEnabled with WithoutSIGN")
+	}
+	req, body := signSign(t, e, signReq{})
+	hdr, err := parser.ParseSign(req.Header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rv.VerifySign(context.Background(), req, body, hdr)
+	checkErr(t, err, []error{verifier.ErrSignDisabled, verifier.ErrSchemeNotAllowed})
+	if verifier.ReasonOf(err) != vapisec.ReasonSchemeNotAllowed {
+		t.Fatalf("reason %q", verifier.ReasonOf(err))
+	}
+	if _, err := rv.VerifyJSONRPC(context.Background(), signJSON(t, e, jsonReq{})); err != nil {
+		t.Fatalf("JSON-RPC on a JSON-RPC-only verifier: %v", err)
 	}
 }
 

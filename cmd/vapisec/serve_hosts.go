@@ -45,10 +45,12 @@ func parsePublicHosts(vals []string) ([]publicHost, error) {
 // holds the real port by now), plus the loopback names when it is a
 // loopback address (all of them, and the loopback names, when it is a
 // wildcard), the DNS names and IP addresses of --tls-cert, and each
-// --public-host. Each name is listed bare and as name:port (the listening
-// port, or the --public-host's own port), so that the list works with a
-// verifier that compares the host alone and with one that compares host
-// and port. A --public-host without a port is listed bare only.
+// --public-host. Each derived name is bound to the listening port
+// (name:port): a header signed for another port of the same name is
+// refused. For port 443 name:80 is listed too, since a client that leaves
+// ":443" out of Host signs port 80 (spec §8.2, govmomi). A --public-host with
+// a port is bound to that port (and 80 for 443) — the port a load balancer
+// in front receives —, one without a port is listed bare (any port).
 func serveHosts(o serveOptions) ([]string, error) {
 	host, port, err := net.SplitHostPort(o.addr)
 	if err != nil {
@@ -91,18 +93,24 @@ func serveHosts(o serveOptions) ([]string, error) {
 			out = append(out, s)
 		}
 	}
-	for _, n := range names {
-		add(n)
+	withPort := func(n, port string) {
 		add(net.JoinHostPort(n, port))
+		if port == "443" {
+			add(net.JoinHostPort(n, "80"))
+		}
+	}
+	for _, n := range names {
+		withPort(n, port)
 	}
 	pubs, err := parsePublicHosts(o.publicHosts)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range pubs {
-		add(p.host)
-		if p.port != "" {
-			add(net.JoinHostPort(p.host, p.port))
+		if p.port == "" {
+			add(p.host)
+		} else {
+			withPort(p.host, p.port)
 		}
 	}
 	return out, nil

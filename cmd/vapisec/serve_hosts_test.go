@@ -45,19 +45,19 @@ func TestServeHosts(t *testing.T) {
 		expectNot   []string
 	}{
 		{name: "ok, loopback address", givenOpts: serveOptions{addr: "127.0.0.1:8443"},
-			expectHosts: []string{"127.0.0.1", "127.0.0.1:8443", "localhost", "localhost:8443"}, expectNot: []string{"0.0.0.0", "evil.example"}},
+			expectHosts: []string{"127.0.0.1:8443", "localhost:8443"}, expectNot: []string{"127.0.0.1", "localhost", "0.0.0.0", "evil.example"}},
 		{name: "ok, localhost", givenOpts: serveOptions{addr: "localhost:9000"},
 			expectHosts: []string{"localhost:9000", "127.0.0.1:9000", "[::1]:9000"}},
 		{name: "ok, wildcard address: loopback names only", givenOpts: serveOptions{addr: ":8080"},
 			expectHosts: []string{"localhost:8080", "127.0.0.1:8080", "[::1]:8080"}, expectNot: []string{"", ":8080"}},
 		{name: "ok, a routable address alone", givenOpts: serveOptions{addr: "192.0.2.1:443"},
-			expectHosts: []string{"192.0.2.1", "192.0.2.1:443"}, expectNot: []string{"localhost", "localhost:443"}},
+			expectHosts: []string{"192.0.2.1:443", "192.0.2.1:80"}, expectNot: []string{"192.0.2.1", "localhost", "localhost:443"}},
 		{name: "ok, TLS SANs with the listening port, no wildcard", givenOpts: serveOptions{addr: "0.0.0.0:8443", tlsCert: cert},
-			expectHosts: []string{"vc.example.com", "vc.example.com:8443", "192.0.2.7:8443", "[2001:db8::7]:8443", "2001:db8::7"},
-			expectNot:   []string{"*.example.com", "*.example.com:8443"}},
+			expectHosts: []string{"vc.example.com:8443", "192.0.2.7:8443", "[2001:db8::7]:8443"},
+			expectNot:   []string{"vc.example.com", "2001:db8::7", "vc.example.com:80", "*.example.com", "*.example.com:8443"}},
 		{name: "ok, public hosts", givenOpts: serveOptions{addr: "127.0.0.1:8080", publicHosts: []string{"VC.Example.com", "lb.example.com:443", "[2001:db8::9]:443"}},
-			expectHosts: []string{"vc.example.com", "lb.example.com", "lb.example.com:443", "[2001:db8::9]:443"},
-			expectNot:   []string{"vc.example.com:8080", "lb.example.com:8080"}},
+			expectHosts: []string{"vc.example.com", "lb.example.com:443", "lb.example.com:80", "[2001:db8::9]:443"},
+			expectNot:   []string{"lb.example.com", "vc.example.com:8080", "lb.example.com:8080"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
