@@ -34,6 +34,7 @@ type Config struct {
 	MaxSessionIDLength int
 
 	// Cookie configures the session cookie set at login.
+	// Default value: Path "/", Secure.
 	Cookie CookieConfig
 
 	// LegacySessionPath is the path of the legacy session resource.
