@@ -99,7 +99,7 @@ func vapisecHandler(hosts ...string) (http.Handler, error) {
 	e.GET("/api/vapisec/whoami", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, middleware.SecurityContextFrom(c))
 	}, append(chain, middleware.Require())...)
-	jsonrpc, err := middleware.JSONRPCHandler(cfg)
+	jsonrpc, err := middleware.JSONRPCSessionService(cfg, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // DefaultMaxBodySize bounds the request body of the login endpoints and of
-// JSONRPCHandler when no RequestVerifier sets the limit (1 MiB, the
+// JSONRPCSessionService when no RequestVerifier sets the limit (1 MiB, the
 // verifier's default).
 const DefaultMaxBodySize = verifier.DefaultMaxBodySize
 

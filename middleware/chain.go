@@ -34,6 +34,7 @@ type Config struct {
 	MaxSessionIDLength int
 
 	// Cookie configures the session cookie set at login.
+	// Default value: Path "/", Secure.
 	Cookie CookieConfig
 
 	// LegacySessionPath is the path of the legacy session resource.
@@ -81,11 +82,11 @@ type Config struct {
 	RequestVerifier *verifier.RequestVerifier
 
 	// MaxBodySize bounds the request body of the login endpoints and of
-	// JSONRPCHandler; a longer body is answered with 413 Request Entity Too
-	// Large. The other session resources accept at most 4 KiB, and
-	// SAML-signed requests at most RequestVerifier.MaxBodySize(). Default
-	// value RequestVerifier.MaxBodySize() when a RequestVerifier is set,
-	// else DefaultMaxBodySize (1 MiB).
+	// JSONRPCSessionService; a longer body is answered with 413 Request
+	// Entity Too Large. The other session resources accept at most 4 KiB,
+	// and SAML-signed requests at most RequestVerifier.MaxBodySize().
+	// Default value RequestVerifier.MaxBodySize() when a RequestVerifier is
+	// set, else DefaultMaxBodySize (1 MiB).
 	MaxBodySize int
 }
 

@@ -35,18 +35,42 @@ type ChannelBasicConfig struct {
 	Errors ErrorsConfig
 }
 
-// ToMiddleware returns the ChannelBasic middleware: Basic authentication
-// for a secondary service of a session (zhmcclient's message broker
-// pattern), where the user name and the password are those of a channel
-// credential issued for Channel (session.Manager.IssueChannelCredential:
+// DefaultChannelBasicConfig is the default ChannelBasic middleware
+// configuration.
+var DefaultChannelBasicConfig = ChannelBasicConfig{
+	Skipper: DefaultSkipper,
+}
+
+// ChannelBasic returns a middleware for channel over m: Basic
+// authentication for a secondary service of a session (zhmcclient's message
+// broker pattern), where the user name and the password are those of a
+// channel credential issued for channel (session.Manager.IssueChannelCredential:
 // "chu-…" and "chc-…"); the session id as user name is refused, so the
-// channel never needs, and never learns, a usable session. An accepted request gets a
-// SecurityContext with scheme session, source authorization, and the
-// session's principal; SessionID stays empty. A wrong credential, one for
-// another channel or of an ended session is a 401. An unsafe request that
-// the browser marks as cross-site is a 403 before the credential is
+// channel never needs, and never learns, a usable session. An accepted
+// request gets a SecurityContext with scheme session, source authorization,
+// and the session's principal; SessionID stays empty. A wrong credential,
+// one for another channel or of an ended session is a 401. An unsafe request
+// that the browser marks as cross-site is a 403 before the credential is
 // checked, as for Basic. Requests without Basic credentials pass on
 // unchanged.
+//
+// It panics on a configuration error; use ChannelBasicConfig.ToMiddleware
+// to get the error instead.
+func ChannelBasic(m *session.Manager, channel string) echo.MiddlewareFunc {
+	c := DefaultChannelBasicConfig
+	c.Manager = m
+	c.Channel = channel
+	return ChannelBasicWithConfig(c)
+}
+
+// ChannelBasicWithConfig returns a ChannelBasic middleware with config; see
+// ChannelBasic. It panics on a configuration error.
+func ChannelBasicWithConfig(config ChannelBasicConfig) echo.MiddlewareFunc {
+	return toMiddlewareOrPanic(config.ToMiddleware())
+}
+
+// ToMiddleware returns the ChannelBasic middleware (see ChannelBasic), or an
+// error when the configuration is not usable (no Manager, no Channel).
 func (config ChannelBasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	if config.Manager == nil {
 		return nil, ErrNoManager
@@ -55,7 +79,7 @@ func (config ChannelBasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 		return nil, ErrInvalidConfig
 	}
 	if config.Skipper == nil {
-		config.Skipper = DefaultSkipper
+		config.Skipper = DefaultChannelBasicConfig.Skipper
 	}
 	ec := config.Errors.withDefaults()
 	csrf := CSRFConfig{TrustedOrigins: config.TrustedOrigins, Errors: config.Errors}.guard()
@@ -94,10 +118,4 @@ func (config ChannelBasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 			return next(c)
 		}
 	}, nil
-}
-
-// ChannelBasic returns a ChannelBasic middleware for channel over m. It
-// panics on a configuration error.
-func ChannelBasic(m *session.Manager, channel string) echo.MiddlewareFunc {
-	return toMiddlewareOrPanic(ChannelBasicConfig{Manager: m, Channel: channel}.ToMiddleware())
 }

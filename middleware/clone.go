@@ -34,24 +34,48 @@ type CloneTicketConfig struct {
 	Errors ErrorsConfig
 }
 
-// ToMiddleware returns the CloneTicket middleware: a login scheme for the
-// session create routes. A request carrying vmware-api-clone-ticket and no
-// other credential redeems the ticket (session.Manager.CloneSession) and is
+// DefaultCloneTicketConfig is the default CloneTicket middleware
+// configuration.
+var DefaultCloneTicketConfig = CloneTicketConfig{
+	Skipper: DefaultSkipper,
+}
+
+// CloneTicket returns a middleware over m: a login scheme for the session
+// create routes. A request carrying vmware-api-clone-ticket and no other
+// credential redeems the ticket (session.Manager.CloneSession) and is
 // authenticated as the new child session (scheme session, source header);
 // the create handler then returns that session's id. A ticket together with
 // another credential is a 400; an unknown, used or expired ticket a 401; the
 // user's session cap a 503; a quota (the derived sessions of the ticket's
-// login session, the user's records) a 429. Requests without the header pass on unchanged.
+// login session, the user's records) a 429. Requests without the header
+// pass on unchanged.
 //
 // Mount it only on session create routes (RegisterSessionEndpoints does):
 // anywhere else a redeemed ticket would create a session whose id nobody
 // receives.
+//
+// It panics on a configuration error; use CloneTicketConfig.ToMiddleware to
+// get the error instead.
+func CloneTicket(m *session.Manager) echo.MiddlewareFunc {
+	c := DefaultCloneTicketConfig
+	c.Manager = m
+	return CloneTicketWithConfig(c)
+}
+
+// CloneTicketWithConfig returns a CloneTicket middleware with config; see
+// CloneTicket. It panics on a configuration error.
+func CloneTicketWithConfig(config CloneTicketConfig) echo.MiddlewareFunc {
+	return toMiddlewareOrPanic(config.ToMiddleware())
+}
+
+// ToMiddleware returns the CloneTicket middleware (see CloneTicket), or an
+// error when the configuration is not usable.
 func (config CloneTicketConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	if config.Manager == nil {
 		return nil, ErrNoManager
 	}
 	if config.Skipper == nil {
-		config.Skipper = DefaultSkipper
+		config.Skipper = DefaultCloneTicketConfig.Skipper
 	}
 	ec := config.Errors.withDefaults()
 	m := config.Manager

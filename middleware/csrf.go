@@ -35,18 +35,14 @@ type CSRFConfig struct {
 	Errors ErrorsConfig
 }
 
-// CSRF returns the CSRF middleware with the default configuration; see
-// CSRFConfig.ToMiddleware.
-func CSRF() echo.MiddlewareFunc { return CSRFWithConfig(CSRFConfig{}) }
-
-// CSRFWithConfig returns a CSRF middleware with config. It panics on a
-// configuration error.
-func CSRFWithConfig(config CSRFConfig) echo.MiddlewareFunc {
-	return toMiddlewareOrPanic(config.ToMiddleware())
+// DefaultCSRFConfig is the default CSRF middleware configuration.
+var DefaultCSRFConfig = CSRFConfig{
+	Skipper: DefaultSkipper,
 }
 
-// ToMiddleware returns the CSRF middleware. Put it after the Session
-// middleware. It refuses, with 403 UNAUTHORIZED, requests with an unsafe
+// CSRF returns a CSRF middleware with the default configuration. Put it
+// after the Session middleware (Chain runs the same check inside its Session
+// middleware). It refuses, with 403 UNAUTHORIZED, requests with an unsafe
 // method (anything but GET, HEAD, OPTIONS, TRACE) that the session cookie
 // authenticated, without the vmware-api-session-id header, unless the
 // browser says they come from the same origin: Sec-Fetch-Site "same-origin"
@@ -64,6 +60,19 @@ func CSRFWithConfig(config CSRFConfig) echo.MiddlewareFunc {
 // cookie, a Basic request with neither header passes: that is what
 // non-browser clients send. The Basic middleware applies the same rule
 // itself, before it checks the password.
+//
+// It panics on a configuration error; use CSRFConfig.ToMiddleware to get
+// the error instead.
+func CSRF() echo.MiddlewareFunc { return CSRFWithConfig(DefaultCSRFConfig) }
+
+// CSRFWithConfig returns a CSRF middleware with config; see CSRF. It panics
+// on a configuration error.
+func CSRFWithConfig(config CSRFConfig) echo.MiddlewareFunc {
+	return toMiddlewareOrPanic(config.ToMiddleware())
+}
+
+// ToMiddleware returns the CSRF middleware (see CSRF), or an error when the
+// configuration is not usable.
 func (config CSRFConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	g := config.guard()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -82,7 +91,7 @@ func (config CSRFConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 func (config CSRFConfig) guard() *csrfGuard {
 	skip := config.Skipper
 	if skip == nil {
-		skip = DefaultSkipper
+		skip = DefaultCSRFConfig.Skipper
 	}
 	return &csrfGuard{skip: skip, trusted: slices.Clone(config.TrustedOrigins), errors: config.Errors.withDefaults()}
 }

@@ -6,14 +6,22 @@
 // # The chain
 //
 // Each middleware follows Echo's configuration shape: an XxxConfig whose first
-// field is the Skipper, a DefaultXxxConfig, Xxx(required) and
-// XxxWithConfig(config), plus XxxConfig.ToMiddleware, which returns
-// configuration errors instead of panicking.
+// field is the Skipper and whose other fields say "Required." or "Default
+// value …", a DefaultXxxConfig, Xxx(required), XxxWithConfig(config), which
+// fills the empty fields from DefaultXxxConfig and panics on a configuration
+// error, and XxxConfig.ToMiddleware, which returns that error instead.
 //
 //   - Session looks up the session id (cookie vmware-api-session-id first,
 //     then the header of the same name) in a session.Manager.
+//   - CSRF refuses cross-site unsafe requests that the session cookie (or
+//     cached Basic credentials) authenticated.
+//   - SAML verifies Authorization: SIGN and signed JSON-RPC bodies with a
+//     verifier.RequestVerifier.
 //   - Basic decodes HTTP Basic credentials strictly and asks an Authenticator.
 //   - Require enforces which schemes a route accepts, or lets it be anonymous.
+//   - CloneTicket, Handoff and ChannelBasic are the session extensions: a
+//     clone ticket as login, a clone ticket in a link, and a channel
+//     credential as Basic credentials.
 //
 // The first middleware that finds a credential decides: a credential that is
 // present but invalid is answered with 401 and never falls through to the next

@@ -11,6 +11,8 @@ var (
 	ErrNoAuthenticator = errors.New("middleware: an authenticator is required")
 	// ErrNoLoginScheme: the session endpoints need at least one login scheme.
 	ErrNoLoginScheme = errors.New("middleware: session login needs at least one login scheme (an Authenticator for Basic)")
+	// ErrNoVerifier: the SAML middleware needs a verifier.RequestVerifier.
+	ErrNoVerifier = errors.New("middleware: a request verifier is required")
 	// ErrInvalidConfig: a configuration value is not acceptable.
 	ErrInvalidConfig = errors.New("middleware: invalid configuration")
 )
@@ -24,6 +26,3 @@ var (
 	// never let through.
 	ErrInvalidCredentials = errors.New("middleware: invalid user name or password")
 )
-
-// ErrNoVerifier: the SAML middleware needs a verifier.RequestVerifier.
-var ErrNoVerifier = errors.New("middleware: a request verifier is required")

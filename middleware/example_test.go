@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -96,4 +97,69 @@ func ExampleAuthenticatorFunc() {
 	// pw 200
 	// wrong 401
 	// down 503
+}
+
+// Serve the JSON-RPC session service on POST /api and hand the calls of the
+// application's own services to a JSONRPCCallHandler.
+func ExampleJSONRPCSessionService() {
+	manager, err := session.NewManager(session.NewMemoryStore())
+	if err != nil {
+		panic(err)
+	}
+	users, err := middleware.NewStaticUsers(map[string]string{"alice@vsphere.local": "secret"})
+	if err != nil {
+		panic(err)
+	}
+	cfg := middleware.Config{Manager: manager, Authenticator: users}
+	e := echo.New()
+	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
+		panic(err)
+	}
+	chain, err := middleware.Chain(cfg)
+	if err != nil {
+		panic(err)
+	}
+	vms := func(c echo.Context, call middleware.JSONRPCCall) error {
+		out := call.ServiceID + "." + call.OperationID + " for " + middleware.SecurityContextFrom(c).Principal.String()
+		return c.JSON(http.StatusOK, middleware.JSONRPCResponse{JSONRPC: "2.0", ID: call.ID, Result: map[string]any{"output": out}})
+	}
+	rpc, err := middleware.JSONRPCSessionService(cfg, vms)
+	if err != nil {
+		panic(err)
+	}
+	// AllowAnonymous: the handler answers a missing credential itself, as a
+	// JSON-RPC error.
+	e.POST(middleware.DefaultJSONRPCPath, rpc, append(chain, middleware.AllowAnonymous())...)
+
+	req := httptest.NewRequest(http.MethodPost, "/api/session", nil)
+	req.SetBasicAuth("alice@vsphere.local", "secret")
+	req.Header.Set("vmware-use-header-authn", "true")
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	id := strings.Trim(strings.TrimSpace(rec.Body.String()), `"`)
+
+	call := `{"jsonrpc":"2.0","method":"invoke","id":1,"params":{"serviceId":"com.example.vm","operationId":"list"}}`
+	for _, sid := range []string{id, ""} {
+		req = httptest.NewRequest(http.MethodPost, "/api", strings.NewReader(call))
+		if sid != "" {
+			req.Header.Set("vmware-api-session-id", sid)
+		}
+		rec = httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		var resp struct {
+			Result struct{ Output string }
+			Error  *middleware.JSONRPCError
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+			panic(err)
+		}
+		if resp.Error != nil {
+			fmt.Println(rec.Code, resp.Error.Code, resp.Error.Message)
+			continue
+		}
+		fmt.Println(rec.Code, resp.Result.Output)
+	}
+	// Output:
+	// 200 com.example.vm.list for alice@vsphere.local
+	// 401 -32000 Unauthenticated
 }

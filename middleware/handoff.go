@@ -45,8 +45,15 @@ type HandoffConfig struct {
 	Errors ErrorsConfig
 }
 
-// ToMiddleware returns the Handoff middleware (the Abiquo pattern): a route
-// that opts in accepts a clone ticket in its query string (?ticket=…),
+// DefaultHandoffConfig is the default Handoff middleware configuration.
+var DefaultHandoffConfig = HandoffConfig{
+	Skipper: DefaultSkipper,
+	Param:   "ticket",
+	Cookie:  CookieConfig{Path: "/"},
+}
+
+// Handoff returns a middleware over m (the Abiquo pattern): a route that
+// opts in accepts a clone ticket in its query string (?ticket=…),
 // redeems it (session.Manager.CloneSession) into a child session, sets the
 // session cookie and answers 303 See Other to the same path without the
 // parameter (the other query parameters are kept), so the ticket never
@@ -91,18 +98,35 @@ type HandoffConfig struct {
 // Browsers withhold SameSite=Strict cookies on a navigation that started on
 // another site, including its redirects: after a cross-site hand-off the
 // cookie is sent from the next same-site request on.
+//
+// It panics on a configuration error; use HandoffConfig.ToMiddleware to get
+// the error instead.
+func Handoff(m *session.Manager) echo.MiddlewareFunc {
+	c := DefaultHandoffConfig
+	c.Manager = m
+	return HandoffWithConfig(c)
+}
+
+// HandoffWithConfig returns a Handoff middleware with config; see Handoff.
+// It panics on a configuration error.
+func HandoffWithConfig(config HandoffConfig) echo.MiddlewareFunc {
+	return toMiddlewareOrPanic(config.ToMiddleware())
+}
+
+// ToMiddleware returns the Handoff middleware (see Handoff), or an error
+// when the configuration is not usable.
 func (config HandoffConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 	if config.Manager == nil {
 		return nil, ErrNoManager
 	}
 	if config.Skipper == nil {
-		config.Skipper = DefaultSkipper
+		config.Skipper = DefaultHandoffConfig.Skipper
 	}
 	if config.Param == "" {
-		config.Param = "ticket"
+		config.Param = DefaultHandoffConfig.Param
 	}
 	if config.Cookie.Path == "" {
-		config.Cookie.Path = "/"
+		config.Cookie.Path = DefaultHandoffConfig.Cookie.Path
 	}
 	ec := config.Errors.withDefaults()
 	trusted := slices.Clone(config.TrustedOrigins)
@@ -230,12 +254,6 @@ func (config HandoffConfig) refuseLiveSession(c echo.Context, ec ErrorsConfig) (
 		return true, ec.unavailable(c, vapisec.ReasonStoreUnavailable, err)
 	}
 	return false, nil
-}
-
-// Handoff returns a Handoff middleware over m with the default
-// configuration. It panics on a configuration error.
-func Handoff(m *session.Manager) echo.MiddlewareFunc {
-	return toMiddlewareOrPanic(HandoffConfig{Manager: m}.ToMiddleware())
 }
 
 // cookie builds the session cookie; a non-zero expires clears it.

@@ -39,9 +39,21 @@ type JSONRPCError struct {
 
 var jsonNull = json.RawMessage("null")
 
-// jsonrpcParser reads the id of refused requests; it holds no mutable state
-// but its canonicalizer's buffer pool.
-var jsonrpcParser, _ = parser.NewJSONRPCParser()
+// jsonrpcParser reads the id of refused requests and the calls of
+// JSONRPCSessionService; it holds no mutable state but its canonicalizer's
+// buffer pool.
+var jsonrpcParser = mustJSONRPCParser()
+
+// mustJSONRPCParser returns a JSON-RPC parser with the default options. Those
+// are fixed, so an error is a bug of this module: it panics at init, loudly,
+// rather than leave a nil parser for the first request to trip on.
+func mustJSONRPCParser() *parser.JSONRPCParser {
+	p, err := parser.NewJSONRPCParser()
+	if err != nil {
+		panic("middleware: the default JSON-RPC parser cannot be built: " + err.Error())
+	}
+	return p
+}
 
 // jsonrpcID returns the raw id of body, or null when it cannot be read.
 func jsonrpcID(body []byte) json.RawMessage {
@@ -97,22 +109,45 @@ func (ec ErrorsConfig) jsonrpcFailure(c echo.Context, id json.RawMessage, code i
 	return he
 }
 
-// Service and operations of the JSON-RPC session service (spec §4).
-const (
-	sessionServiceID = "com.vmware.cis.session"
-)
+// sessionServiceID is the service of the JSON-RPC session operations
+// (spec §4).
+const sessionServiceID = "com.vmware.cis.session"
 
-// JSONRPCHandler returns the handler of a demo vAPI JSON-RPC endpoint
-// (POST /api): the operations create, get and delete of the service
-// com.vmware.cis.session (spec §4; create needs a login scheme such as a
-// SAML-signed request, get and delete a session id in the
-// vmware-api-session-id header) and, for any other operation, the
-// caller's SecurityContext as the result. Mount it behind the chain (which
-// must include the SAML middleware for signed requests) and a Require that
-// allows anonymous requests if session.get should answer "unauthenticated"
-// itself. A body over Config.MaxBodySize is answered with HTTP 413 and a
-// JSON-RPC -32600 error.
-func JSONRPCHandler(cfg Config) (echo.HandlerFunc, error) {
+// JSONRPCCall is a JSON-RPC call of a service other than
+// com.vmware.cis.session, as JSONRPCSessionService hands it on.
+type JSONRPCCall struct {
+	// ID is the request's id as sent (a JSON string or number), JSON null
+	// when it has none; the response must carry it.
+	ID json.RawMessage
+
+	// ServiceID and OperationID name the operation called (params.serviceId
+	// and params.operationId).
+	ServiceID   string
+	OperationID string
+}
+
+// JSONRPCCallHandler answers a JSON-RPC call that JSONRPCSessionService does
+// not serve itself; it writes the whole JSON-RPC response (JSONRPCResponse).
+// The request body is the one that was verified, readable again.
+type JSONRPCCallHandler func(c echo.Context, call JSONRPCCall) error
+
+// JSONRPCSessionService returns the handler of the vAPI JSON-RPC endpoint
+// (POST /api, DefaultJSONRPCPath) for the session service
+// com.vmware.cis.session (spec §4): create needs a login scheme such as a
+// SAML-signed request and answers the new session id; get and delete need a
+// session id in the vmware-api-session-id header. An unknown operation of
+// the session service is answered with JSON-RPC -32601 Method not found.
+//
+// Calls of any other service need an authenticated request (any scheme; an
+// anonymous one is answered 401 with a JSON-RPC -32000 error, reason
+// missing) and go to other; a nil other answers them with -32601 Method not
+// found.
+//
+// Mount it behind the chain (which must include the SAML middleware for
+// signed requests) and AllowAnonymous, so that the handler answers a missing
+// credential itself, in JSON-RPC form. A body over Config.MaxBodySize is
+// answered with HTTP 413 and a JSON-RPC -32600 error.
+func JSONRPCSessionService(cfg Config, other JSONRPCCallHandler) (echo.HandlerFunc, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -139,44 +174,61 @@ func JSONRPCHandler(cfg Config) (echo.HandlerFunc, error) {
 		sc := SecurityContextFrom(c)
 		service, _ := req.ServiceID.StringValue()
 		op, _ := req.OperationID.StringValue()
-		ok := func(result any) error {
-			return c.JSON(http.StatusOK, JSONRPCResponse{JSONRPC: "2.0", ID: id, Result: map[string]any{"output": result}})
-		}
 		if service != sessionServiceID {
 			if !sc.Authenticated {
 				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", http.StatusUnauthorized, verifier.ErrNotSigned)
 			}
-			return ok(sc)
+			if other == nil {
+				return methodNotFound(c, id)
+			}
+			if body != nil {
+				restoreBody(c.Request(), body)
+			}
+			return other(c, JSONRPCCall{ID: id, ServiceID: service, OperationID: op})
 		}
-		switch op {
-		case "create":
-			if !sc.Authenticated || sc.Scheme == vapisec.SchemeSession {
-				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", http.StatusUnauthorized, verifier.ErrNotSigned)
-			}
-			s, err := cfg.Manager.Create(c.Request().Context(), session.Identity{Principal: sc.Principal, Groups: sc.Groups, Scheme: sc.Scheme})
-			if errors.Is(err, session.ErrQuotaExceeded) {
-				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Quota exceeded", http.StatusTooManyRequests, err)
-			}
-			if err != nil {
-				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Service unavailable", http.StatusServiceUnavailable, err)
-			}
-			return ok(s.ID)
-		case "get", "delete":
-			if !sc.Authenticated || sc.Scheme != vapisec.SchemeSession {
-				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", http.StatusUnauthorized, verifier.ErrNotSigned)
-			}
-			if op == "get" {
-				return ok(SessionInfo{
-					User:             sc.Principal.DownLevel(),
-					CreatedTime:      sc.SessionCreated.UTC().Format(DateTimeLayout),
-					LastAccessedTime: sc.SessionLastAccessed.UTC().Format(DateTimeLayout),
-				})
-			}
-			if err := cfg.Manager.Delete(c.Request().Context(), sc.SessionID); err != nil && errors.Is(err, session.ErrStoreUnavailable) {
-				return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Service unavailable", http.StatusServiceUnavailable, err)
-			}
-			return c.JSON(http.StatusOK, JSONRPCResponse{JSONRPC: "2.0", ID: id, Result: map[string]any{}})
-		}
-		return c.JSON(http.StatusOK, JSONRPCResponse{JSONRPC: "2.0", ID: id, Error: &JSONRPCError{Code: jsonrpcMethodNotFound, Message: "Method not found"}})
+		return sessionOperation(c, cfg, id, op, sc)
 	}, nil
+}
+
+// sessionOperation answers the operation op of com.vmware.cis.session.
+func sessionOperation(c echo.Context, cfg Config, id json.RawMessage, op string, sc *vapisec.SecurityContext) error {
+	ok := func(result any) error {
+		return c.JSON(http.StatusOK, JSONRPCResponse{JSONRPC: "2.0", ID: id, Result: map[string]any{"output": result}})
+	}
+	switch op {
+	case "create":
+		if !sc.Authenticated || sc.Scheme == vapisec.SchemeSession {
+			return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", http.StatusUnauthorized, verifier.ErrNotSigned)
+		}
+		s, err := cfg.Manager.Create(c.Request().Context(), session.Identity{Principal: sc.Principal, Groups: sc.Groups, Scheme: sc.Scheme})
+		if errors.Is(err, session.ErrQuotaExceeded) {
+			return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Quota exceeded", http.StatusTooManyRequests, err)
+		}
+		if err != nil {
+			return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Service unavailable", http.StatusServiceUnavailable, err)
+		}
+		return ok(s.ID)
+	case "get", "delete":
+		if !sc.Authenticated || sc.Scheme != vapisec.SchemeSession {
+			return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", http.StatusUnauthorized, verifier.ErrNotSigned)
+		}
+		if op == "get" {
+			return ok(SessionInfo{
+				User:             sc.Principal.DownLevel(),
+				CreatedTime:      sc.SessionCreated.UTC().Format(DateTimeLayout),
+				LastAccessedTime: sc.SessionLastAccessed.UTC().Format(DateTimeLayout),
+			})
+		}
+		if err := cfg.Manager.Delete(c.Request().Context(), sc.SessionID); err != nil && errors.Is(err, session.ErrStoreUnavailable) {
+			return cfg.Errors.jsonrpcFailure(c, id, jsonrpcServerError, "Service unavailable", http.StatusServiceUnavailable, err)
+		}
+		return c.JSON(http.StatusOK, JSONRPCResponse{JSONRPC: "2.0", ID: id, Result: map[string]any{}})
+	}
+	return methodNotFound(c, id)
+}
+
+// methodNotFound: JSON-RPC -32601 (with HTTP 200, as JSON-RPC over HTTP
+// answers a call it cannot route).
+func methodNotFound(c echo.Context, id json.RawMessage) error {
+	return c.JSON(http.StatusOK, JSONRPCResponse{JSONRPC: "2.0", ID: id, Error: &JSONRPCError{Code: jsonrpcMethodNotFound, Message: "Method not found"}})
 }

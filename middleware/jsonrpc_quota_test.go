@@ -40,7 +40,7 @@ func TestJSONRPCLoginBeyondRecordQuotaIs429(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := middleware.JSONRPCHandler(cfg)
+	h, err := middleware.JSONRPCSessionService(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

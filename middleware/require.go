@@ -51,6 +51,9 @@ var DefaultRequireConfig = RequireConfig{
 // none are given). Anonymous requests get 401 with reason "missing"; a
 // request authenticated with another scheme gets 401 with reason
 // "scheme_not_allowed" and the message vapi.security.authentication.scheme.
+//
+// It panics on a configuration error (an unknown scheme id); use
+// RequireConfig.ToMiddleware to get the error instead.
 func Require(schemes ...vapisec.SchemeID) echo.MiddlewareFunc {
 	c := DefaultRequireConfig
 	c.Schemes = schemes

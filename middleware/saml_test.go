@@ -57,7 +57,7 @@ func newSAMLServer(t testing.TB, opts ...verifier.RequestOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := middleware.JSONRPCHandler(cfg)
+	h, err := middleware.JSONRPCSessionService(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,12 +10,16 @@ import (
 	"github.com/vapisec/vapisec"
 )
 
-// StaticUsers is an Authenticator over a fixed set of users, for development
-// and tests. Passwords are kept as SHA-256 digests and compared in constant
-// time; an unknown user costs the same comparison as a known one.
+// StaticUsers is a development helper: an Authenticator over a fixed set of
+// users held in memory, for demos, tests and "vapisec serve". Passwords are
+// kept as SHA-256 digests and compared in constant time; an unknown user
+// costs the same comparison as a known one. Users are fixed once serving
+// starts: there is no rotation, lockout or persistence.
 //
-// WARNING: a fixed user list with unsalted digests is not a user directory.
-// Use it for demos and tests; in production plug in your own Authenticator.
+// WARNING: not for production. A fixed in-memory user list with unsalted
+// digests is not a user directory. In production implement Authenticator
+// (or use AuthenticatorFunc) over your own directory: LDAP, an SSO or
+// identity provider, or your application's user store.
 type StaticUsers struct {
 	users map[string]staticUser
 	dummy [sha256.Size]byte

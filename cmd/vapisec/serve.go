@@ -220,7 +220,7 @@ func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 	}
 	e.GET("/api/vapisec/whoami", whoami(false), append(chain, middleware.Require())...)
 	e.GET("/rest/vapisec/whoami", whoami(true), append(chain, middleware.Require())...)
-	jsonrpc, err := middleware.JSONRPCHandler(cfg)
+	jsonrpc, err := middleware.JSONRPCSessionService(cfg, demoJSONRPC)
 	if err != nil {
 		return nil, err
 	}

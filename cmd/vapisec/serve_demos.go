@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec/middleware"
@@ -29,4 +31,12 @@ func mountSessionDemos(e *echo.Echo, cfg middleware.Config, chain []echo.Middlew
 	}
 	e.GET("/channel/vapisec/whoami", whoami, channel, middleware.Require())
 	return nil
+}
+
+// demoJSONRPC answers every JSON-RPC call outside com.vmware.cis.session
+// (which middleware.JSONRPCSessionService serves) with the caller's
+// SecurityContext as the operation output: the JSON-RPC twin of
+// /api/vapisec/whoami, for trying signed requests against "serve".
+func demoJSONRPC(c echo.Context, call middleware.JSONRPCCall) error {
+	return c.JSON(http.StatusOK, middleware.JSONRPCResponse{JSONRPC: "2.0", ID: call.ID, Result: map[string]any{"output": middleware.SecurityContextFrom(c)}})
 }
