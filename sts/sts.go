@@ -202,18 +202,13 @@ func (s *STS) Build(req IssueRequest) (*etree.Element, error) {
 	if _, err := rand.Read(idb[:]); err != nil {
 		return nil, err
 	}
-	p := s.prefix
-	el := func(parent *etree.Element, tag string) *etree.Element {
-		e := parent.CreateElement(tag)
-		e.Space = p
-		return e
-	}
+	a := assertionBuilder{prefix: s.prefix}
 	root := etree.NewElement("Assertion")
-	root.Space = p
-	if p == "" {
+	root.Space = a.prefix
+	if a.prefix == "" {
 		root.CreateAttr("xmlns", nsSAML)
 	} else {
-		root.CreateAttr("xmlns:"+p, nsSAML)
+		root.CreateAttr("xmlns:"+a.prefix, nsSAML)
 	}
 	root.CreateAttr("xmlns:ds", dsig.Namespace)
 	root.CreateAttr("xmlns:xs", nsXS)
@@ -222,19 +217,37 @@ func (s *STS) Build(req IssueRequest) (*etree.Element, error) {
 	root.CreateAttr("IssueInstant", nb.Format(timeLayout))
 	root.CreateAttr("Version", "2.0")
 
-	issuer := el(root, "Issuer")
+	issuer := a.el(root, "Issuer")
 	issuer.CreateAttr("Format", formatEntity)
 	issuer.SetText(s.issuer)
+	a.subject(root, req, noa)
+	a.conditions(root, req, nb, noa)
+	a.statements(root, req, nb)
+	return root, nil
+}
 
-	subject := el(root, "Subject")
-	nameID := el(subject, "NameID")
+// assertionBuilder adds the SAML elements of an assertion under prefix.
+type assertionBuilder struct{ prefix string }
+
+// el adds a SAML element tag to parent.
+func (a assertionBuilder) el(parent *etree.Element, tag string) *etree.Element {
+	e := parent.CreateElement(tag)
+	e.Space = a.prefix
+	return e
+}
+
+// subject adds the Subject: the NameID and its confirmation, holder-of-key
+// when req has a certificate, bearer (valid until noa) otherwise.
+func (a assertionBuilder) subject(root *etree.Element, req IssueRequest, noa time.Time) {
+	subject := a.el(root, "Subject")
+	nameID := a.el(subject, "NameID")
 	nameID.CreateAttr("Format", formatUPN)
 	nameID.SetText(req.Subject)
-	conf := el(subject, "SubjectConfirmation")
-	data := el(conf, "SubjectConfirmationData")
+	conf := a.el(subject, "SubjectConfirmation")
+	data := a.el(conf, "SubjectConfirmationData")
 	if req.HoKCertificate != nil {
 		conf.CreateAttr("Method", cmHolderOfKey)
-		data.CreateAttr("xsi:type", qname(p, "KeyInfoConfirmationDataType"))
+		data.CreateAttr("xsi:type", qname(a.prefix, "KeyInfoConfirmationDataType"))
 		ki := data.CreateElement("ds:KeyInfo")
 		x := ki.CreateElement("ds:X509Data")
 		x.CreateElement("ds:X509Certificate").SetText(base64.StdEncoding.EncodeToString(req.HoKCertificate.Raw))
@@ -242,38 +255,46 @@ func (s *STS) Build(req IssueRequest) (*etree.Element, error) {
 		conf.CreateAttr("Method", cmBearer)
 		data.CreateAttr("NotOnOrAfter", noa.Format(timeLayout))
 	}
+}
 
-	cond := el(root, "Conditions")
+// conditions adds the Conditions: the validity window [nb, noa), and the
+// delegation, renewal and audience restrictions req asks for.
+func (a assertionBuilder) conditions(root *etree.Element, req IssueRequest, nb, noa time.Time) {
+	cond := a.el(root, "Conditions")
 	cond.CreateAttr("NotBefore", nb.Format(timeLayout))
 	cond.CreateAttr("NotOnOrAfter", noa.Format(timeLayout))
 	if req.Delegable {
-		el(cond, "ProxyRestriction").CreateAttr("Count", fmt.Sprint(DefaultRestrictionCount))
+		a.el(cond, "ProxyRestriction").CreateAttr("Count", fmt.Sprint(DefaultRestrictionCount))
 	}
 	if req.Renewable {
-		c := el(cond, "Condition")
+		c := a.el(cond, "Condition")
 		c.CreateAttr("xmlns:rsa", nsRSA)
 		c.CreateAttr("Count", fmt.Sprint(DefaultRestrictionCount))
 		c.CreateAttr("xsi:type", "rsa:RenewRestrictionType")
 	}
 	if len(req.Audience) > 0 {
-		ar := el(cond, "AudienceRestriction")
-		for _, a := range req.Audience {
-			el(ar, "Audience").SetText(a)
+		ar := a.el(cond, "AudienceRestriction")
+		for _, aud := range req.Audience {
+			a.el(ar, "Audience").SetText(aud)
 		}
 	}
+}
 
-	authn := el(root, "AuthnStatement")
+// statements adds the AuthnStatement (password authentication at nb) and
+// the AttributeStatement: subject type, groups and isSolution.
+func (a assertionBuilder) statements(root *etree.Element, req IssueRequest, nb time.Time) {
+	authn := a.el(root, "AuthnStatement")
 	authn.CreateAttr("AuthnInstant", nb.Format(timeLayout))
-	el(el(authn, "AuthnContext"), "AuthnContextClassRef").SetText(authnPassword)
+	a.el(a.el(authn, "AuthnContext"), "AuthnContextClassRef").SetText(authnPassword)
 
-	stmt := el(root, "AttributeStatement")
+	stmt := a.el(root, "AttributeStatement")
 	attribute := func(friendly, name string, values ...string) {
-		a := el(stmt, "Attribute")
-		a.CreateAttr("FriendlyName", friendly)
-		a.CreateAttr("Name", name)
-		a.CreateAttr("NameFormat", attrURI)
+		attr := a.el(stmt, "Attribute")
+		attr.CreateAttr("FriendlyName", friendly)
+		attr.CreateAttr("Name", name)
+		attr.CreateAttr("NameFormat", attrURI)
 		for _, v := range values {
-			av := el(a, "AttributeValue")
+			av := a.el(attr, "AttributeValue")
 			av.CreateAttr("xsi:type", "xs:string")
 			av.SetText(v)
 		}
@@ -283,7 +304,6 @@ func (s *STS) Build(req IssueRequest) (*etree.Element, error) {
 		attribute("Group", attrGroup, req.Groups...)
 	}
 	attribute("isSolution", attrSolution, fmt.Sprint(req.SolutionUser))
-	return root, nil
 }
 
 func qname(prefix, local string) string {

@@ -19,158 +19,224 @@ import "bytes"
 // it accepts is then parsed by encoding/xml through etree, which checks the
 // rest of well-formedness.
 func scanXML(b []byte, maxDepth, maxElements int) error {
-	i, n := 0, len(b)
-	if bytes.HasPrefix(b, []byte("<?xml")) && n > 5 && isXMLSpace(b[5]) {
-		end := bytes.Index(b[5:], []byte("?>"))
-		if end < 0 {
-			return malformed(ErrInvalidXML, "unterminated XML declaration")
+	s := xmlScanner{b: b, maxDepth: maxDepth, maxElements: maxElements}
+	if err := s.declaration(); err != nil {
+		return err
+	}
+	for s.i < len(b) {
+		var err error
+		if b[s.i] == '<' {
+			err = s.markup()
+		} else {
+			err = s.text()
 		}
-		if err := checkXMLDecl(b[5 : 5+end]); err != nil {
+		if err != nil {
 			return err
 		}
-		i = 5 + end + 2
 	}
-	depth, elements, rootSeen := 0, 0, false
-	var attrBuf [16][]byte
-	for i < n {
-		c := b[i]
-		if c != '<' {
-			if depth == 0 {
-				if !isXMLSpace(c) {
-					return malformed(ErrNotAssertion, "content outside the root element at offset %d", i)
-				}
-				i++
-				continue
-			}
-			j := bytes.IndexByte(b[i:], '<')
-			if j < 0 {
-				return malformed(ErrInvalidXML, "unterminated element")
-			}
-			if err := checkReferences(b[i : i+j]); err != nil {
-				return err
-			}
-			i += j
-			continue
-		}
-		if i+1 >= n {
-			return malformed(ErrInvalidXML, "unterminated markup")
-		}
-		switch b[i+1] {
-		case '?':
-			return malformed(ErrUnsafeXML, "processing instruction at offset %d", i)
-		case '!':
-			if depth > 0 && bytes.HasPrefix(b[i:], []byte("<![CDATA[")) {
-				end := bytes.Index(b[i+9:], []byte("]]>"))
-				if end < 0 {
-					return malformed(ErrInvalidXML, "unterminated CDATA section")
-				}
-				i += 9 + end + 3
-				continue
-			}
-			if bytes.HasPrefix(b[i:], []byte("<!--")) {
-				return malformed(ErrUnsafeXML, "comment at offset %d", i)
-			}
-			return malformed(ErrUnsafeXML, "directive %.20q at offset %d", b[i:], i)
-		case '/':
-			if depth == 0 {
-				return malformed(ErrInvalidXML, "end tag without start tag at offset %d", i)
-			}
-			j := bytes.IndexByte(b[i:], '>')
-			if j < 0 {
-				return malformed(ErrInvalidXML, "unterminated end tag")
-			}
-			i += j + 1
-			depth--
-			continue
-		}
-		// Start tag.
-		if depth == 0 && rootSeen {
-			return malformed(ErrNotAssertion, "second root element at offset %d", i)
-		}
-		rootSeen = true
-		if elements++; elements > maxElements {
-			return malformed(ErrXMLLimit, "more than %d elements", maxElements)
-		}
-		if depth+1 > maxDepth {
-			return malformed(ErrXMLLimit, "elements nested deeper than %d", maxDepth)
-		}
-		i++
-		start := i
-		for i < n && !isXMLSpace(b[i]) && b[i] != '>' && b[i] != '/' {
-			i++
-		}
-		if i == start {
-			return malformed(ErrInvalidXML, "empty element name at offset %d", start)
-		}
-		attrs := attrBuf[:0]
-		selfClosing := false
-	attrLoop:
-		for {
-			for i < n && isXMLSpace(b[i]) {
-				i++
-			}
-			if i >= n {
-				return malformed(ErrInvalidXML, "unterminated start tag")
-			}
-			switch b[i] {
-			case '>':
-				i++
-				break attrLoop
-			case '/':
-				if i+1 < n && b[i+1] == '>' {
-					i += 2
-					selfClosing = true
-					break attrLoop
-				}
-				return malformed(ErrInvalidXML, "stray '/' in start tag at offset %d", i)
-			}
-			nameStart := i
-			for i < n && b[i] != '=' && !isXMLSpace(b[i]) && b[i] != '>' && b[i] != '/' {
-				i++
-			}
-			name := b[nameStart:i]
-			for i < n && isXMLSpace(b[i]) {
-				i++
-			}
-			if len(name) == 0 || i >= n || b[i] != '=' {
-				return malformed(ErrInvalidXML, "attribute without value at offset %d", nameStart)
-			}
-			i++
-			for i < n && isXMLSpace(b[i]) {
-				i++
-			}
-			if i >= n || (b[i] != '"' && b[i] != '\'') {
-				return malformed(ErrInvalidXML, "unquoted attribute value at offset %d", i)
-			}
-			q := b[i]
-			i++
-			end := bytes.IndexByte(b[i:], q)
-			if end < 0 {
-				return malformed(ErrInvalidXML, "unterminated attribute value")
-			}
-			value := b[i : i+end]
-			if bytes.IndexByte(value, '<') >= 0 {
-				return malformed(ErrInvalidXML, "'<' in attribute value at offset %d", i)
-			}
-			if err := checkReferences(value); err != nil {
-				return err
-			}
-			i += end + 1
-			for _, a := range attrs {
-				if bytes.Equal(a, name) {
-					return malformed(ErrDuplicateAttribute, "attribute %.40q repeated", name)
-				}
-			}
-			attrs = append(attrs, name)
-		}
-		if !selfClosing {
-			depth++
-		}
-	}
-	if depth != 0 || !rootSeen {
+	if s.depth != 0 || !s.rootSeen {
 		return malformed(ErrInvalidXML, "no complete root element")
 	}
 	return nil
+}
+
+// xmlScanner is the state of one scanXML pass: the offset i of the next
+// byte of b, the open elements, and the element count.
+type xmlScanner struct {
+	b                     []byte
+	i                     int
+	depth, elements       int
+	rootSeen              bool
+	maxDepth, maxElements int
+	// attrBuf backs the attribute names of the current start tag, so that
+	// a tag of up to 16 attributes allocates nothing.
+	attrBuf [16][]byte
+}
+
+// declaration skips one leading XML declaration, refusing an encoding
+// other than UTF-8.
+func (s *xmlScanner) declaration() error {
+	b := s.b
+	if !bytes.HasPrefix(b, []byte("<?xml")) || len(b) <= 5 || !isXMLSpace(b[5]) {
+		return nil
+	}
+	end := bytes.Index(b[5:], []byte("?>"))
+	if end < 0 {
+		return malformed(ErrInvalidXML, "unterminated XML declaration")
+	}
+	if err := checkXMLDecl(b[5 : 5+end]); err != nil {
+		return err
+	}
+	s.i = 5 + end + 2
+	return nil
+}
+
+// text skips character data at s.i: only whitespace outside the root
+// element (one byte at a time), and inside it text up to the next '<' with
+// no references but the predefined and character ones.
+func (s *xmlScanner) text() error {
+	b := s.b
+	if s.depth == 0 {
+		if !isXMLSpace(b[s.i]) {
+			return malformed(ErrNotAssertion, "content outside the root element at offset %d", s.i)
+		}
+		s.i++
+		return nil
+	}
+	j := bytes.IndexByte(b[s.i:], '<')
+	if j < 0 {
+		return malformed(ErrInvalidXML, "unterminated element")
+	}
+	if err := checkReferences(b[s.i : s.i+j]); err != nil {
+		return err
+	}
+	s.i += j
+	return nil
+}
+
+// markup scans the markup that starts with the '<' at s.i.
+func (s *xmlScanner) markup() error {
+	b, i := s.b, s.i
+	if i+1 >= len(b) {
+		return malformed(ErrInvalidXML, "unterminated markup")
+	}
+	switch b[i+1] {
+	case '?':
+		return malformed(ErrUnsafeXML, "processing instruction at offset %d", i)
+	case '!':
+		return s.bang()
+	case '/':
+		return s.endTag()
+	}
+	return s.startTag()
+}
+
+// bang skips a CDATA section inside the root element and refuses every
+// other "<!" markup: comments, DOCTYPE and the other directives.
+func (s *xmlScanner) bang() error {
+	b, i := s.b, s.i
+	if s.depth > 0 && bytes.HasPrefix(b[i:], []byte("<![CDATA[")) {
+		end := bytes.Index(b[i+9:], []byte("]]>"))
+		if end < 0 {
+			return malformed(ErrInvalidXML, "unterminated CDATA section")
+		}
+		s.i += 9 + end + 3
+		return nil
+	}
+	if bytes.HasPrefix(b[i:], []byte("<!--")) {
+		return malformed(ErrUnsafeXML, "comment at offset %d", i)
+	}
+	return malformed(ErrUnsafeXML, "directive %.20q at offset %d", b[i:], i)
+}
+
+// endTag skips an end tag and closes one element.
+func (s *xmlScanner) endTag() error {
+	if s.depth == 0 {
+		return malformed(ErrInvalidXML, "end tag without start tag at offset %d", s.i)
+	}
+	j := bytes.IndexByte(s.b[s.i:], '>')
+	if j < 0 {
+		return malformed(ErrInvalidXML, "unterminated end tag")
+	}
+	s.i += j + 1
+	s.depth--
+	return nil
+}
+
+// startTag scans a start tag (or an empty-element tag): the element limits,
+// the name and the attributes, none of them twice.
+func (s *xmlScanner) startTag() error {
+	b, n, i := s.b, len(s.b), s.i
+	if s.depth == 0 && s.rootSeen {
+		return malformed(ErrNotAssertion, "second root element at offset %d", i)
+	}
+	s.rootSeen = true
+	if s.elements++; s.elements > s.maxElements {
+		return malformed(ErrXMLLimit, "more than %d elements", s.maxElements)
+	}
+	if s.depth+1 > s.maxDepth {
+		return malformed(ErrXMLLimit, "elements nested deeper than %d", s.maxDepth)
+	}
+	i++
+	start := i
+	for i < n && !isXMLSpace(b[i]) && b[i] != '>' && b[i] != '/' {
+		i++
+	}
+	if i == start {
+		return malformed(ErrInvalidXML, "empty element name at offset %d", start)
+	}
+	attrs := s.attrBuf[:0]
+	for {
+		i = skipXMLSpace(b, i)
+		if i >= n {
+			return malformed(ErrInvalidXML, "unterminated start tag")
+		}
+		switch b[i] {
+		case '>':
+			s.i = i + 1
+			s.depth++
+			return nil
+		case '/':
+			if i+1 < n && b[i+1] == '>' {
+				s.i = i + 2
+				return nil
+			}
+			return malformed(ErrInvalidXML, "stray '/' in start tag at offset %d", i)
+		}
+		var name []byte
+		var err error
+		if name, i, err = scanAttribute(b, i); err != nil {
+			return err
+		}
+		for _, a := range attrs {
+			if bytes.Equal(a, name) {
+				return malformed(ErrDuplicateAttribute, "attribute %.40q repeated", name)
+			}
+		}
+		attrs = append(attrs, name)
+	}
+}
+
+// scanAttribute scans the name="value" (or 'value') pair of a start tag at
+// b[i:] and returns the name and the offset after the value.
+func scanAttribute(b []byte, i int) (name []byte, next int, err error) {
+	n := len(b)
+	nameStart := i
+	for i < n && b[i] != '=' && !isXMLSpace(b[i]) && b[i] != '>' && b[i] != '/' {
+		i++
+	}
+	name = b[nameStart:i]
+	i = skipXMLSpace(b, i)
+	if len(name) == 0 || i >= n || b[i] != '=' {
+		return nil, 0, malformed(ErrInvalidXML, "attribute without value at offset %d", nameStart)
+	}
+	i = skipXMLSpace(b, i+1)
+	if i >= n || (b[i] != '"' && b[i] != '\'') {
+		return nil, 0, malformed(ErrInvalidXML, "unquoted attribute value at offset %d", i)
+	}
+	q := b[i]
+	i++
+	end := bytes.IndexByte(b[i:], q)
+	if end < 0 {
+		return nil, 0, malformed(ErrInvalidXML, "unterminated attribute value")
+	}
+	value := b[i : i+end]
+	if bytes.IndexByte(value, '<') >= 0 {
+		return nil, 0, malformed(ErrInvalidXML, "'<' in attribute value at offset %d", i)
+	}
+	if err := checkReferences(value); err != nil {
+		return nil, 0, err
+	}
+	return name, i + end + 1, nil
+}
+
+// skipXMLSpace returns the offset of the first byte at or after i in b that
+// is not XML whitespace.
+func skipXMLSpace(b []byte, i int) int {
+	for i < len(b) && isXMLSpace(b[i]) {
+		i++
+	}
+	return i
 }
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

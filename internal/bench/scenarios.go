@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ const benchThroughputBar = 0.95
 
 // benchScenarios builds the servers "vapisec bench" drives. Every one serves
 // the same handler; only the middleware in front of it differs.
-func benchScenarios(o benchOptions) ([]scenario, func(), error) {
+func benchScenarios(cfg Config) ([]scenario, error) {
 	ok := func(c echo.Context) error { return c.String(http.StatusOK, "ok") }
 	newEcho := func() *echo.Echo {
 		e := echo.New()
@@ -42,20 +42,19 @@ func benchScenarios(o benchOptions) ([]scenario, func(), error) {
 
 	manager, err := session.NewManager(session.NewMemoryStore())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	users, err := middleware.NewStaticUsers(map[string]string{"bench@vsphere.local": "bench-password"})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sess, err := manager.Create(context.Background(), session.Identity{Principal: vapisec.ParsePrincipal("bench@vsphere.local"), Scheme: vapisec.SchemeUserPass})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cfg := middleware.Config{Manager: manager, Authenticator: users}
-	chain, err := middleware.Chain(cfg)
+	chain, err := middleware.Chain(middleware.Config{Manager: manager, Authenticator: users})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	secured := newEcho()
 	secured.GET("/bench", ok, append(chain, middleware.Require())...)
@@ -88,23 +87,46 @@ func benchScenarios(o benchOptions) ([]scenario, func(), error) {
 		{name: "bare, Basic request", handler: bare, newRequest: basicReq},
 		{name: "basic", handler: secured, newRequest: basicReq, baseline: "bare, Basic request", bar: benchThroughputBar},
 	}
-	extra, cleanup, err := benchExtraScenarios(o, newEcho, ok)
+	extra, err := benchExtraScenarios(cfg, newEcho, ok)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return append(scenarios, extra...), cleanup, nil
+	return append(scenarios, extra...), nil
 }
 
 // microRatios runs the in-process micro-benchmarks of DESIGN §8, each side
 // by side with its floor.
-func microRatios(d time.Duration) ([]ratioResult, error) {
-	var out []ratioResult
+func microRatios(d time.Duration) ([]RatioResult, error) {
+	canon, err := canonicalRatio(d)
+	if err != nil {
+		return nil, err
+	}
+	mat, err := newBenchTokens()
+	if err != nil {
+		return nil, err
+	}
+	cold, err := coldTokenRatio(d, mat)
+	if err != nil {
+		return nil, err
+	}
+	cached, err := cachedTokenRatio(d, mat)
+	if err != nil {
+		return nil, err
+	}
+	more, err := benchExtraRatios(d, mat)
+	if err != nil {
+		return nil, err
+	}
+	return append([]RatioResult{canon, cold, cached}, more...), nil
+}
 
-	// Canonical JSON of a 64 KiB JSON-RPC body vs json.Valid on it.
+// canonicalRatio measures the canonical JSON of a 64 KiB JSON-RPC body
+// against json.Valid on it.
+func canonicalRatio(d time.Duration) (RatioResult, error) {
 	body := benchJSONRPCBody(64 << 10)
 	c, err := canonical.New()
 	if err != nil {
-		return nil, err
+		return RatioResult{}, err
 	}
 	dst := make([]byte, 0, 2*len(body))
 	valid, canon, err := sideBySide(d, 16,
@@ -125,20 +147,18 @@ func microRatios(d time.Duration) ([]ratioResult, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, err
+		return RatioResult{}, err
 	}
-	out = append(out, costRatio("canonicalize 64 KiB / json.Valid", valid, canon, 1.5, fmt.Sprintf("%v vs %v per body", canon, valid)))
+	return costRatio("canonicalize 64 KiB / json.Valid", valid, canon, 1.5, fmt.Sprintf("%v vs %v per body", canon, valid)), nil
+}
 
-	// SAML token: cold verification vs bare etree + goxmldsig, and a cache
-	// hit vs one SHA-256 of the token.
-	mat, err := newBenchTokens()
-	if err != nil {
-		return nil, err
-	}
+// coldTokenRatio measures the verification of a SAML token with no cache
+// against bare etree + goxmldsig on it.
+func coldTokenRatio(d time.Duration, mat *benchTokens) (RatioResult, error) {
 	ctx := context.Background()
 	cold, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(mat.stsCert), verifier.WithCacheSize(0))
 	if err != nil {
-		return nil, err
+		return RatioResult{}, err
 	}
 	bareValidate, ours, err := sideBySide(d, 4,
 		func(n int) error {
@@ -163,13 +183,18 @@ func microRatios(d time.Duration) ([]ratioResult, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, err
+		return RatioResult{}, err
 	}
-	out = append(out, costRatio("SAML token cold / (etree parse + goxmldsig Validate)", bareValidate, ours, 1.1, fmt.Sprintf("%v vs %v per token", ours, bareValidate)))
+	return costRatio("SAML token cold / (etree parse + goxmldsig Validate)", bareValidate, ours, 1.1, fmt.Sprintf("%v vs %v per token", ours, bareValidate)), nil
+}
 
+// cachedTokenRatio measures a token cache hit against one SHA-256 of the
+// token.
+func cachedTokenRatio(d time.Duration, mat *benchTokens) (RatioResult, error) {
+	ctx := context.Background()
 	cached, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(mat.stsCert))
 	if err != nil {
-		return nil, err
+		return RatioResult{}, err
 	}
 	var sink [32]byte
 	hash, hit, err := sideBySide(d, 64,
@@ -188,16 +213,10 @@ func microRatios(d time.Duration) ([]ratioResult, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, err
+		return RatioResult{}, err
 	}
 	_ = sink
-	out = append(out, costRatio("SAML token cached / one SHA-256 of it", hash, hit, 1.2, fmt.Sprintf("%v vs %v per token", hit, hash)))
-
-	more, err := benchExtraRatios(d, mat)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, more...), nil
+	return costRatio("SAML token cached / one SHA-256 of it", hash, hit, 1.2, fmt.Sprintf("%v vs %v per token", hit, hash)), nil
 }
 
 // benchTokens is the key material of the micro-benchmarks: a development

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -16,35 +16,24 @@ import (
 // store, with one Redis round trip per request.
 const benchRedisBar = 0.5
 
-// benchRedisScenario adds the session middleware on the Redis of --redis
-// (the same server "serve --redis" uses), compared with the memory store.
-func benchRedisScenario(o benchOptions, newEcho func() *echo.Echo, ok echo.HandlerFunc) ([]scenario, func(), error) {
-	if o.redis == "" {
-		return nil, func() {}, nil
+// benchRedisScenario adds the session middleware on cfg.Redis (the Redis
+// store of "vapisec bench --redis", the one "serve --redis" uses), compared
+// with the memory store. It adds nothing when cfg.Redis is nil.
+func benchRedisScenario(cfg Config, newEcho func() *echo.Echo, ok echo.HandlerFunc) ([]scenario, error) {
+	if cfg.Redis == nil {
+		return nil, nil
 	}
-	shared, err := openSharedState(serveOptions{redisURL: o.redis})
+	manager, err := session.NewManager(cfg.Redis)
 	if err != nil {
-		return nil, nil, err
-	}
-	cleanup := func() {
-		if shared.client != nil {
-			_ = shared.client.Close()
-		}
-	}
-	manager, err := session.NewManager(shared.store)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
+		return nil, err
 	}
 	sess, err := manager.Create(context.Background(), session.Identity{Principal: vapisec.ParsePrincipal("bench-redis@vsphere.local"), Scheme: vapisec.SchemeUserPass})
 	if err != nil {
-		cleanup()
-		return nil, nil, err
+		return nil, err
 	}
 	chain, err := middleware.Chain(middleware.Config{Manager: manager})
 	if err != nil {
-		cleanup()
-		return nil, nil, err
+		return nil, err
 	}
 	e := newEcho()
 	e.GET("/bench", ok, append(chain, middleware.Require())...)
@@ -55,5 +44,5 @@ func benchRedisScenario(o benchOptions, newEcho func() *echo.Echo, ok echo.Handl
 		}
 		return req, err
 	}
-	return []scenario{{name: "session on Redis", handler: e, newRequest: get, baseline: "session", bar: benchRedisBar}}, cleanup, nil
+	return []scenario{{name: "session on Redis", handler: e, newRequest: get, baseline: "session", bar: benchRedisBar}}, nil
 }

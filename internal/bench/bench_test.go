@@ -1,10 +1,10 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +38,8 @@ func TestBenchRunsEveryServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs servers under load for a few seconds")
 	}
-	o := benchOptions{duration: 300 * time.Millisecond, concurrency: 2, maxRequests: 1000, rounds: 2, micro: 20 * time.Millisecond}
-	rep, err := runBench(context.Background(), o, io.Discard)
+	cfg := Config{Duration: 300 * time.Millisecond, Concurrency: 2, MaxRequests: 1000, Rounds: 2, Micro: 20 * time.Millisecond}
+	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,18 +63,18 @@ func TestBenchRunsEveryServer(t *testing.T) {
 		}
 	}
 	var js bytes.Buffer
-	if err := writeBench(&js, "json", rep); err != nil {
+	if err := rep.Render(&js, FormatJSON); err != nil {
 		t.Fatal(err)
 	}
-	var back benchReport
+	var back Report
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil || len(back.Servers) != len(rep.Servers) || back.Machine.Rounds != 2 {
 		t.Fatalf("JSON does not read back: %v", err)
 	}
 	var table, svg bytes.Buffer
-	if err := writeBench(&table, "table", rep); err != nil || !strings.Contains(table.String(), "median of the per-round ratios") {
+	if err := rep.Render(&table, FormatTable); err != nil || !strings.Contains(table.String(), "median of the per-round ratios") {
 		t.Fatalf("table: %v\n%s", err, table.String())
 	}
-	if err := writeBench(&svg, "svg", rep); err != nil || !strings.HasPrefix(svg.String(), "<svg") {
+	if err := rep.Render(&svg, FormatSVG); err != nil || !strings.HasPrefix(svg.String(), "<svg") {
 		t.Fatalf("svg: %v\n%.200s", err, svg.String())
 	}
 }
@@ -108,5 +108,31 @@ func TestSelectScenariosKeepsBaselines(t *testing.T) {
 	}
 	if _, err := selectScenarios(all, "("); err == nil {
 		t.Error("an invalid regular expression was accepted")
+	}
+}
+
+func TestRunRejectsABadConfig(t *testing.T) {
+	valid := Config{Duration: time.Second, Concurrency: 1, MaxRequests: 1, Rounds: 1}
+	tests := []struct {
+		name        string
+		givenConfig func(*Config)
+		expectField string
+	}{
+		{"nok, zero duration", func(c *Config) { c.Duration = 0 }, "Duration"},
+		{"nok, zero concurrency", func(c *Config) { c.Concurrency = 0 }, "Concurrency"},
+		{"nok, zero rounds", func(c *Config) { c.Rounds = 0 }, "Rounds"},
+		{"nok, zero max requests", func(c *Config) { c.MaxRequests = 0 }, "MaxRequests"},
+		{"nok, negative micro", func(c *Config) { c.Micro = -1 }, "Micro"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid
+			tt.givenConfig(&cfg)
+			_, err := Run(context.Background(), cfg)
+			ce, ok := errors.AsType[*ConfigError](err)
+			if !ok || ce.Field != tt.expectField {
+				t.Fatalf("Run = %v; want a *ConfigError for %s", err, tt.expectField)
+			}
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -82,19 +82,49 @@ func newBenchSigned(mat *benchTokens, n int) (*benchSigned, error) {
 }
 
 // benchExtraScenarios adds the servers of the signed-request schemes (and
-// of Redis sessions when --redis is given).
-func benchExtraScenarios(o benchOptions, newEcho func() *echo.Echo, ok echo.HandlerFunc) ([]scenario, func(), error) {
+// of Redis sessions when cfg.Redis is set).
+func benchExtraScenarios(cfg Config, newEcho func() *echo.Echo, ok echo.HandlerFunc) ([]scenario, error) {
 	mat, err := newBenchTokens()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	bs, err := newBenchSigned(mat, 64)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	srv, err := newSignedServers(mat, bs, newEcho, ok)
+	if err != nil {
+		return nil, err
+	}
+	signGet := signedGet(bs.header)
+	// signGet's map is filled by prepare, before the workers start, so
+	// the workers only read it.
+	scenarios := []scenario{
+		{name: "bare POST /api (1 KiB JSON-RPC)", handler: srv.barePost, newRequest: post([][]byte{bs.unsigned})},
+		{name: "HoK JSON-RPC, cached token", handler: srv.cached, newRequest: post(bs.bodies), baseline: "bare POST /api (1 KiB JSON-RPC)"},
+		{name: "HoK JSON-RPC, cold token", handler: srv.cold, newRequest: post(bs.bodies), baseline: "bare POST /api (1 KiB JSON-RPC)"},
+		{name: "SIGN HoK, cached token", handler: srv.cached, newRequest: signGet, prepare: func(base string) error { _, err := signGet(base, 0); return err }},
+	}
+	more, err := benchRedisScenario(cfg, newEcho, ok)
+	if err != nil {
+		return nil, err
+	}
+	return append(scenarios, more...), nil
+}
+
+// signedServers are the handlers of the signed-request scenarios.
+type signedServers struct {
+	// barePost reads the body and answers, with no middleware.
+	barePost http.Handler
+	// cached verifies with the token and wire-token caches on; cold with
+	// both off (and SIGN off).
+	cached, cold http.Handler
+}
+
+func newSignedServers(mat *benchTokens, bs *benchSigned, newEcho func() *echo.Echo, ok echo.HandlerFunc) (*signedServers, error) {
 	manager, err := session.NewManager(session.NewMemoryStore())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	readAll := func(c echo.Context) error {
 		if _, err := io.Copy(io.Discard, c.Request().Body); err != nil {
@@ -114,36 +144,44 @@ func benchExtraScenarios(o benchOptions, newEcho func() *echo.Echo, ok echo.Hand
 	}
 	cachedSrv, err := signedServer(bs.cached)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	coldTokens, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(mat.stsCert), verifier.WithCacheSize(0))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cold, err := verifier.NewRequestVerifier(coldTokens, verifier.WithReplayCache(acceptAllReplays{}), verifier.WithWireTokenCacheSize(0), verifier.WithoutSIGN())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	coldSrv, err := signedServer(cold)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	barePost := newEcho()
 	barePost.POST("/api", readAll)
+	return &signedServers{barePost: barePost, cached: cachedSrv, cold: coldSrv}, nil
+}
 
-	post := func(bodies [][]byte) func(string, int) (*http.Request, error) {
-		return func(base string, i int) (*http.Request, error) {
-			req, err := http.NewRequest(http.MethodPost, base+"/api", bytes.NewReader(bodies[i%len(bodies)]))
-			if err == nil {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			return req, err
+// post builds request i as a POST of bodies[i mod len(bodies)] to /api.
+func post(bodies [][]byte) func(string, int) (*http.Request, error) {
+	return func(base string, i int) (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, base+"/api", bytes.NewReader(bodies[i%len(bodies)]))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
 		}
+		return req, err
 	}
-	// SIGN: the header covers the host and port, so each request is signed
-	// for the server's address once and then resent.
+}
+
+// signedGet builds GET /bench requests with a SIGN header. The header
+// covers the host and port, so each request is signed for the server's
+// address once and then resent. The first call for an address must come
+// before concurrent ones (from a scenario's prepare): later calls only read
+// the map of signed headers.
+func signedGet(hs *signer.HeaderSigner) func(string, int) (*http.Request, error) {
 	signHeaders := map[string]string{}
-	signGet := func(base string, _ int) (*http.Request, error) {
+	return func(base string, _ int) (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodGet, base+"/bench", nil)
 		if err != nil {
 			return nil, err
@@ -151,7 +189,7 @@ func benchExtraScenarios(o benchOptions, newEcho func() *echo.Echo, ok echo.Hand
 		h, ok := signHeaders[base]
 		if !ok {
 			u, _ := url.Parse(base + "/bench")
-			if h, err = bs.header.Authorization(http.MethodGet, u, nil); err != nil {
+			if h, err = hs.Authorization(http.MethodGet, u, nil); err != nil {
 				return nil, err
 			}
 			signHeaders[base] = h
@@ -159,25 +197,12 @@ func benchExtraScenarios(o benchOptions, newEcho func() *echo.Echo, ok echo.Hand
 		req.Header.Set("Authorization", h)
 		return req, nil
 	}
-	// signGet's map is filled by prepare, before the workers start, so
-	// the workers only read it.
-	scenarios := []scenario{
-		{name: "bare POST /api (1 KiB JSON-RPC)", handler: barePost, newRequest: post([][]byte{bs.unsigned})},
-		{name: "HoK JSON-RPC, cached token", handler: cachedSrv, newRequest: post(bs.bodies), baseline: "bare POST /api (1 KiB JSON-RPC)"},
-		{name: "HoK JSON-RPC, cold token", handler: coldSrv, newRequest: post(bs.bodies), baseline: "bare POST /api (1 KiB JSON-RPC)"},
-		{name: "SIGN HoK, cached token", handler: cachedSrv, newRequest: signGet, prepare: func(base string) error { _, err := signGet(base, 0); return err }},
-	}
-	more, cleanup, err := benchRedisScenario(o, newEcho, ok)
-	if err != nil {
-		return nil, nil, err
-	}
-	return append(scenarios, more...), cleanup, nil
 }
 
 // benchExtraRatios measures HoK JSON-RPC verification with a cached token
 // (1 KiB body) side by side with one RSA-2048 PKCS#1 v1.5 verify with the
 // same key, and the bytes and allocations of one such request.
-func benchExtraRatios(d time.Duration, mat *benchTokens) ([]ratioResult, error) {
+func benchExtraRatios(d time.Duration, mat *benchTokens) ([]RatioResult, error) {
 	bs, err := newBenchSigned(mat, 1)
 	if err != nil {
 		return nil, err
@@ -218,7 +243,7 @@ func benchExtraRatios(d time.Duration, mat *benchTokens) ([]ratioResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := []ratioResult{costRatio("HoK JSON-RPC cached (1 KiB) / one RSA-2048 verify", rsaOp, hok, benchHoKCachedBar, fmt.Sprintf("%v vs %v per request", hok, rsaOp))}
+	out := []RatioResult{costRatio("HoK JSON-RPC cached (1 KiB) / one RSA-2048 verify", rsaOp, hok, benchHoKCachedBar, fmt.Sprintf("%v vs %v per request", hok, rsaOp))}
 
 	const runs = 2000
 	var before, after runtime.MemStats
@@ -233,8 +258,8 @@ func benchExtraRatios(d time.Duration, mat *benchTokens) ([]ratioResult, error) 
 	bytesPer := float64(after.TotalAlloc-before.TotalAlloc) / runs
 	allocsPer := float64(after.Mallocs-before.Mallocs) / runs
 	out = append(out,
-		ratioResult{Name: "bytes per cached HoK verification", Ratio: bytesPer, Bar: benchMaxBytesPerOp, Pass: bytesPer <= benchMaxBytesPerOp, AtMost: true, Detail: "B/op"},
-		ratioResult{Name: "allocations per cached HoK verification", Ratio: allocsPer, Bar: benchMaxAllocsPer, Pass: allocsPer <= benchMaxAllocsPer, AtMost: true, Detail: "allocs/op"},
+		RatioResult{Name: "bytes per cached HoK verification", Ratio: bytesPer, Bar: benchMaxBytesPerOp, Pass: bytesPer <= benchMaxBytesPerOp, AtMost: true, Detail: "B/op"},
+		RatioResult{Name: "allocations per cached HoK verification", Ratio: allocsPer, Bar: benchMaxAllocsPer, Pass: allocsPer <= benchMaxAllocsPer, AtMost: true, Detail: "allocs/op"},
 	)
 	return out, nil
 }

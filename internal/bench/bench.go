@@ -1,0 +1,327 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"runtime"
+	"time"
+
+	"github.com/vapisec/vapisec/session"
+)
+
+// Config says what Run measures and for how long. Its zero value is not
+// usable: Duration, Concurrency, MaxRequests and Rounds are required.
+type Config struct {
+	// Duration is the load time per server, split evenly over the rounds.
+	// Required: it must be positive.
+	Duration time.Duration
+	// Concurrency is the number of concurrent client connections per
+	// server. Required: it must be positive.
+	Concurrency int
+	// MaxRequests caps the requests sent to one server over all rounds.
+	// Required: it must be positive.
+	MaxRequests int
+	// Rounds is the number of interleaved rounds over the servers; every
+	// ratio is the median of the per-round ratios. Required: it must be
+	// positive.
+	Rounds int
+	// Micro is the time per micro-benchmark. Zero skips them; it must not
+	// be negative.
+	Micro time.Duration
+	// Servers, when not empty, is a regular expression: only the servers
+	// whose names match it are measured, with the baselines their ratios
+	// need. Default: every server.
+	Servers string
+	// Redis, when not nil, is the session store of one more server,
+	// "session on Redis", compared with the session middleware on the
+	// memory store. Run uses it and does not close it. Default: nil, no
+	// such server.
+	Redis session.Store
+	// Progress receives one line per measured slot. Default: nil, which
+	// discards them.
+	Progress io.Writer
+}
+
+// validate reports the first field of c that Run cannot use.
+func (c Config) validate() error {
+	switch {
+	case c.Duration <= 0:
+		return &ConfigError{Field: "Duration", Err: errors.New("must be positive")}
+	case c.Concurrency <= 0:
+		return &ConfigError{Field: "Concurrency", Err: errors.New("must be positive")}
+	case c.Rounds <= 0:
+		return &ConfigError{Field: "Rounds", Err: errors.New("must be positive")}
+	case c.MaxRequests <= 0:
+		return &ConfigError{Field: "MaxRequests", Err: errors.New("must be positive")}
+	case c.Micro < 0:
+		return &ConfigError{Field: "Micro", Err: errors.New("must not be negative")}
+	}
+	return nil
+}
+
+// scenario is one server under load: its handler and how to build requests.
+type scenario struct {
+	name    string
+	handler http.Handler
+	// newRequest builds request i for base (the server's URL).
+	newRequest func(base string, i int) (*http.Request, error)
+	// bar is the minimum throughput ratio to bare Echo; 0 for none.
+	bar float64
+	// baseline names the scenario the ratio is taken against (the bare
+	// server for the same method and body); "" means "bare".
+	baseline string
+	// prepare, when set, runs once against the started server before the
+	// load (e.g. to sign requests for its address).
+	prepare func(base string) error
+}
+
+// running is a scenario's server once started, with what the load
+// generator saw of it.
+type running struct {
+	scenario
+	base   string
+	client *http.Client
+	res    loadResult
+}
+
+// Run builds the servers, measures them in cfg.Rounds interleaved rounds
+// after one uncounted warm-up slot each, then runs the micro-benchmarks
+// (unless cfg.Micro is zero) and returns the report. Every server listens
+// on 127.0.0.1 and is closed before Run returns. A nil ctx means
+// context.Background(); cancelling ctx stops the run between slots with
+// ctx.Err(). A Config that Run cannot use gives a *ConfigError.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	progress := cfg.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	scenarios, err := benchScenarios(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if scenarios, err = selectScenarios(scenarios, cfg.Servers); err != nil {
+		return nil, err
+	}
+	runs, stop, err := start(scenarios, cfg.Concurrency)
+	defer stop()
+	if err != nil {
+		return nil, err
+	}
+	if err := measure(ctx, runs, cfg, progress); err != nil {
+		return nil, err
+	}
+	rep := report(runs, cfg)
+	if cfg.Micro == 0 {
+		return rep, nil
+	}
+	fmt.Fprintln(progress, "bench: micro-benchmarks")
+	ratios, err := microRatios(cfg.Micro)
+	if err != nil {
+		return nil, err
+	}
+	rep.Ratios = ratios
+	return rep, nil
+}
+
+// start serves every scenario on its own loopback port, with one client
+// (and transport) per server, so that no server's connections are evicted
+// from a shared idle pool by another's, and runs the prepare steps. stop
+// closes the servers and the clients' idle connections started so far; it
+// must be called even when start fails.
+func start(scenarios []scenario, concurrency int) (runs []*running, stop func(), err error) {
+	var closers []func()
+	stop = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	for _, s := range scenarios {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, stop, err
+		}
+		srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		closers = append(closers, func() { _ = srv.Close() })
+		run := &running{scenario: s, base: "http://" + ln.Addr().String()}
+		runs = append(runs, run)
+		if s.prepare != nil {
+			if err := s.prepare(run.base); err != nil {
+				return nil, stop, fmt.Errorf("bench: preparing %s: %w", s.name, err)
+			}
+		}
+	}
+	for _, run := range runs {
+		run.client = &http.Client{Transport: &http.Transport{
+			MaxIdleConns:        concurrency,
+			MaxIdleConnsPerHost: concurrency,
+			DisableCompression:  true,
+		}, Timeout: 10 * time.Second}
+		closers = append(closers, run.client.CloseIdleConnections)
+	}
+	return runs, stop, nil
+}
+
+// measure warms every server up for one uncounted slot (connections,
+// caches, the script cache of Redis, the heap size the load settles at),
+// then drives each for one slot per round.
+func measure(ctx context.Context, runs []*running, cfg Config, progress io.Writer) error {
+	slot := cfg.Duration / time.Duration(cfg.Rounds)
+	capPerSlot := max(1, cfg.MaxRequests/cfg.Rounds)
+	for _, run := range runs {
+		var warm loadResult
+		drive(ctx, run.client, run.base, run.newRequest, cfg.Concurrency, min(slot/2, 500*time.Millisecond), capPerSlot, &warm)
+	}
+	for r := 0; r < cfg.Rounds; r++ {
+		for _, i := range roundOrder(r, len(runs)) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			run := runs[i]
+			fmt.Fprintf(progress, "bench: round %d/%d %s\n", r+1, cfg.Rounds, run.name)
+			measureSlot(ctx, run, cfg.Concurrency, slot, capPerSlot)
+		}
+	}
+	return nil
+}
+
+// roundOrder is the order of the n servers in round r. Odd rounds go
+// backwards (bare, a, b, …, b, a, bare, …) so that a drift of the machine
+// within a round does not favour the servers measured first.
+func roundOrder(r, n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+		if r%2 == 1 {
+			order[i] = n - 1 - i
+		}
+	}
+	return order
+}
+
+// measureSlot drives run for one slot and adds the slot's req/s, CPU time
+// per request and allocations to run.res.
+func measureSlot(ctx context.Context, run *running, concurrency int, slot time.Duration, limit int) {
+	// Collect the garbage of the previous slot (every server shares this
+	// process's heap) before this one starts.
+	runtime.GC()
+	before := run.res
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0, cpuOK := processCPU()
+	drive(ctx, run.client, run.base, run.newRequest, concurrency, slot, limit, &run.res)
+	cpu1, _ := processCPU()
+	runtime.ReadMemStats(&ms1)
+	n := run.res.requests - before.requests
+	if d := run.res.elapsed - before.elapsed; d > 0 {
+		run.res.rounds = append(run.res.rounds, float64(n)/d.Seconds())
+	}
+	if n > 0 {
+		run.res.allocBytes += ms1.TotalAlloc - ms0.TotalAlloc
+		run.res.allocs += ms1.Mallocs - ms0.Mallocs
+	}
+	if cpuOK && n > 0 {
+		run.res.cpuRounds = append(run.res.cpuRounds, float64(cpu1-cpu0)/float64(time.Microsecond)/float64(n))
+	}
+}
+
+// report turns what the load generator saw into the servers' part of the
+// report, each ratio taken against the server's baseline.
+func report(runs []*running, cfg Config) *Report {
+	rep := &Report{Machine: MachineInfo{
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
+		Concurrency: cfg.Concurrency, Duration: cfg.Duration.String(), Rounds: cfg.Rounds,
+	}}
+	byName := map[string]*running{}
+	for _, run := range runs {
+		byName[run.name] = run
+	}
+	for _, run := range runs {
+		base := run.baseline
+		if base == "" {
+			base = "bare"
+		}
+		rep.Servers = append(rep.Servers, serverResult(run, byName[base]))
+	}
+	return rep
+}
+
+// serverResult summarises run; base is its baseline, nil when it was not
+// measured.
+func serverResult(run, base *running) ServerResult {
+	sr := ServerResult{Name: run.name, Requests: run.res.requests, Errors: run.res.errors}
+	if run.res.elapsed > 0 {
+		sr.RPS = float64(run.res.requests) / run.res.elapsed.Seconds()
+	}
+	sr.P50ms, sr.P99ms = percentileMS(run.res.latencies, 0.50), percentileMS(run.res.latencies, 0.99)
+	if base != nil {
+		sr.Ratio, sr.RatioMin, sr.RatioMax = roundRatios(run.res.rounds, base.res.rounds)
+		// CPU per request: the baseline's over this server's, so that like
+		// Ratio it is below 1 when this server costs more.
+		sr.CPURatio, _, _ = roundRatios(base.res.cpuRounds, run.res.cpuRounds)
+	}
+	if run.res.requests > 0 {
+		sr.BytesPerReq = float64(run.res.allocBytes) / float64(run.res.requests)
+		sr.AllocsPerReq = float64(run.res.allocs) / float64(run.res.requests)
+	}
+	if len(run.res.cpuRounds) > 0 {
+		sr.CPUus = medianFloat(run.res.cpuRounds)
+	}
+	if run.bar > 0 {
+		bar, pass := run.bar, sr.Ratio >= run.bar && run.res.errors == 0
+		sr.Bar, sr.Pass = &bar, &pass
+	}
+	return sr
+}
+
+// selectScenarios keeps the scenarios whose names match the regular
+// expression expr, with the baselines their ratios need, in their order.
+// An empty expr keeps all.
+func selectScenarios(all []scenario, expr string) ([]scenario, error) {
+	if expr == "" {
+		return all, nil
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, &ConfigError{Field: "Servers", Err: err}
+	}
+	byName := map[string]scenario{}
+	for _, s := range all {
+		byName[s.name] = s
+	}
+	keep := map[string]bool{}
+	for _, s := range all {
+		if !re.MatchString(s.name) {
+			continue
+		}
+		for name := s.name; name != "" && !keep[name]; {
+			keep[name] = true
+			base := byName[name].baseline
+			if base == "" && name != "bare" {
+				base = "bare"
+			}
+			name = base
+		}
+	}
+	var out []scenario
+	for _, s := range all {
+		if keep[s.name] {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &ConfigError{Field: "Servers", Err: fmt.Errorf("%q matches no server", expr)}
+	}
+	return out, nil
+}
