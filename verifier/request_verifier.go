@@ -48,7 +48,8 @@ type Result struct {
 }
 
 // NewRequestVerifier returns a RequestVerifier that validates tokens with
-// tokens (required; its trust anchors, clock and cache apply) and is
+// tokens (required; its trust anchors, clock and cache apply, and its clock
+// is the request clock too unless WithRequestClock says otherwise) and is
 // configured by opts. WithAllowedHosts is required for the SIGN scheme
 // (ErrNoAllowedHosts); a verifier for JSON-RPC bodies only is built with
 // WithoutSIGN instead.
@@ -64,6 +65,9 @@ func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestV
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.clock == nil {
+		cfg.clock = tokens.cfg.clock
 	}
 	switch {
 	case cfg.noSign && len(cfg.hosts) > 0:

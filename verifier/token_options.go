@@ -143,7 +143,9 @@ func WithTrustedSignerSPKIPins(pins ...string) TokenOption {
 }
 
 // WithClock sets the clock used for token lifetimes, certificate validity
-// and cache expiry. Default: time.Now.
+// and cache expiry; a RequestVerifier built on this TokenVerifier uses it
+// for request timestamps, nonces and replay TTLs too (unless
+// WithRequestClock). Default: time.Now.
 func WithClock(now func() time.Time) TokenOption {
 	return func(c *tokenConfig) error {
 		if now == nil {
