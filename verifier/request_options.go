@@ -3,6 +3,7 @@ package verifier
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -196,21 +197,12 @@ func WithProfiles(profiles ...canonical.Profile) RequestOption {
 			if p.String() == fmt.Sprintf("Profile(%d)", int(p)) {
 				return newError(fmt.Sprintf("unknown profile %d", int(p)), ErrInvalidOption)
 			}
-			if p != canonical.Java && !containsProfile(c.profiles, p) {
+			if p != canonical.Java && !slices.Contains(c.profiles, p) {
 				c.profiles = append(c.profiles, p)
 			}
 		}
 		return nil
 	}
-}
-
-func containsProfile(ps []canonical.Profile, p canonical.Profile) bool {
-	for _, x := range ps {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }
 
 // WithReplayCache sets where accepted requests are remembered (a shared

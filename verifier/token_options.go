@@ -3,6 +3,7 @@ package verifier
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -204,7 +205,7 @@ func WithSignatureAlgorithms(uris ...string) TokenOption {
 			return newError("empty signature algorithm list", ErrInvalidOption)
 		}
 		for _, u := range uris {
-			if !contains(allSignatureAlgorithms, u) {
+			if !slices.Contains(allSignatureAlgorithms, u) {
 				return newError(fmt.Sprintf("signature algorithm %.80q not supported", u), ErrInvalidOption, ErrUnsupportedAlgorithm)
 			}
 		}
@@ -222,7 +223,7 @@ func WithDigestAlgorithms(uris ...string) TokenOption {
 			return newError("empty digest algorithm list", ErrInvalidOption)
 		}
 		for _, u := range uris {
-			if !contains(allDigestAlgorithms, u) {
+			if !slices.Contains(allDigestAlgorithms, u) {
 				return newError(fmt.Sprintf("digest algorithm %.80q not supported", u), ErrInvalidOption, ErrUnsupportedAlgorithm)
 			}
 		}
