@@ -26,7 +26,8 @@ func SignaturePath() []string { return append([]string(nil), signaturePath[:]...
 // JSONRPCRequest is the parsed, unverified envelope of a vAPI JSON-RPC 2.0
 // request (spec §1) and its decoded securityCtx, read from the fixed path
 // params.ctx.securityCtx only (DESIGN Q12). Every JSONValue in it is a
-// sub-slice of the parsed body; decoded values are in Buf.
+// sub-slice of the parsed body, and so is every decoded value that needs no
+// copy; the others are in Buf.
 type JSONRPCRequest struct {
 	// Canonical is the dst passed to JSONRPCParser.Parse with the canonical
 	// form of the body appended (the parser's canonical profile), without
