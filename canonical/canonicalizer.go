@@ -97,7 +97,17 @@ func (c *Canonicalizer) AppendResult(dst, src []byte) (Result, error) {
 
 // defaultCanonicalizer serves Canonicalize and AppendCanonical without
 // options. Its configuration never changes; only its buffer pool does.
-var defaultCanonicalizer, _ = New()
+var defaultCanonicalizer = mustNew()
+
+// mustNew returns New() and panics if the default configuration is ever
+// made invalid: a programming error, caught at package initialization.
+func mustNew() *Canonicalizer {
+	c, err := New()
+	if err != nil {
+		panic("canonical: default configuration is invalid: " + err.Error())
+	}
+	return c
+}
 
 // Canonicalize returns the canonical bytes of the JSON document src with the
 // given options (default: the [Java] profile). Callers on a hot path should

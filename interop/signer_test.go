@@ -112,7 +112,7 @@ func TestGovmomiSIGNVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv, err := verifier.NewRequestVerifier(tv, verifier.WithAllowedHosts("vc.example.com"))
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithRequestClock(time.Now), verifier.WithAllowedHosts("vc.example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -167,6 +167,8 @@ var (
 	ErrJSONRPCInvalid error = &malformedError{msg: "parser: invalid JSON-RPC request"}
 
 	// ErrSecurityCtxInvalid means params.ctx.securityCtx is not an object:
-	// JSON-RPC -32600. It also matches ErrJSONRPCInvalid.
+	// JSON-RPC -32600; the error Parse returns then also matches
+	// ErrJSONRPCInvalid. In CtxTime.Err and CtxSignature.BytesErr, which
+	// are not errors of Parse, it means that member cannot be decoded.
 	ErrSecurityCtxInvalid error = &malformedError{msg: "parser: invalid JSON-RPC securityCtx"}
 )

@@ -24,15 +24,22 @@ var signaturePath = [...]string{"params", "ctx", "securityCtx", "signature"}
 func SignaturePath() []string { return append([]string(nil), signaturePath[:]...) }
 
 // JSONRPCRequest is the parsed, unverified envelope of a vAPI JSON-RPC 2.0
-// request (spec §1) and its securityCtx, read from the fixed path
+// request (spec §1) and its decoded securityCtx, read from the fixed path
 // params.ctx.securityCtx only (DESIGN Q12). Every JSONValue in it is a
-// sub-slice of the parsed body: nothing is copied.
+// sub-slice of the parsed body, and so is every decoded value that needs no
+// copy; the others are in Buf.
 type JSONRPCRequest struct {
 	// Canonical is the dst passed to JSONRPCParser.Parse with the canonical
 	// form of the body appended (the parser's canonical profile), without
 	// params.ctx.securityCtx.signature: the bytes a HoK signature covers
 	// (spec §7.2).
 	Canonical []byte
+	// Buf is Canonical followed by the decoded securityCtx values that
+	// could not be sub-slices of the body (escaped strings, the signature
+	// bytes): everything Parse appended to dst. Pass it back, truncated,
+	// as the next dst to reuse its memory once the request is done with;
+	// append other data after len(Buf), never after len(Canonical).
+	Buf []byte
 	// ID is the request's id (a string, a number or null); absent for a
 	// notification. Set even when Parse reports ErrJSONRPCInvalid, as far as
 	// the envelope could be read, so that an error response can echo it.
@@ -43,29 +50,8 @@ type JSONRPCRequest struct {
 	ServiceID, OperationID JSONValue
 	// HasSecurityCtx reports whether params.ctx.securityCtx is present.
 	HasSecurityCtx bool
-	// SecurityCtx is params.ctx.securityCtx (zero when absent).
+	// SecurityCtx is params.ctx.securityCtx, decoded (zero when absent).
 	SecurityCtx SecurityCtx
-}
-
-// SecurityCtx holds the members of a JSON-RPC securityCtx that the SAML
-// schemes read (spec §2, §7.2). Members of the wrong JSON type are kept as
-// they are: checking types is the verifier's job. Absent members are nil.
-type SecurityCtx struct {
-	// Raw is the whole securityCtx object.
-	Raw JSONValue
-	// SchemeID is the "schemeId" member.
-	SchemeID JSONValue
-	// SignatureAlgorithm is the "signatureAlgorithm" member.
-	SignatureAlgorithm JSONValue
-	// SAMLToken is the "samlToken" member (bearer scheme).
-	SAMLToken JSONValue
-	// Timestamp is the "timestamp" member; Created and Expires are its
-	// members when it is an object.
-	Timestamp, Created, Expires JSONValue
-	// Signature is the "signature" member; SignatureValue and
-	// SignatureSAMLToken are its "value" and "samlToken" members when it is
-	// an object.
-	Signature, SignatureValue, SignatureSAMLToken JSONValue
 }
 
 // JSONRPCParser parses vAPI JSON-RPC request bodies strictly: one pass of
@@ -99,7 +85,9 @@ func NewJSONRPCParser(opts ...canonical.Option) (*JSONRPCParser, error) {
 func (p *JSONRPCParser) Canonicalizer() *canonical.Canonicalizer { return p.canon }
 
 // Parse validates body, appends its canonical form without the signature
-// member to dst (JSONRPCRequest.Canonical) and reads the envelope.
+// member to dst (JSONRPCRequest.Canonical), reads the envelope and decodes
+// the securityCtx (decoded values are appended after the canonical form;
+// JSONRPCRequest.Buf).
 //
 // Errors, all matching ErrMalformed:
 //   - ErrJSONRPCParse (JSON-RPC -32700): the body is not JSON: syntax
@@ -111,15 +99,20 @@ func (p *JSONRPCParser) Canonicalizer() *canonical.Canonicalizer { return p.cano
 //     "2.0", "method" not a string, "id" not a string, number or null,
 //     "params", "ctx" or "securityCtx" not an object.
 //
+// Members of the securityCtx that cannot be decoded are not errors of
+// Parse: they are reported in the member (CtxTime.Err,
+// CtxSignature.BytesErr), for the verifier to weigh against the scheme.
+//
 // On ErrJSONRPCInvalid the returned request holds what could be read
-// (notably ID); on ErrJSONRPCParse it is zero but for Canonical (= dst).
+// (notably ID); on ErrJSONRPCParse it is zero but for Canonical and Buf
+// (= dst).
 func (p *JSONRPCParser) Parse(dst, body []byte) (JSONRPCRequest, error) {
 	res, err := p.canon.AppendResult(dst, body)
 	if err != nil {
-		return JSONRPCRequest{Canonical: dst}, canonicalError(err)
+		return JSONRPCRequest{Canonical: dst, Buf: dst}, canonicalError(err)
 	}
-	req, err := readEnvelope(body)
-	req.Canonical = res.Canonical
+	req := JSONRPCRequest{Canonical: res.Canonical, Buf: res.Canonical}
+	err = readEnvelope(&req, body)
 	return req, err
 }
 
@@ -133,13 +126,13 @@ func canonicalError(err error) error {
 	return fmt.Errorf("%w: %w", ErrJSONRPCInvalid, err)
 }
 
-// readEnvelope reads the envelope of a body that is known to be valid JSON.
-func readEnvelope(b []byte) (JSONRPCRequest, error) {
-	var req JSONRPCRequest
+// readEnvelope reads the envelope of a body that is known to be valid JSON
+// into req, whose Buf receives the decoded securityCtx values.
+func readEnvelope(req *JSONRPCRequest, b []byte) error {
 	s := scanner{b: b}
 	s.ws()
 	if s.peek() != '{' {
-		return req, fmt.Errorf("%w: the request is not a JSON object", ErrJSONRPCInvalid)
+		return fmt.Errorf("%w: the request is not a JSON object", ErrJSONRPCInvalid)
 	}
 	var version, params JSONValue
 	s.members(func(name []byte, v JSONValue) {
@@ -157,19 +150,32 @@ func readEnvelope(b []byte) (JSONRPCRequest, error) {
 	switch k := req.ID.Kind(); {
 	case req.ID == nil, k == KindString, k == KindNumber, k == KindNull:
 	default:
-		return req, fmt.Errorf("%w: \"id\" is a %s", ErrJSONRPCInvalid, k)
+		return fmt.Errorf("%w: \"id\" is a %s", ErrJSONRPCInvalid, k)
 	}
 	if !version.EqualString(jsonrpcVersion) {
-		return req, fmt.Errorf("%w: \"jsonrpc\" is not \"2.0\"", ErrJSONRPCInvalid)
+		return fmt.Errorf("%w: \"jsonrpc\" is not \"2.0\"", ErrJSONRPCInvalid)
 	}
 	if req.Method.Kind() != KindString {
-		return req, fmt.Errorf("%w: \"method\" is not a string", ErrJSONRPCInvalid)
+		return fmt.Errorf("%w: \"method\" is not a string", ErrJSONRPCInvalid)
 	}
 	if params == nil {
-		return req, nil
+		return nil
 	}
+	sec, err := readParams(req, params)
+	if err != nil || sec == nil {
+		return err
+	}
+	req.HasSecurityCtx = true
+	req.Buf = readSecurityCtx(&req.SecurityCtx, sec, req.Buf)
+	return nil
+}
+
+// readParams reads params.serviceId and params.operationId into req and
+// returns params.ctx.securityCtx (nil when absent), checking the types on
+// the way.
+func readParams(req *JSONRPCRequest, params JSONValue) (JSONValue, error) {
 	if params.Kind() != KindObject {
-		return req, fmt.Errorf("%w: \"params\" is not an object", ErrJSONRPCInvalid)
+		return nil, fmt.Errorf("%w: \"params\" is not an object", ErrJSONRPCInvalid)
 	}
 	var ctx JSONValue
 	objectMembers(params, func(name []byte, v JSONValue) {
@@ -183,10 +189,10 @@ func readEnvelope(b []byte) (JSONRPCRequest, error) {
 		}
 	})
 	if ctx == nil {
-		return req, nil
+		return nil, nil
 	}
 	if ctx.Kind() != KindObject {
-		return req, fmt.Errorf("%w: \"params.ctx\" is not an object", ErrJSONRPCInvalid)
+		return nil, fmt.Errorf("%w: \"params.ctx\" is not an object", ErrJSONRPCInvalid)
 	}
 	var sec JSONValue
 	objectMembers(ctx, func(name []byte, v JSONValue) {
@@ -194,50 +200,10 @@ func readEnvelope(b []byte) (JSONRPCRequest, error) {
 			sec = v
 		}
 	})
-	if sec == nil {
-		return req, nil
+	if sec != nil && sec.Kind() != KindObject {
+		return nil, fmt.Errorf("%w: %w: \"params.ctx.securityCtx\" is not an object", ErrSecurityCtxInvalid, ErrJSONRPCInvalid)
 	}
-	if sec.Kind() != KindObject {
-		return req, fmt.Errorf("%w: %w: \"params.ctx.securityCtx\" is not an object", ErrSecurityCtxInvalid, ErrJSONRPCInvalid)
-	}
-	req.HasSecurityCtx = true
-	sc := &req.SecurityCtx
-	sc.Raw = sec
-	objectMembers(sec, func(name []byte, v JSONValue) {
-		switch {
-		case nameIs(name, "schemeId"):
-			sc.SchemeID = v
-		case nameIs(name, "signatureAlgorithm"):
-			sc.SignatureAlgorithm = v
-		case nameIs(name, "samlToken"):
-			sc.SAMLToken = v
-		case nameIs(name, "timestamp"):
-			sc.Timestamp = v
-		case nameIs(name, "signature"):
-			sc.Signature = v
-		}
-	})
-	if sc.Timestamp.Kind() == KindObject {
-		objectMembers(sc.Timestamp, func(name []byte, v JSONValue) {
-			switch {
-			case nameIs(name, "created"):
-				sc.Created = v
-			case nameIs(name, "expires"):
-				sc.Expires = v
-			}
-		})
-	}
-	if sc.Signature.Kind() == KindObject {
-		objectMembers(sc.Signature, func(name []byte, v JSONValue) {
-			switch {
-			case nameIs(name, "value"):
-				sc.SignatureValue = v
-			case nameIs(name, "samlToken"):
-				sc.SignatureSAMLToken = v
-			}
-		})
-	}
-	return req, nil
+	return sec, nil
 }
 
 // objectMembers calls fn for each member of the valid JSON object v.

@@ -2,9 +2,11 @@ package parser_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/vapisec/vapisec/canonical"
@@ -57,8 +59,8 @@ func TestParseJSONRPC(t *testing.T) {
 			if req.HasSecurityCtx != tt.expectSecCtx {
 				t.Fatalf("HasSecurityCtx %v", req.HasSecurityCtx)
 			}
-			if tt.expectScheme != "" && !req.SecurityCtx.SchemeID.EqualString(tt.expectScheme) {
-				t.Fatalf("schemeId %s", req.SecurityCtx.SchemeID)
+			if tt.expectScheme != "" && !req.SecurityCtx.SchemeID.Equal(tt.expectScheme) {
+				t.Fatalf("schemeId %s", req.SecurityCtx.SchemeID.Value)
 			}
 		})
 	}
@@ -88,12 +90,12 @@ func TestParseJSONRPC_fixtures(t *testing.T) {
 		if !bytes.Equal(req.Canonical, bytes.TrimRight(want, "\n")) {
 			t.Fatalf("%s: canonical\n%s\nwant\n%s", alg, req.Canonical, want)
 		}
-		got, ok := req.SecurityCtx.SignatureSAMLToken.AppendString(nil)
+		got, ok := req.SecurityCtx.Signature.SAMLToken.Value, req.SecurityCtx.Signature.SAMLToken.IsString()
 		if !ok || !bytes.Equal(got, token) {
 			t.Fatalf("%s: samlToken not read back exactly", alg)
 		}
-		if !req.SecurityCtx.SignatureAlgorithm.EqualString(alg) {
-			t.Fatalf("%s: signatureAlgorithm %s", alg, req.SecurityCtx.SignatureAlgorithm)
+		if !req.SecurityCtx.SignatureAlgorithm.Equal(alg) {
+			t.Fatalf("%s: signatureAlgorithm %s", alg, req.SecurityCtx.SignatureAlgorithm.Value)
 		}
 	}
 }
@@ -103,6 +105,7 @@ func TestParseJSONRPC_fixtures(t *testing.T) {
 func FuzzParseJSONRPC(f *testing.F) {
 	f.Add([]byte(`{"jsonrpc":"2.0","method":"invoke","id":"a\"b","params":{"ctx":{"securityCtx":{"schemeId":"x\u00e9","timestamp":{"created":"c"},"signature":{"value":"v","samlToken":"<a b=\"c\"/>"}}}}}`))
 	f.Add([]byte(`{"jsonrpc":"2.0","method":"invoke","id":[1],"params":{"ctx":{"securityCtx":1}}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","method":"invoke","params":{"ctx":{"securityCtx":{"schemeId":"com.vmware.vapi.std.security.user_pass","userName":"a\u0040b","password":"p\"w","sessionId":1,"accessToken":"t","timestamp":{"created":"2026-02-30T00:00:00.000Z","expires":"2026-12-01T10:00:00.123Z"},"signature":{"value":"AQID\r\nBA=="}}}}}`))
 	f.Add([]byte(`{"jsonrpc":"2.0","method":"invoke","id":-1.5e3,"params":{"input":{"securityCtx":{}},"ctx":{"securityCtx":{"schemeId":"\ud83d\ude00"}}}}`))
 	p, _ := parser.NewJSONRPCParser()
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -123,13 +126,83 @@ func FuzzParseJSONRPC(f *testing.F) {
 		if string(top["id"]) != string(req.ID) {
 			t.Fatalf("id %q, encoding/json %q", req.ID, top["id"])
 		}
-		if s, ok := req.SecurityCtx.SchemeID.StringValue(); ok {
-			var js string
-			if !exactPath(top, &js, "params", "ctx", "securityCtx", "schemeId") || js != s {
-				t.Fatalf("schemeId %q, encoding/json %q", s, js)
-			}
-		}
+		checkSecurityCtx(t, top, &req)
 	})
+}
+
+// checkSecurityCtx is FuzzParseJSONRPC's oracle for the decoded
+// securityCtx: every member agrees with encoding/json at its exact path.
+func checkSecurityCtx(t *testing.T, top map[string]json.RawMessage, req *parser.JSONRPCRequest) {
+	t.Helper()
+	if !bytes.HasPrefix(req.Buf, req.Canonical) {
+		t.Fatal("Buf does not start with Canonical")
+	}
+	sc := &req.SecurityCtx
+	var secRaw json.RawMessage
+	if got := exactPath(top, &secRaw, "params", "ctx", "securityCtx"); got != req.HasSecurityCtx {
+		t.Fatalf("HasSecurityCtx %v, encoding/json %v", req.HasSecurityCtx, got)
+	}
+	if !req.HasSecurityCtx {
+		return
+	}
+	strs := []struct {
+		member *parser.CtxString
+		path   []string
+	}{
+		{&sc.SchemeID, []string{"schemeId"}},
+		{&sc.UserName, []string{"userName"}},
+		{&sc.Password, []string{"password"}},
+		{&sc.SessionID, []string{"sessionId"}},
+		{&sc.AccessToken, []string{"accessToken"}},
+		{&sc.SAMLToken, []string{"samlToken"}},
+		{&sc.SignatureAlgorithm, []string{"signatureAlgorithm"}},
+		{&sc.Timestamp.Created.CtxString, []string{"timestamp", "created"}},
+		{&sc.Timestamp.Expires.CtxString, []string{"timestamp", "expires"}},
+		{&sc.Signature.Value, []string{"signature", "value"}},
+		{&sc.Signature.SAMLToken, []string{"signature", "samlToken"}},
+	}
+	for _, m := range strs {
+		path := append([]string{"params", "ctx", "securityCtx"}, m.path...)
+		var raw json.RawMessage
+		present := exactPath(top, &raw, path...)
+		if present != (m.member.Kind != parser.KindAbsent) {
+			t.Fatalf("%v: kind %s, encoding/json present %v", m.path, m.member.Kind, present)
+		}
+		if !present {
+			continue
+		}
+		var js string
+		isString := json.Unmarshal(raw, &js) == nil && len(raw) > 0 && raw[0] == '"'
+		if isString != m.member.IsString() {
+			t.Fatalf("%v: kind %s, encoding/json string %v", m.path, m.member.Kind, isString)
+		}
+		if isString && js != string(m.member.Value) {
+			t.Fatalf("%v: value %q, encoding/json %q", m.path, m.member.Value, js)
+		}
+		if isString && string(raw[1:len(raw)-1]) != string(m.member.Raw) {
+			t.Fatalf("%v: raw %q, encoding/json %q", m.path, m.member.Raw, raw)
+		}
+	}
+	for _, ts := range []*parser.CtxTime{&sc.Timestamp.Created, &sc.Timestamp.Expires} {
+		if ts.Err == nil && ts.Time.Format("2006-01-02T15:04:05.000Z") != string(ts.Raw) {
+			t.Fatalf("timestamp %q read as %v", ts.Raw, ts.Time)
+		}
+		if ts.Err != nil && !errors.Is(ts.Err, parser.ErrSecurityCtxInvalid) {
+			t.Fatalf("timestamp error %v", ts.Err)
+		}
+	}
+	if sig := &sc.Signature; sig.BytesErr == nil {
+		text := strings.NewReplacer("\r", "", "\n", "", " ", "").Replace(string(sig.Value.Value))
+		if len(text)%4 != 0 {
+			text += strings.Repeat("=", 4-len(text)%4)
+		}
+		want, err := base64.StdEncoding.Strict().DecodeString(text)
+		if err != nil || !bytes.Equal(want, sig.Bytes) {
+			t.Fatalf("signature.value %q decoded %x, encoding/base64 %x (%v)", sig.Value.Value, sig.Bytes, want, err)
+		}
+	} else if !errors.Is(sig.BytesErr, parser.ErrSecurityCtxInvalid) {
+		t.Fatalf("signature error %v", sig.BytesErr)
+	}
 }
 
 // exactPath follows member names exactly (no case folding) from top and

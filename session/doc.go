@@ -88,15 +88,13 @@
 // sessions. Dead records are removed lazily by lookups, shard by shard while
 // sessions are created, and by MemoryStore.Sweep; it runs no goroutine.
 //
-// # What comes next, and how it fits
+// # The Redis store
 //
-// Package redisstore implements Store on Redis (go-redis UniversalClient):
-// a record is a hash under a key derived from Key, its TTL is
-// min(IdleTimeout, Expiry − now) and is reset by Touch, which is one Lua
-// script (check alive, set LastAccessed, PEXPIRE); Insert is one script that
-// prunes and counts the user's set of keys and SETs the record NX PX; Delete
-// is DEL plus SREM in one script. The same conformance suite
-// (package storetest) runs against both stores.
+// Package redisstore implements Store on Redis (go-redis UniversalClient)
+// for deployments with more than one instance: each Store method is one Lua
+// script, so that every check and write of an operation is one atomic step
+// (see its package documentation). The same conformance suite (package
+// session/storetest) runs against both stores.
 //
 // # Derived sessions, clone tickets, channel credentials
 //

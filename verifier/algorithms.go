@@ -1,8 +1,9 @@
 package verifier
 
 // XML-DSig signature method identifiers (RFC 6931 §2.3) the verifier can
-// accept. The default allow-list holds all six; SHA-1 and HMAC methods are
-// never accepted, whatever the options say.
+// accept. The default allow-list holds the three RSA ones (see
+// WithSignatureAlgorithms to add ECDSA); SHA-1 and HMAC methods are never
+// accepted, whatever the options say.
 const (
 	SignatureRSASHA256   = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 	SignatureRSASHA384   = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"
@@ -80,12 +81,3 @@ var (
 	defaultSignatureAlgorithms = []string{SignatureRSASHA256, SignatureRSASHA384, SignatureRSASHA512}
 	allDigestAlgorithms        = []string{DigestSHA256, DigestSHA384, DigestSHA512}
 )
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

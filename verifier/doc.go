@@ -1,5 +1,10 @@
-// Package verifier checks vAPI credentials. This part of it validates SAML
-// 2.0 tokens issued by a vCenter-style Security Token Service (spec
+// Package verifier checks vAPI credentials in two halves: a TokenVerifier
+// validates SAML 2.0 tokens, and a RequestVerifier, built on one, verifies
+// the signed requests that carry them.
+//
+// # Tokens
+//
+// TokenVerifier validates SAML 2.0 tokens issued by a vCenter-style Security Token Service (spec
 // §7.5–§7.6, DESIGN §7 rules 1–4, 8 and 9), the way the Java vAPI runtime
 // does — and stricter. No other Go vAPI runtime checks the token's own
 // signature.
@@ -35,4 +40,40 @@
 //
 // Verified tokens are cached until NotOnOrAfter + skew; Reload swaps the
 // trust anchors atomically and starts an empty cache.
+//
+// # Requests
+//
+// A RequestVerifier (NewRequestVerifier, functional RequestOptions) checks
+// a request in Java's order and stricter (spec §7–§8, DESIGN §7), cheapest
+// steps first and the replay check last, and returns a Result with the
+// caller's vapisec.SecurityContext:
+//
+//   - VerifyJSONRPC: a JSON-RPC body whose params.ctx.securityCtx (the
+//     fixed path only, DESIGN Q12) carries a SAML holder-of-key signature
+//     or, with WithAllowBearer, a bearer token. The parser package parses
+//     the body strictly, canonicalizes it and decodes the securityCtx in one
+//     call (parser.JSONRPCParser); the verifier decides: scheme, timestamp
+//     window (WithFutureSkew, WithPastSkew, WithMaxWindow), algorithm in
+//     the allow-list bound to the key type (WithAlgorithms), the token, the
+//     signature over the canonical bytes (canonical.Java, then
+//     WithProfiles). Other schemes answer ErrOtherScheme, unsigned bodies
+//     ErrNotSigned, for the caller to pass on.
+//   - VerifySign: a REST request with "Authorization: SIGN" (spec §8): the
+//     request's host and port must be in WithAllowedHosts (required unless
+//     WithoutSIGN, DESIGN Q21), then nonce time, body hash, token and the
+//     signature over the normalized request.
+//
+// Replay: an accepted signature is recorded in a ReplayCache (a
+// MemoryReplayCache by default; redisstore shares one between instances)
+// under its holder's certificate until it could no longer pass the time
+// checks; a second use is ErrReplayed, and each holder gets at most its
+// share of live entries (WithReplayShare, DESIGN Q22; beyond it
+// ErrReplayQuota, failing closed), so one holder cannot crowd out the
+// others.
+//
+// One clock: the RequestVerifier judges requests at its TokenVerifier's
+// clock (WithClock) unless WithRequestClock sets another, which is meant
+// only for replaying dated fixtures. Tokens are verified through the
+// TokenVerifier's cache and a wire-form cache (WithWireTokenCacheSize), so
+// a repeated token costs a hash and a comparison.
 package verifier

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"sync"
@@ -121,40 +122,37 @@ func (m *MemoryReplayCache) expire(now int64) {
 	}
 }
 
+// push and pop keep m.heap a min-heap by expiry with container/heap. They
+// move items by index (heap.Fix) instead of heap.Push and heap.Pop, whose
+// any arguments and results would box every replayItem: this way a Record
+// stays at 0 allocs/op (BenchmarkMemoryReplayCache_Record).
 func (m *MemoryReplayCache) push(it replayItem) {
 	m.heap = append(m.heap, it)
-	i := len(m.heap) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if m.heap[i].until >= m.heap[p].until {
-			break
-		}
-		m.heap[i], m.heap[p] = m.heap[p], m.heap[i]
-		i = p
-	}
+	heap.Fix((*replayHeap)(&m.heap), len(m.heap)-1)
 }
 
 func (m *MemoryReplayCache) pop() replayItem {
-	h := m.heap
-	top := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h = h[:last]
-	i := 0
-	for {
-		l, r, s := 2*i+1, 2*i+2, i
-		if l < len(h) && h[l].until < h[s].until {
-			s = l
-		}
-		if r < len(h) && h[r].until < h[s].until {
-			s = r
-		}
-		if s == i {
-			break
-		}
-		h[i], h[s] = h[s], h[i]
-		i = s
-	}
-	m.heap = h
+	h := (*replayHeap)(&m.heap)
+	last := len(m.heap) - 1
+	h.Swap(0, last)
+	top := m.heap[last]
+	m.heap = m.heap[:last]
+	heap.Fix(h, 0)
 	return top
+}
+
+// replayHeap is heap.Interface over the replay items, by expiry.
+type replayHeap []replayItem
+
+func (h replayHeap) Len() int           { return len(h) }
+func (h replayHeap) Less(i, j int) bool { return h[i].until < h[j].until }
+func (h replayHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+
+// Push and Pop complete heap.Interface; push and pop above avoid them.
+func (h *replayHeap) Push(x any) { *h = append(*h, x.(replayItem)) }
+func (h *replayHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
 }

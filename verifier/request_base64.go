@@ -2,10 +2,6 @@ package verifier
 
 import "encoding/base64"
 
-// base64RawStd is strict standard base64 without padding (unused bits must
-// be zero, no other bytes).
-var base64RawStd = base64.RawStdEncoding.Strict()
-
 // base64Std is strict standard base64 with padding.
 var base64Std = base64.StdEncoding.Strict()
 

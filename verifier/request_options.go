@@ -3,6 +3,7 @@ package verifier
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ const (
 type RequestOption func(*requestConfig) error
 
 type requestConfig struct {
-	clock          func() time.Time
+	clock          func() time.Time // nil: the token verifier's
 	futureSkew     time.Duration
 	pastSkew       time.Duration
 	maxWindow      time.Duration
@@ -65,7 +66,6 @@ type requestConfig struct {
 
 func defaultRequestConfig() requestConfig {
 	return requestConfig{
-		clock:          time.Now,
 		futureSkew:     DefaultClockSkew,
 		pastSkew:       DefaultClockSkew,
 		maxWindow:      DefaultMaxWindow,
@@ -79,8 +79,18 @@ func defaultRequestConfig() requestConfig {
 	}
 }
 
-// WithRequestClock sets the clock for timestamps, nonces and replay TTLs.
-// The token verifier keeps its own clock (WithClock). Default: time.Now.
+// WithRequestClock sets the clock for request timestamps, nonces, replay
+// TTLs and the default memory replay cache, apart from the clock tokens are
+// checked at. Default: the TokenVerifier's clock (WithClock, itself
+// time.Now by default), so that one clock rules the whole request, which
+// is what a server wants.
+//
+// WARNING: two clocks mean a token and the request that carries it are
+// judged at different times. The option exists for one reason: replaying a
+// dated artefact, such as a captured token whose lifetime has passed
+// (WithClock in its lifetime), against requests signed now by a client
+// that reads the real time for its nonce (WithRequestClock(time.Now)).
+// Outside such tests leave it unset.
 func WithRequestClock(now func() time.Time) RequestOption {
 	return func(c *requestConfig) error {
 		if now == nil {
@@ -187,21 +197,12 @@ func WithProfiles(profiles ...canonical.Profile) RequestOption {
 			if p.String() == fmt.Sprintf("Profile(%d)", int(p)) {
 				return newError(fmt.Sprintf("unknown profile %d", int(p)), ErrInvalidOption)
 			}
-			if p != canonical.Java && !containsProfile(c.profiles, p) {
+			if p != canonical.Java && !slices.Contains(c.profiles, p) {
 				c.profiles = append(c.profiles, p)
 			}
 		}
 		return nil
 	}
-}
-
-func containsProfile(ps []canonical.Profile, p canonical.Profile) bool {
-	for _, x := range ps {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }
 
 // WithReplayCache sets where accepted requests are remembered (a shared

@@ -2,8 +2,10 @@ package verifier
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +48,8 @@ type Result struct {
 }
 
 // NewRequestVerifier returns a RequestVerifier that validates tokens with
-// tokens (required; its trust anchors, clock and cache apply) and is
+// tokens (required; its trust anchors, clock and cache apply, and its clock
+// is the request clock too unless WithRequestClock says otherwise) and is
 // configured by opts. WithAllowedHosts is required for the SIGN scheme
 // (ErrNoAllowedHosts); a verifier for JSON-RPC bodies only is built with
 // WithoutSIGN instead.
@@ -62,6 +65,9 @@ func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestV
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.clock == nil {
+		cfg.clock = tokens.cfg.clock
 	}
 	switch {
 	case cfg.noSign && len(cfg.hosts) > 0:
@@ -147,7 +153,7 @@ func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Resu
 	buf := v.getBuf(len(body))
 	defer v.putBuf(buf)
 	req, err := v.parser.Parse((*buf)[:0], body)
-	*buf = req.Canonical
+	*buf = req.Buf
 	if err != nil {
 		return nil, newError(err.Error(), err, ErrMalformedRequest)
 	}
@@ -155,23 +161,22 @@ func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Resu
 		return nil, ErrNotSigned
 	}
 	sc := &req.SecurityCtx
-	switch {
-	case sc.SchemeID == nil:
-		if sc.Signature != nil {
+	switch scheme := &sc.SchemeID; {
+	case scheme.Kind == parser.KindAbsent:
+		if sc.Signature.Kind != parser.KindAbsent {
 			return nil, malformedRequest("securityCtx has a signature but no schemeId")
 		}
 		return nil, ErrNotSigned
-	case sc.SchemeID.Kind() != parser.KindString:
+	case !scheme.IsString():
 		return nil, malformedRequest("schemeId is not a string")
-	case sc.SchemeID.EqualString(string(vapisec.SchemeSAMLHoK)):
+	case scheme.Equal(string(vapisec.SchemeSAMLHoK)):
 		return v.verifyHoK(ctx, body, &req)
-	case sc.SchemeID.EqualString(string(vapisec.SchemeSAMLBearer)):
+	case scheme.Equal(string(vapisec.SchemeSAMLBearer)):
 		return v.verifyJSONBearer(ctx, body, sc)
-	}
-	if s, _ := sc.SchemeID.StringValue(); equalFoldASCII(s, string(vapisec.SchemeSAMLHoK)) || equalFoldASCII(s, string(vapisec.SchemeSAMLBearer)) {
+	case equalFoldASCII(scheme.Value, string(vapisec.SchemeSAMLHoK)), equalFoldASCII(scheme.Value, string(vapisec.SchemeSAMLBearer)):
 		// Java compares case-insensitively; a case variant is refused rather
 		// than passed on as "another scheme".
-		return nil, malformedRequest("schemeId %.80q is not in the exact case", s)
+		return nil, malformedRequest("schemeId %.80q is not in the exact case", scheme.Value)
 	}
 	return nil, ErrOtherScheme
 }
@@ -184,7 +189,7 @@ func (v *RequestVerifier) verifyJSONBearer(ctx context.Context, body []byte, sc 
 	if !v.cfg.allowBearer {
 		return nil, ErrSchemeNotAllowed
 	}
-	vt, err := v.jsonToken(ctx, sc.SAMLToken)
+	vt, err := v.jsonToken(ctx, &sc.SAMLToken)
 	if err != nil {
 		return nil, err
 	}
@@ -194,65 +199,45 @@ func (v *RequestVerifier) verifyJSONBearer(ctx context.Context, body []byte, sc 
 	return v.result(vt, vapisec.SchemeSAMLBearer, vapisec.SourceBody, body, canonical.Java), nil
 }
 
-// jsonToken verifies the samlToken JSON string value.
-func (v *RequestVerifier) jsonToken(ctx context.Context, val parser.JSONValue) (*verifiedToken, error) {
-	raw, ok := val.RawString()
-	if !ok {
+// jsonToken verifies a samlToken member: its size as sent, then the token
+// it decodes to.
+func (v *RequestVerifier) jsonToken(ctx context.Context, m *parser.CtxString) (*verifiedToken, error) {
+	if !m.IsString() {
 		return nil, malformedRequest("samlToken is not a string")
 	}
+	raw, xml := m.Raw, m.Value
 	if len(raw) > v.cfg.maxWireToken {
 		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(raw), v.cfg.maxWireToken), ErrEncodedTokenTooLarge, ErrTokenTooLarge, ErrMalformedToken)
 	}
 	if len(raw) > 6*v.cfg.maxToken {
 		return nil, newError(fmt.Sprintf("%d bytes", len(raw)), ErrTokenTooLarge, ErrMalformedToken)
 	}
-	return token(ctx, v, raw, func(raw []byte) ([]byte, error) {
-		xml, _ := val.AppendString(make([]byte, 0, len(raw)))
-		return xml, nil
-	})
+	return token(ctx, v, raw, func([]byte) ([]byte, error) { return xml, nil })
 }
 
 func (v *RequestVerifier) verifyHoK(ctx context.Context, body []byte, req *parser.JSONRPCRequest) (*Result, error) {
 	sc := &req.SecurityCtx
-	// 4. signature object and timestamp window.
-	if sc.Signature.Kind() != parser.KindObject {
-		return nil, malformedRequest("signature is not an object")
-	}
-	if sc.Timestamp.Kind() != parser.KindObject {
-		return nil, malformedRequest("timestamp is missing or not an object")
-	}
-	created, err := parseTimestamp(sc.Created, "created")
+	expires, now, err := v.hokWindow(sc)
 	if err != nil {
-		return nil, err
-	}
-	expires, err := parseTimestamp(sc.Expires, "expires")
-	if err != nil {
-		return nil, err
-	}
-	now := v.cfg.clock()
-	if err := v.checkWindow(created, expires, now); err != nil {
 		return nil, err
 	}
 	// 5. algorithm.
-	algRaw, ok := sc.SignatureAlgorithm.RawString()
-	if !ok {
+	if !sc.SignatureAlgorithm.IsString() {
 		return nil, malformedRequest("signatureAlgorithm is missing or not a string")
 	}
-	alg, ok := v.cfg.jsonAlgs[string(algRaw)]
+	alg, ok := v.cfg.jsonAlgs[string(sc.SignatureAlgorithm.Raw)]
 	if !ok {
-		return nil, newError(quote(string(algRaw)), ErrRequestAlgorithm)
+		return nil, newError(quote(string(sc.SignatureAlgorithm.Raw)), ErrRequestAlgorithm)
 	}
 	// 6. value and samlToken.
-	if sc.SignatureSAMLToken.Kind() != parser.KindString {
+	if !sc.Signature.SAMLToken.IsString() {
 		return nil, malformedRequest("signature.samlToken is missing or not a string")
 	}
-	var sigBuf [1024]byte
-	sig, err := decodeSignatureValue(sigBuf[:0], sc.SignatureValue)
-	if err != nil {
-		return nil, err
+	if err := sc.Signature.BytesErr; err != nil {
+		return nil, malformedRequest("%s", securityCtxDetail(err))
 	}
 	// 7. token.
-	vt, err := v.jsonToken(ctx, sc.SignatureSAMLToken)
+	vt, err := v.jsonToken(ctx, &sc.Signature.SAMLToken)
 	if err != nil {
 		return nil, err
 	}
@@ -263,20 +248,8 @@ func (v *RequestVerifier) verifyHoK(ctx context.Context, body []byte, req *parse
 	if err := alg.checkKey(pub); err != nil {
 		return nil, err
 	}
-	// 8. signature over the canonical bytes, Java profile first.
-	signed := req.Canonical
-	profile := canonical.Java
-	err = alg.verify(pub, signed, sig)
-	for i := 0; err != nil && i < len(v.extra); i++ {
-		c := v.extra[i]
-		res, cerr := c.AppendResult(signed[len(signed):], body)
-		if cerr != nil {
-			continue
-		}
-		if verr := alg.verify(pub, res.Canonical, sig); verr == nil {
-			signed, profile, err = res.Canonical, c.Profile(), nil
-		}
-	}
+	// 8. signature over the canonical bytes.
+	signed, profile, err := v.verifyCanonical(&alg, pub, req, body)
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +259,54 @@ func (v *RequestVerifier) verifyHoK(ctx context.Context, body []byte, req *parse
 		return nil, err
 	}
 	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceBody, body, profile), nil
+}
+
+// hokWindow is step 4 of VerifyJSONRPC: the signature is an object and
+// the timestamp window holds now. It returns timestamp.expires and now.
+func (v *RequestVerifier) hokWindow(sc *parser.SecurityCtx) (expires, now time.Time, err error) {
+	if sc.Signature.Kind != parser.KindObject {
+		return expires, now, malformedRequest("signature is not an object")
+	}
+	ts := &sc.Timestamp
+	if ts.Kind != parser.KindObject {
+		return expires, now, malformedRequest("timestamp is missing or not an object")
+	}
+	for _, t := range [...]*parser.CtxTime{&ts.Created, &ts.Expires} {
+		if t.Err != nil {
+			return expires, now, malformedRequest("%s", securityCtxDetail(t.Err))
+		}
+	}
+	now = v.cfg.clock()
+	return ts.Expires.Time, now, v.checkWindow(ts.Created.Time, ts.Expires.Time, now)
+}
+
+// securityCtxDetail is the detail of a parser securityCtx member error,
+// without the parser's sentinel text.
+func securityCtxDetail(err error) string {
+	return strings.TrimPrefix(err.Error(), parser.ErrSecurityCtxInvalid.Error()+": ")
+}
+
+// verifyCanonical is step 8 of VerifyJSONRPC: the signature over the
+// parser's canonical bytes (the Java profile), then over the forms of the
+// WithProfiles profiles in order. It returns the bytes that verified and
+// their profile.
+func (v *RequestVerifier) verifyCanonical(alg *requestAlg, pub crypto.PublicKey, req *parser.JSONRPCRequest, body []byte) ([]byte, canonical.Profile, error) {
+	sig := req.SecurityCtx.Signature.Bytes
+	err := alg.verify(pub, req.Canonical, sig)
+	if err == nil {
+		return req.Canonical, canonical.Java, nil
+	}
+	for _, c := range v.extra {
+		// After Buf, not after Canonical: sig lives in between.
+		res, cerr := c.AppendResult(req.Buf[len(req.Buf):], body)
+		if cerr != nil {
+			continue
+		}
+		if alg.verify(pub, res.Canonical, sig) == nil {
+			return res.Canonical, c.Profile(), nil
+		}
+	}
+	return nil, 0, err
 }
 
 // record inserts key of the holder certSum into the replay cache, within
@@ -342,78 +363,8 @@ func (v *RequestVerifier) result(vt *verifiedToken, scheme vapisec.SchemeID, src
 	return &r.res
 }
 
-// parseTimestamp reads a vAPI DateTime: exactly YYYY-MM-DDTHH:MM:SS.mmmZ
-// (spec §7.3), non-lenient (no month 13, no February 30).
-func parseTimestamp(val parser.JSONValue, name string) (time.Time, error) {
-	raw, ok := val.RawString()
-	if !ok {
-		return time.Time{}, malformedRequest("timestamp.%s is missing or not a string", name)
-	}
-	const layout = "dddd-dd-ddTdd:dd:dd.dddZ"
-	bad := len(raw) != len(layout)
-	for i := 0; !bad && i < len(layout); i++ {
-		if layout[i] == 'd' {
-			bad = raw[i] < '0' || raw[i] > '9'
-		} else {
-			bad = raw[i] != layout[i]
-		}
-	}
-	if bad {
-		return time.Time{}, malformedRequest("timestamp.%s %.40q is not YYYY-MM-DDTHH:MM:SS.mmmZ", name, raw)
-	}
-	num := func(i, n int) int {
-		x := 0
-		for _, c := range raw[i : i+n] {
-			x = x*10 + int(c-'0')
-		}
-		return x
-	}
-	y, mo, d, h, mi, s, ms := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2), num(20, 3)
-	t := time.Date(y, time.Month(mo), d, h, mi, s, ms*int(time.Millisecond), time.UTC)
-	if t.Year() != y || int(t.Month()) != mo || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != s {
-		return time.Time{}, malformedRequest("timestamp.%s %.40q is not a valid date", name, raw)
-	}
-	return t, nil
-}
-
-// decodeSignatureValue decodes signature.value (DESIGN Q17): a JSON string
-// of standard base64, padding optional, CR, LF and space ignored (Java's
-// commons-codec chunks at 76 columns); nothing else (no URL-safe alphabet).
-func decodeSignatureValue(dst []byte, val parser.JSONValue) ([]byte, error) {
-	if val.Kind() != parser.KindString {
-		return nil, malformedRequest("signature.value is missing or not a string")
-	}
-	var tmp [2048]byte
-	s, _ := val.AppendString(tmp[:0])
-	if len(s) > len(tmp) {
-		return nil, malformedRequest("signature.value too long")
-	}
-	// Drop CR, LF and space in place.
-	n := 0
-	for _, c := range s {
-		if c != '\r' && c != '\n' && c != ' ' {
-			s[n] = c
-			n++
-		}
-	}
-	s = s[:n]
-	pad := 0
-	for pad < 2 && len(s) > 0 && s[len(s)-1] == '=' {
-		s = s[:len(s)-1]
-		pad++
-	}
-	if pad > 0 && (len(s)+pad)%4 != 0 {
-		return nil, malformedRequest("signature.value has wrong padding")
-	}
-	out, err := base64RawStd.AppendDecode(dst, s)
-	if err != nil || len(out) == 0 {
-		return nil, malformedRequest("signature.value is not base64")
-	}
-	return out, nil
-}
-
 // equalFoldASCII reports whether a and b are equal ignoring ASCII case.
-func equalFoldASCII(a, b string) bool {
+func equalFoldASCII(a []byte, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}

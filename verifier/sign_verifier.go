@@ -56,17 +56,7 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 		return nil, newError(quote(host+":"+port), ErrHostNotAllowed)
 	}
 	if !hdr.IsHoK() {
-		if !v.cfg.allowBearer {
-			return nil, ErrSchemeNotAllowed
-		}
-		vt, err := v.signToken(ctx, hdr.Token)
-		if err != nil {
-			return nil, err
-		}
-		if vt.token.Confirmation != vapisec.ConfirmationBearer {
-			return nil, newError("holder-of-key token sent as bearer", ErrConfirmationMismatch)
-		}
-		return v.result(vt, vapisec.SchemeSAMLBearer, vapisec.SourceAuthorization, nil, 0), nil
+		return v.verifySignBearer(ctx, hdr)
 	}
 
 	// 2. Parameters and algorithm.
@@ -79,28 +69,14 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 	}
 	// 3. Nonce.
 	now := v.cfg.clock()
-	nonceTime, err := parseNonce(hdr.Nonce)
+	nonceTime, err := v.signNonceTime(hdr.Nonce, now)
 	if err != nil {
 		return nil, err
 	}
-	if nonceTime.After(now.Add(v.cfg.futureSkew)) || nonceTime.Before(now.Add(-v.cfg.pastSkew)) {
-		return nil, newError(fmt.Sprintf("nonce time %s", nonceTime.UTC().Format(time.RFC3339)), ErrTimestampWindow)
-	}
 	// 4. Body hash.
 	bodySum := sha256.Sum256(body)
-	if hdr.BodyHash == "" {
-		if len(body) > 0 {
-			return nil, newError("bodyhash missing for a non-empty body", ErrBodyHash)
-		}
-	} else {
-		var got [48]byte
-		n, ok := decodeBase64String(got[:], hdr.BodyHash)
-		if !ok || n != sha256.Size {
-			return nil, malformedRequest("bodyhash is not the base64 of a SHA-256")
-		}
-		if subtle.ConstantTimeCompare(got[:n], bodySum[:]) != 1 {
-			return nil, newError("", ErrBodyHash)
-		}
+	if err := checkBodyHash(hdr.BodyHash, len(body), &bodySum); err != nil {
+		return nil, err
 	}
 	var sigBuf [1024]byte
 	n, ok := decodeBase64String(sigBuf[:], hdr.Signature)
@@ -118,18 +94,7 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 	}
 	// 6. Normalized request.
 	var nbuf [512]byte
-	msg := append(nbuf[:0], hdr.Nonce...)
-	msg = append(msg, '\n')
-	msg = append(msg, r.Method...)
-	msg = append(msg, '\n')
-	msg = append(msg, r.URL.Path...)
-	msg = append(msg, '\n')
-	msg = append(msg, host...)
-	msg = append(msg, '\n')
-	msg = append(msg, port...)
-	msg = append(msg, '\n')
-	msg = append(msg, bodySum[:]...)
-	msg = append(msg, '\n')
+	msg := appendNormalizedRequest(nbuf[:0], hdr.Nonce, r.Method, r.URL.Path, host, port, &bodySum)
 	if err := alg.verify(vt.token.HoKCertificate.PublicKey, msg, sig); err != nil {
 		return nil, err
 	}
@@ -138,6 +103,67 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 		return nil, err
 	}
 	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceAuthorization, nil, 0), nil
+}
+
+// verifySignBearer verifies a SIGN request that carries a token only.
+func (v *RequestVerifier) verifySignBearer(ctx context.Context, hdr *parser.SignHeader) (*Result, error) {
+	if !v.cfg.allowBearer {
+		return nil, ErrSchemeNotAllowed
+	}
+	vt, err := v.signToken(ctx, hdr.Token)
+	if err != nil {
+		return nil, err
+	}
+	if vt.token.Confirmation != vapisec.ConfirmationBearer {
+		return nil, newError("holder-of-key token sent as bearer", ErrConfirmationMismatch)
+	}
+	return v.result(vt, vapisec.SchemeSAMLBearer, vapisec.SourceAuthorization, nil, 0), nil
+}
+
+// signNonceTime is step 3 of VerifySign: the nonce's time, within now −
+// past skew … now + future skew.
+func (v *RequestVerifier) signNonceTime(nonce string, now time.Time) (time.Time, error) {
+	t, err := parseNonce(nonce)
+	if err != nil {
+		return t, err
+	}
+	if t.After(now.Add(v.cfg.futureSkew)) || t.Before(now.Add(-v.cfg.pastSkew)) {
+		return t, newError(fmt.Sprintf("nonce time %s", t.UTC().Format(time.RFC3339)), ErrTimestampWindow)
+	}
+	return t, nil
+}
+
+// checkBodyHash is step 4 of VerifySign (DESIGN Q9): bodyhash is required
+// for a non-empty body and, when present, is the standard base64 of
+// bodySum, compared in constant time.
+func checkBodyHash(bodyHash string, bodyLen int, bodySum *[sha256.Size]byte) error {
+	if bodyHash == "" {
+		if bodyLen > 0 {
+			return newError("bodyhash missing for a non-empty body", ErrBodyHash)
+		}
+		return nil
+	}
+	var got [48]byte
+	n, ok := decodeBase64String(got[:], bodyHash)
+	if !ok || n != sha256.Size {
+		return malformedRequest("bodyhash is not the base64 of a SHA-256")
+	}
+	if subtle.ConstantTimeCompare(got[:n], bodySum[:]) != 1 {
+		return newError("", ErrBodyHash)
+	}
+	return nil
+}
+
+// appendNormalizedRequest appends the SIGN signed content (spec §8.2) to
+// dst: nonce, method, path, host and port, each followed by LF, then the
+// raw SHA-256 of the body and LF.
+func appendNormalizedRequest(dst []byte, nonce, method, path, host, port string, bodySum *[sha256.Size]byte) []byte {
+	for _, s := range [...]string{nonce, method, path, host, port} {
+		dst = append(dst, s...)
+		dst = append(dst, '\n')
+	}
+	dst = append(dst, bodySum[:]...)
+	return append(dst, '\n')
 }
 
 // signToken verifies a SIGN token parameter; its length is checked before

@@ -3,6 +3,7 @@ package verifier
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -143,7 +144,9 @@ func WithTrustedSignerSPKIPins(pins ...string) TokenOption {
 }
 
 // WithClock sets the clock used for token lifetimes, certificate validity
-// and cache expiry. Default: time.Now.
+// and cache expiry; a RequestVerifier built on this TokenVerifier uses it
+// for request timestamps, nonces and replay TTLs too (unless
+// WithRequestClock). Default: time.Now.
 func WithClock(now func() time.Time) TokenOption {
 	return func(c *tokenConfig) error {
 		if now == nil {
@@ -202,7 +205,7 @@ func WithSignatureAlgorithms(uris ...string) TokenOption {
 			return newError("empty signature algorithm list", ErrInvalidOption)
 		}
 		for _, u := range uris {
-			if !contains(allSignatureAlgorithms, u) {
+			if !slices.Contains(allSignatureAlgorithms, u) {
 				return newError(fmt.Sprintf("signature algorithm %.80q not supported", u), ErrInvalidOption, ErrUnsupportedAlgorithm)
 			}
 		}
@@ -220,7 +223,7 @@ func WithDigestAlgorithms(uris ...string) TokenOption {
 			return newError("empty digest algorithm list", ErrInvalidOption)
 		}
 		for _, u := range uris {
-			if !contains(allDigestAlgorithms, u) {
+			if !slices.Contains(allDigestAlgorithms, u) {
 				return newError(fmt.Sprintf("digest algorithm %.80q not supported", u), ErrInvalidOption, ErrUnsupportedAlgorithm)
 			}
 		}

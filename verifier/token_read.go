@@ -3,6 +3,7 @@ package verifier
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,7 +145,7 @@ func readSubject(subject *etree.Element, t *Token, val *validity) error {
 		return malformed(ErrNameIDWhitespace, "NameID %s", quote(name))
 	}
 	format, hasFormat := attr(nameID, "Format")
-	if hasFormat && !contains(nameIDFormats, format) {
+	if hasFormat && !slices.Contains(nameIDFormats, format) {
 		return malformed(ErrNameIDFormat, "NameID Format %s", quote(format))
 	}
 	t.NameID = name
@@ -341,7 +342,7 @@ func readAttributes(stmt *etree.Element, t *Token) error {
 		if !isElem(a, nsSAMLAssertion, "Attribute") {
 			return fieldError("unexpected %.40s in AttributeStatement", a.Tag)
 		}
-		if nf, ok := attr(a, "NameFormat"); ok && !contains(attributeNameFormats, nf) {
+		if nf, ok := attr(a, "NameFormat"); ok && !slices.Contains(attributeNameFormats, nf) {
 			return malformed(ErrAttributeNameFormat, "Attribute NameFormat %s", quote(nf))
 		}
 		name, _ := attr(a, "Name")

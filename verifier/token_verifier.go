@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -200,7 +201,7 @@ func (v *TokenVerifier) checkConditions(t *Token, val *validity, now time.Time) 
 		for _, r := range val.restrictions {
 			ok := false
 			for _, a := range r {
-				if contains(v.cfg.audiences, a) {
+				if slices.Contains(v.cfg.audiences, a) {
 					ok = true
 					break
 				}

@@ -3,6 +3,7 @@ package verifier
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 
 	"github.com/beevik/etree"
 )
@@ -258,7 +259,7 @@ func algorithm(el *etree.Element, allowed []string) error {
 		return malformed(ErrSignatureStructure, "unexpected content in ds:%s", el.Tag)
 	}
 	alg, _ := attr(el, "Algorithm")
-	if !contains(allowed, alg) {
+	if !slices.Contains(allowed, alg) {
 		return newError(el.Tag+" "+quote(alg), ErrUnsupportedAlgorithm)
 	}
 	return nil
