@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/signer"
@@ -43,7 +44,7 @@ func attackerServer(t *testing.T) (*httptest.Server, func() []stolen) {
 		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		mu.Lock()
 		got = append(got, stolen{method: r.Method, host: r.Host, path: r.URL.Path, auth: r.Header.Get("Authorization"),
-			sessionID: r.Header.Get(signer.HeaderSessionID), cookie: r.Header.Get("Cookie"), body: string(b)})
+			sessionID: r.Header.Get(vapisec.HeaderSessionID), cookie: r.Header.Get("Cookie"), body: string(b)})
 		mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
 	}))
@@ -61,7 +62,7 @@ func attackerServer(t *testing.T) (*httptest.Server, func() []stolen) {
 // path.
 func redirectHandler(target string, redirectLogin bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == signer.DefaultLegacySessionPath && !redirectLogin {
+		if r.URL.Path == vapisec.LegacySessionPath && !redirectLogin {
 			switch r.Method {
 			case http.MethodPost:
 				http.SetCookie(w, &http.Cookie{Name: "vmware-api-session-id", Value: "real-session-cookie", Path: "/"})
@@ -230,7 +231,7 @@ func TestSessionClientDoesNotSendSessionIDAcrossRedirect(t *testing.T) {
 				}
 				// What the attacker can do with it: call the real server.
 				relay, _ := http.NewRequest(http.MethodGet, realURL+"/api/vcenter/vm", nil)
-				relay.Header.Set(signer.HeaderSessionID, s.sessionID)
+				relay.Header.Set(vapisec.HeaderSessionID, s.sessionID)
 				if res, err := http.DefaultClient.Do(relay); err == nil {
 					b, _ := io.ReadAll(res.Body)
 					res.Body.Close()
@@ -315,7 +316,7 @@ func TestHTTPClientForwardsCredentialsAcrossRedirect(t *testing.T) {
 			defer real.Close()
 			req, _ := http.NewRequest(http.MethodGet, real.URL+"/x", nil)
 			req.SetBasicAuth("alice", "s3cret")
-			req.Header.Set(signer.HeaderSessionID, "sid")
+			req.Header.Set(vapisec.HeaderSessionID, "sid")
 			res, err := (&http.Client{}).Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -424,7 +425,7 @@ func TestSessionClientResignsTokenLoginOnSameHostRedirect(t *testing.T) {
 	var mu sync.Mutex
 	var auth []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == signer.DefaultLegacySessionPath {
+		if r.URL.Path == vapisec.LegacySessionPath {
 			http.Redirect(w, r, "/login2", http.StatusTemporaryRedirect)
 			return
 		}

@@ -16,14 +16,6 @@ import (
 	"github.com/vapisec/vapisec"
 )
 
-// Header names of the session protocol (spec §3.1, §3.4).
-const (
-	// HeaderSessionID carries the session id on every call.
-	HeaderSessionID = "vmware-api-session-id"
-	// HeaderUseHeaderAuthn asks the server not to set a session cookie.
-	HeaderUseHeaderAuthn = "vmware-use-header-authn"
-)
-
 // maxErrorBody bounds how much of an error body is read to find reasons.
 const maxErrorBody = 64 << 10
 
@@ -89,9 +81,9 @@ func NewSessionClient(baseURL string, opts ...SessionOption) (*SessionClient, er
 	hc.CheckRedirect = cfg.checkRedirect(sameOriginRedirects(cfg.client.CheckRedirect))
 	cfg.client = &hc
 	if cfg.path == "" {
-		cfg.path = DefaultLegacySessionPath
+		cfg.path = vapisec.LegacySessionPath
 		if cfg.style == APISession {
-			cfg.path = DefaultAPISessionPath
+			cfg.path = vapisec.SessionPath
 		}
 	}
 	c := &SessionClient{base: u, cfg: cfg, start: time.Now(), stop: make(chan struct{})}
@@ -160,7 +152,7 @@ func (c *SessionClient) loginLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrLogin, err)
 	}
-	req.Header.Set(HeaderUseHeaderAuthn, "true")
+	req.Header.Set(vapisec.HeaderUseHeaderAuthn, "true")
 	if c.cfg.basic {
 		req.SetBasicAuth(c.cfg.user, c.cfg.password)
 	} else if err := c.cfg.token.SignRequest(req); err != nil {
@@ -256,7 +248,7 @@ func (c *SessionClient) send(req *http.Request, id string, again bool) (*http.Re
 		}
 		out.Body = b
 	}
-	out.Header.Set(HeaderSessionID, id)
+	out.Header.Set(vapisec.HeaderSessionID, id)
 	c.touch()
 	return c.cfg.client.Do(out)
 }
@@ -400,7 +392,7 @@ func (c *SessionClient) Close(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set(HeaderSessionID, id)
+	req.Header.Set(vapisec.HeaderSessionID, id)
 	res, err := c.cfg.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("signer: logout: %w", err)

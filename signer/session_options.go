@@ -21,12 +21,6 @@ const (
 	APISession
 )
 
-// Default paths of the session resources.
-const (
-	DefaultLegacySessionPath = "/rest/com/vmware/cis/session"
-	DefaultAPISessionPath    = "/api/session"
-)
-
 // DefaultKeepAlive is the idle period after which a SessionClient reads its
 // session to keep it alive: 10 minutes, a third of vCenter's default idle
 // timeout (30 minutes).
@@ -86,7 +80,7 @@ func WithSessionStyle(s SessionStyle) SessionOption {
 }
 
 // WithSessionPath sets the path of the session resource. Default:
-// DefaultLegacySessionPath or DefaultAPISessionPath, after the style.
+// vapisec.LegacySessionPath or vapisec.SessionPath, after the style.
 func WithSessionPath(path string) SessionOption {
 	return func(c *sessionConfig) error {
 		if path == "" || path[0] != '/' {

@@ -122,7 +122,7 @@ func TestSessionClientLoginUseLogout(t *testing.T) {
 			t.Error("id kept after Close")
 		}
 		req, _ := http.NewRequest(http.MethodGet, ts.url+"/api/vcenter/vm", nil)
-		req.Header.Set(signer.HeaderSessionID, id)
+		req.Header.Set(vapisec.HeaderSessionID, id)
 		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("old session after Close: %v %v", res.StatusCode, err)
 		}
