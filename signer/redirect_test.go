@@ -1,22 +1,16 @@
 package signer_test
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec"
-	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/signer"
 )
@@ -161,87 +155,6 @@ func TestTransportDoesNotSignRedirectToAnotherHost(t *testing.T) {
 	}
 }
 
-// TestSessionClientDoesNotSendSessionIDAcrossRedirect: the session client's
-// http.Client copies the vmware-api-session-id header (and, to another port
-// of the same host name, Authorization) to whatever host a 307 names, so a
-// redirect hands the attacker a usable session or the login credentials.
-func TestSessionClientDoesNotSendSessionIDAcrossRedirect(t *testing.T) {
-	key := keyFor(t, signer.RS256)
-	token, _ := hokToken(t, key)
-	hs, err := signer.NewHeaderSigner(key, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name          string
-		givenHost     string
-		givenLogin    signer.SessionOption
-		givenRedirect string // "call", "login" or "jar" (a call by a client with a cookie jar)
-	}{
-		{name: "nok, session cookie from the jar, other port", givenHost: "127.0.0.1", givenLogin: signer.WithBasicAuth("alice@vsphere.local", "s3cret"), givenRedirect: "jar"},
-		{name: "nok, session id on a call, other host name", givenHost: "localhost", givenLogin: signer.WithBasicAuth("alice@vsphere.local", "s3cret"), givenRedirect: "call"},
-		{name: "nok, session id on a call, other port", givenHost: "127.0.0.1", givenLogin: signer.WithBasicAuth("alice@vsphere.local", "s3cret"), givenRedirect: "call"},
-		{name: "nok, Basic login, other port", givenHost: "127.0.0.1", givenLogin: signer.WithBasicAuth("alice@vsphere.local", "s3cret"), givenRedirect: "login"},
-		{name: "nok, SIGN login, other port", givenHost: "127.0.0.1", givenLogin: signer.WithTokenLogin(hs), givenRedirect: "login"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			attacker, got := attackerServer(t)
-			target := onHost(t, attacker.URL, tt.givenHost)
-			var realURL string
-			if tt.givenRedirect == "call" {
-				ts := newTestServer(t, time.Minute, middleware.ErrorsConfig{}, func(e *echo.Echo) {
-					e.GET("/api/vcenter/moved", func(c echo.Context) error {
-						return c.Redirect(http.StatusTemporaryRedirect, target+"/api/vcenter/vm")
-					})
-				})
-				realURL = ts.url
-			} else {
-				real := httptest.NewServer(redirectHandler(target, tt.givenRedirect == "login"))
-				defer real.Close()
-				realURL = real.URL
-			}
-			hc := &http.Client{}
-			if tt.givenRedirect == "jar" {
-				jar, err := cookiejar.New(nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				hc.Jar = jar
-			}
-			c, err := signer.NewSessionClient(realURL, tt.givenLogin, signer.WithKeepAlive(0), signer.WithHTTPClient(hc))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close(context.Background())
-			req, _ := c.NewRequest(context.Background(), http.MethodGet, "/api/vcenter/moved", nil)
-			res, err := c.Do(req)
-			if err == nil {
-				res.Body.Close()
-			}
-			expectRefused(t, err, realURL, target)
-			if tt.givenRedirect != "login" && c.SessionID() == "" {
-				t.Error("the login itself failed; the redirect was not reached")
-			}
-			g := got()
-			expectNothingStolen(t, g)
-			for _, s := range g {
-				if s.sessionID == "" || tt.givenRedirect != "call" {
-					continue
-				}
-				// What the attacker can do with it: call the real server.
-				relay, _ := http.NewRequest(http.MethodGet, realURL+"/api/vcenter/vm", nil)
-				relay.Header.Set(vapisec.HeaderSessionID, s.sessionID)
-				if res, err := http.DefaultClient.Do(relay); err == nil {
-					b, _ := io.ReadAll(res.Body)
-					res.Body.Close()
-					t.Errorf("relayed session id: HTTP %d %q", res.StatusCode, b)
-				}
-			}
-		})
-	}
-}
-
 // TestNoCredentialsOnHTTPSToHTTPRedirect: an https server (or a tampered
 // response) redirects to plain http on the same host name, where anyone on
 // the path reads the credentials; http.Client strips nothing there.
@@ -254,11 +167,9 @@ func TestNoCredentialsOnHTTPSToHTTPRedirect(t *testing.T) {
 	}
 	tests := []struct {
 		name          string
-		givenRedirect string // what is redirected: "transport", "call" or "login"
+		givenRedirect string // what is redirected: "transport" (the session client's cases are in package client)
 	}{
 		{name: "nok, Transport SIGN header", givenRedirect: "transport"},
-		{name: "nok, session client, session id on a call", givenRedirect: "call"},
-		{name: "nok, session client, Basic login", givenRedirect: "login"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,21 +179,8 @@ func TestNoCredentialsOnHTTPSToHTTPRedirect(t *testing.T) {
 			if !strings.HasPrefix(real.URL, "https://127.0.0.1:") || !strings.HasPrefix(attacker.URL, "http://127.0.0.1:") {
 				t.Fatalf("servers %s, %s", real.URL, attacker.URL)
 			}
-			var err error
-			var res *http.Response
-			if tt.givenRedirect == "transport" {
-				client := &http.Client{Transport: &signer.Transport{Base: real.Client().Transport, Header: hs}}
-				res, err = client.Get(real.URL + "/api/vcenter/vm")
-			} else {
-				c, cerr := signer.NewSessionClient(real.URL, signer.WithBasicAuth("alice@vsphere.local", "s3cret"),
-					signer.WithHTTPClient(real.Client()), signer.WithKeepAlive(0))
-				if cerr != nil {
-					t.Fatal(cerr)
-				}
-				defer c.Close(context.Background())
-				req, _ := c.NewRequest(context.Background(), http.MethodGet, "/api/vcenter/vm", nil)
-				res, err = c.Do(req)
-			}
+			client := &http.Client{Transport: &signer.Transport{Base: real.Client().Transport, Header: hs}}
+			res, err := client.Get(real.URL + "/api/vcenter/vm")
 			if err == nil {
 				res.Body.Close()
 			}
@@ -396,63 +294,4 @@ func TestTransportSignsSameHostRedirectForItsURL(t *testing.T) {
 			verifySIGN(t, h, req, reqs[0].body, cert.PublicKey)
 		})
 	}
-}
-
-// TestSessionClientFollowsSameHostRedirect: the session client follows a
-// redirect within the origin, sending the session id there.
-func TestSessionClientFollowsSameHostRedirect(t *testing.T) {
-	ts := newTestServer(t, time.Minute, middleware.ErrorsConfig{}, func(e *echo.Echo) {
-		e.GET("/api/vcenter/moved", func(c echo.Context) error {
-			return c.Redirect(http.StatusTemporaryRedirect, "/api/vcenter/vm")
-		})
-	})
-	c := newClient(t, ts, signer.WithKeepAlive(0))
-	if code, body := get(t, c, "/api/vcenter/moved"); code != http.StatusOK || body != "alice@vsphere.local" {
-		t.Fatalf("%d %q", code, body)
-	}
-}
-
-// TestSessionClientResignsTokenLoginOnSameHostRedirect: http.Client copies
-// the SIGN login header, signed for the first URL, to the redirect hop;
-// the session client signs it again for the hop's URL.
-func TestSessionClientResignsTokenLoginOnSameHostRedirect(t *testing.T) {
-	key := keyFor(t, signer.RS256)
-	token, cert := hokToken(t, key)
-	hs, err := signer.NewHeaderSigner(key, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var auth []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == vapisec.LegacySessionPath {
-			http.Redirect(w, r, "/login2", http.StatusTemporaryRedirect)
-			return
-		}
-		mu.Lock()
-		auth = append(auth, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
-		mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-		_, _ = io.WriteString(w, `{"value":"sid"}`)
-	}))
-	defer srv.Close()
-	c, err := signer.NewSessionClient(srv.URL, signer.WithTokenLogin(hs), signer.WithKeepAlive(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	if err := c.Login(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(auth) != 1 || !strings.HasPrefix(auth[0], "POST /login2 SIGN ") {
-		t.Fatalf("server got %q", auth)
-	}
-	h, err := parser.ParseSignValue(strings.TrimPrefix(auth[0], "POST /login2 "))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login2", nil)
-	verifySIGN(t, h, req, nil, cert.PublicKey)
 }
