@@ -2,12 +2,10 @@ package client_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -17,105 +15,11 @@ import (
 
 	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/client"
+	"github.com/vapisec/vapisec/internal/relaytest"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/signer"
 )
-
-// stolen is what an attacker's server received in one request.
-type stolen struct {
-	method, host, path string
-	auth, sessionID    string
-	cookie             string
-	body               string
-}
-
-// credentials reports whether s carries anything a server would accept.
-func (s stolen) credentials() bool {
-	return s.auth != "" || s.sessionID != "" || s.cookie != "" || strings.Contains(s.body, `"signature"`)
-}
-
-// attackerServer records every request it gets and answers 201, as a
-// relay that logged in with what it received would.
-func attackerServer(t *testing.T) (*httptest.Server, func() []stolen) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []stolen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		mu.Lock()
-		got = append(got, stolen{method: r.Method, host: r.Host, path: r.URL.Path, auth: r.Header.Get("Authorization"),
-			sessionID: r.Header.Get(vapisec.HeaderSessionID), cookie: r.Header.Get("Cookie"), body: string(b)})
-		mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []stolen {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]stolen(nil), got...)
-	}
-}
-
-// redirectHandler is a "real" server that answers a login on the legacy
-// session path with a session id and cookie (or, with redirectLogin, a 307
-// to target) and every other request with a 307 to target + the request's
-// path.
-func redirectHandler(target string, redirectLogin bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == vapisec.LegacySessionPath && !redirectLogin {
-			switch r.Method {
-			case http.MethodPost:
-				http.SetCookie(w, &http.Cookie{Name: "vmware-api-session-id", Value: "real-session-cookie", Path: "/"})
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusCreated)
-				_, _ = io.WriteString(w, `{"value":"real-session-id"}`)
-			default:
-				w.WriteHeader(http.StatusOK)
-			}
-			return
-		}
-		http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
-	})
-}
-
-// onHost rewrites u's host name, keeping its port.
-func onHost(t *testing.T, u, host string) string {
-	t.Helper()
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Host = host + ":" + p.Port()
-	return p.String()
-}
-
-func expectRefused(t *testing.T, err error, from, to string) {
-	t.Helper()
-	if !errors.Is(err, client.ErrCrossHostRedirect) {
-		t.Errorf("error %v, want ErrCrossHostRedirect", err)
-		return
-	}
-	for _, o := range []string{from, to} {
-		u, _ := url.Parse(o)
-		if !strings.Contains(err.Error(), u.Host) {
-			t.Errorf("error %q does not name %s", err, u.Host)
-		}
-	}
-}
-
-func expectNothingStolen(t *testing.T, got []stolen) {
-	t.Helper()
-	for _, s := range got {
-		if s.credentials() {
-			t.Errorf("attacker received credentials: %s %s%s auth=%.60q session=%q cookie=%q body=%.80q",
-				s.method, s.host, s.path, s.auth, s.sessionID, s.cookie, s.body)
-		}
-	}
-	if len(got) != 0 {
-		t.Errorf("attacker received %d requests, want none", len(got))
-	}
-}
 
 // TestClientDoesNotSendSessionIDAcrossRedirect: the session client's
 // http.Client copies the vmware-api-session-id header (and, to another port
@@ -142,8 +46,8 @@ func TestClientDoesNotSendSessionIDAcrossRedirect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			attacker, got := attackerServer(t)
-			target := onHost(t, attacker.URL, tt.givenHost)
+			attacker, got := relaytest.AttackerServer(t)
+			target := relaytest.OnHost(t, attacker.URL, tt.givenHost)
 			var realURL string
 			if tt.givenRedirect == "call" {
 				ts := newTestServer(t, time.Minute, middleware.ErrorsConfig{}, func(e *echo.Echo) {
@@ -153,7 +57,7 @@ func TestClientDoesNotSendSessionIDAcrossRedirect(t *testing.T) {
 				})
 				realURL = ts.url
 			} else {
-				real := httptest.NewServer(redirectHandler(target, tt.givenRedirect == "login"))
+				real := httptest.NewServer(relaytest.RedirectHandler(target, tt.givenRedirect == "login"))
 				defer real.Close()
 				realURL = real.URL
 			}
@@ -175,19 +79,19 @@ func TestClientDoesNotSendSessionIDAcrossRedirect(t *testing.T) {
 			if err == nil {
 				res.Body.Close()
 			}
-			expectRefused(t, err, realURL, target)
+			relaytest.ExpectRefused(t, err, client.ErrCrossHostRedirect, realURL, target)
 			if tt.givenRedirect != "login" && c.SessionID() == "" {
 				t.Error("the login itself failed; the redirect was not reached")
 			}
 			g := got()
-			expectNothingStolen(t, g)
+			relaytest.ExpectNothingStolen(t, g)
 			for _, s := range g {
-				if s.sessionID == "" || tt.givenRedirect != "call" {
+				if s.SessionID == "" || tt.givenRedirect != "call" {
 					continue
 				}
 				// What the attacker can do with it: call the real server.
 				relay, _ := http.NewRequest(http.MethodGet, realURL+"/api/vcenter/vm", nil)
-				relay.Header.Set(vapisec.HeaderSessionID, s.sessionID)
+				relay.Header.Set(vapisec.HeaderSessionID, s.SessionID)
 				if res, err := http.DefaultClient.Do(relay); err == nil {
 					b, _ := io.ReadAll(res.Body)
 					res.Body.Close()
@@ -211,8 +115,8 @@ func TestNoCredentialsOnHTTPSToHTTPRedirect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			attacker, got := attackerServer(t)
-			real := httptest.NewTLSServer(redirectHandler(attacker.URL, tt.givenRedirect == "login"))
+			attacker, got := relaytest.AttackerServer(t)
+			real := httptest.NewTLSServer(relaytest.RedirectHandler(attacker.URL, tt.givenRedirect == "login"))
 			defer real.Close()
 			if !strings.HasPrefix(real.URL, "https://127.0.0.1:") || !strings.HasPrefix(attacker.URL, "http://127.0.0.1:") {
 				t.Fatalf("servers %s, %s", real.URL, attacker.URL)
@@ -228,11 +132,11 @@ func TestNoCredentialsOnHTTPSToHTTPRedirect(t *testing.T) {
 			if err == nil {
 				res.Body.Close()
 			}
-			expectRefused(t, err, real.URL, attacker.URL)
+			relaytest.ExpectRefused(t, err, client.ErrCrossHostRedirect, real.URL, attacker.URL)
 			if err != nil && !strings.Contains(err.Error(), "https to http") {
 				t.Errorf("error %q does not say https to http", err)
 			}
-			expectNothingStolen(t, got())
+			relaytest.ExpectNothingStolen(t, got())
 		})
 	}
 }

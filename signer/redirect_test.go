@@ -1,114 +1,18 @@
 package signer_test
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/internal/relaytest"
 	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/signer"
 )
-
-// stolen is what an attacker's server received in one request.
-type stolen struct {
-	method, host, path string
-	auth, sessionID    string
-	cookie             string
-	body               string
-}
-
-// credentials reports whether s carries anything a server would accept.
-func (s stolen) credentials() bool {
-	return s.auth != "" || s.sessionID != "" || s.cookie != "" || strings.Contains(s.body, `"signature"`)
-}
-
-// attackerServer records every request it gets and answers 201, as a
-// relay that logged in with what it received would.
-func attackerServer(t *testing.T) (*httptest.Server, func() []stolen) {
-	t.Helper()
-	var mu sync.Mutex
-	var got []stolen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		mu.Lock()
-		got = append(got, stolen{method: r.Method, host: r.Host, path: r.URL.Path, auth: r.Header.Get("Authorization"),
-			sessionID: r.Header.Get(vapisec.HeaderSessionID), cookie: r.Header.Get("Cookie"), body: string(b)})
-		mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []stolen {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]stolen(nil), got...)
-	}
-}
-
-// redirectHandler is a "real" server that answers a login on the legacy
-// session path with a session id and cookie (or, with redirectLogin, a 307
-// to target) and every other request with a 307 to target + the request's
-// path.
-func redirectHandler(target string, redirectLogin bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == vapisec.LegacySessionPath && !redirectLogin {
-			switch r.Method {
-			case http.MethodPost:
-				http.SetCookie(w, &http.Cookie{Name: "vmware-api-session-id", Value: "real-session-cookie", Path: "/"})
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusCreated)
-				_, _ = io.WriteString(w, `{"value":"real-session-id"}`)
-			default:
-				w.WriteHeader(http.StatusOK)
-			}
-			return
-		}
-		http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
-	})
-}
-
-// onHost rewrites u's host name, keeping its port.
-func onHost(t *testing.T, u, host string) string {
-	t.Helper()
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Host = host + ":" + p.Port()
-	return p.String()
-}
-
-func expectRefused(t *testing.T, err error, from, to string) {
-	t.Helper()
-	if !errors.Is(err, signer.ErrCrossHostRedirect) {
-		t.Errorf("error %v, want ErrCrossHostRedirect", err)
-		return
-	}
-	for _, o := range []string{from, to} {
-		u, _ := url.Parse(o)
-		if !strings.Contains(err.Error(), u.Host) {
-			t.Errorf("error %q does not name %s", err, u.Host)
-		}
-	}
-}
-
-func expectNothingStolen(t *testing.T, got []stolen) {
-	t.Helper()
-	for _, s := range got {
-		if s.credentials() {
-			t.Errorf("attacker received credentials: %s %s%s auth=%.60q session=%q cookie=%q body=%.80q",
-				s.method, s.host, s.path, s.auth, s.sessionID, s.cookie, s.body)
-		}
-	}
-	if len(got) != 0 {
-		t.Errorf("attacker received %d requests, want none", len(got))
-	}
-}
 
 // TestTransportDoesNotSignRedirectToAnotherHost: a server (or whoever can
 // make it answer) sends a 307 to the attacker's host; the Transport would
@@ -139,9 +43,9 @@ func TestTransportDoesNotSignRedirectToAnotherHost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			attacker, got := attackerServer(t)
-			target := onHost(t, attacker.URL, tt.givenHost)
-			real := httptest.NewServer(redirectHandler(target, true))
+			attacker, got := relaytest.AttackerServer(t)
+			target := relaytest.OnHost(t, attacker.URL, tt.givenHost)
+			real := httptest.NewServer(relaytest.RedirectHandler(target, true))
 			defer real.Close()
 			tr := tt.givenSigners
 			client := &http.Client{Transport: &tr}
@@ -149,8 +53,8 @@ func TestTransportDoesNotSignRedirectToAnotherHost(t *testing.T) {
 			if err == nil {
 				res.Body.Close()
 			}
-			expectRefused(t, err, real.URL, target)
-			expectNothingStolen(t, got())
+			relaytest.ExpectRefused(t, err, signer.ErrCrossHostRedirect, real.URL, target)
+			relaytest.ExpectNothingStolen(t, got())
 		})
 	}
 }
@@ -173,8 +77,8 @@ func TestNoCredentialsOnHTTPSToHTTPRedirect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			attacker, got := attackerServer(t)
-			real := httptest.NewTLSServer(redirectHandler(attacker.URL, tt.givenRedirect == "login"))
+			attacker, got := relaytest.AttackerServer(t)
+			real := httptest.NewTLSServer(relaytest.RedirectHandler(attacker.URL, tt.givenRedirect == "login"))
 			defer real.Close()
 			if !strings.HasPrefix(real.URL, "https://127.0.0.1:") || !strings.HasPrefix(attacker.URL, "http://127.0.0.1:") {
 				t.Fatalf("servers %s, %s", real.URL, attacker.URL)
@@ -184,11 +88,11 @@ func TestNoCredentialsOnHTTPSToHTTPRedirect(t *testing.T) {
 			if err == nil {
 				res.Body.Close()
 			}
-			expectRefused(t, err, real.URL, attacker.URL)
+			relaytest.ExpectRefused(t, err, signer.ErrCrossHostRedirect, real.URL, attacker.URL)
 			if err != nil && !strings.Contains(err.Error(), "https to http") {
 				t.Errorf("error %q does not say https to http", err)
 			}
-			expectNothingStolen(t, got())
+			relaytest.ExpectNothingStolen(t, got())
 		})
 	}
 }
@@ -209,8 +113,8 @@ func TestHTTPClientForwardsCredentialsAcrossRedirect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			attacker, got := attackerServer(t)
-			real := httptest.NewServer(redirectHandler(onHost(t, attacker.URL, tt.givenHost), true))
+			attacker, got := relaytest.AttackerServer(t)
+			real := httptest.NewServer(relaytest.RedirectHandler(relaytest.OnHost(t, attacker.URL, tt.givenHost), true))
 			defer real.Close()
 			req, _ := http.NewRequest(http.MethodGet, real.URL+"/x", nil)
 			req.SetBasicAuth("alice", "s3cret")
@@ -224,8 +128,8 @@ func TestHTTPClientForwardsCredentialsAcrossRedirect(t *testing.T) {
 			if len(g) != 1 {
 				t.Fatalf("attacker got %d requests", len(g))
 			}
-			if (g[0].auth != "") != tt.expectAuth || (g[0].sessionID != "") != tt.expectSessID {
-				t.Errorf("attacker got Authorization %q, session id %q", g[0].auth, g[0].sessionID)
+			if (g[0].Auth != "") != tt.expectAuth || (g[0].SessionID != "") != tt.expectSessID {
+				t.Errorf("attacker got Authorization %q, session id %q", g[0].Auth, g[0].SessionID)
 			}
 		})
 	}
