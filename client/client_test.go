@@ -290,3 +290,54 @@ func TestNewRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestClientClockMeasuresIdleness: the keep-alive reads the session when
+// the injected clock says the client has been idle, not by time.Now: a
+// clock that runs a minute per reading makes every timer tick find the
+// client idle, a frozen clock never does.
+func TestClientClockMeasuresIdleness(t *testing.T) {
+	tests := []struct {
+		name        string
+		givenClock  func() func() time.Time
+		expectReads bool
+	}{
+		{name: "ok, fast clock, idle at every tick", givenClock: func() func() time.Time {
+			var mu sync.Mutex
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			return func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				at = at.Add(time.Minute)
+				return at
+			}
+		}, expectReads: true},
+		{name: "ok, frozen clock, never idle", givenClock: func() func() time.Time {
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			return func() time.Time { return at }
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reads atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.RawQuery == "~action=get" {
+					reads.Add(1)
+				}
+				_, _ = io.WriteString(w, `{"value":"sid"}`)
+			}))
+			defer srv.Close()
+			c, err := client.New(srv.URL, client.WithBasicAuth("a", "b"), client.WithKeepAlive(20*time.Millisecond), client.WithClock(tt.givenClock()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(context.Background())
+			if err := c.Login(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if got := reads.Load() > 0; got != tt.expectReads {
+				t.Errorf("%d keep-alive reads, want some: %v", reads.Load(), tt.expectReads)
+			}
+		})
+	}
+}
