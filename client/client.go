@@ -20,9 +20,10 @@ import (
 const maxErrorBody = 64 << 10
 
 // Client calls a vAPI server within a session: it logs in (Basic, or SIGN
-// with a signer.HeaderSigner), sends the session id in the vmware-api-session-id header, reads
-// the session when idle to keep it alive, and on a 401 that re-login can
-// cure logs in again and retries the request once. It is safe for
+// with a signer.HeaderSigner), sends the session id in the
+// vmware-api-session-id header, reads the session when idle to keep it
+// alive, and on a 401 that re-login can cure logs in again and retries the
+// request once. It is safe for
 // concurrent use; a re-login triggered by many requests at once happens
 // once.
 //
