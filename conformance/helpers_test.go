@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/conformance"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
@@ -103,7 +104,7 @@ func vapisecHandler(hosts ...string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.POST(middleware.DefaultJSONRPCPath, jsonrpc, append(chain, middleware.AllowAnonymous())...)
+	e.POST(vapisec.JSONRPCPath, jsonrpc, append(chain, middleware.AllowAnonymous())...)
 	return e, nil
 }
 

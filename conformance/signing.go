@@ -22,7 +22,23 @@ import (
 	"github.com/vapisec/vapisec/sts"
 )
 
-// timestampLayout is the vAPI DateTime of JSON-RPC timestamps (spec §7.3).
+// The suite's own signing: an independent oracle.
+//
+// The signed cases are signed here, from the spec's text, and deliberately
+// not with package signer (nor with vapisec.TimestampLayout or the other
+// wire names of the root package): the suite judges a server, and a server
+// built with this module would otherwise be tested with the very code it
+// shares with its clients, so a bug in signer (or a wrong wire name) that
+// the server mirrors would pass unseen. SignRequest and SignJSONRPC are
+// exported as that oracle: their spec-vector tests pin them to spec §11.3
+// and §11.4 independently of signer's, and a caller can use them to check
+// another signer or server against the reading of the spec the suite
+// applies. They sign with RS256 / RSA-SHA256 only and are not meant as a
+// client library: use package signer for that.
+
+// timestampLayout is the vAPI DateTime of JSON-RPC timestamps (spec §7.3),
+// spelled here on purpose (see above) rather than taken from
+// vapisec.TimestampLayout.
 const timestampLayout = "2006-01-02T15:04:05.000Z"
 
 // materials are the tokens and keys the signed cases use, built once per
@@ -270,7 +286,13 @@ const relayHost = "relay.example"
 // SignRequest computes the signature and body hash of an Authorization:
 // SIGN header (spec §8.2): RSASSA-PKCS1-v1_5 SHA-256 over nonce, method,
 // path, host and port, each followed by LF, then the raw SHA-256 of body
-// and LF. Both results are standard base64.
+// and LF. Both results are standard base64. Host and port are used as
+// given (no lower-casing, no default port): the caller normalizes them.
+//
+// It is the suite's independent oracle for SIGN, written from the spec
+// without package signer so that a signer bug the server under test mirrors
+// cannot hide a server bug; signer.HeaderSigner is the client API. Errors
+// match ErrMissingMaterial.
 func SignRequest(key crypto.Signer, nonce, method, path, host, port string, body []byte) (signature, bodyHash string, err error) {
 	h := sha256.Sum256(body)
 	var b bytes.Buffer
@@ -380,6 +402,11 @@ func (cr *caseRun) jsonrpcBearer(m *materials, p *prepared) error {
 // it with RSASSA-PKCS1-v1_5 SHA-256. It returns the base64 signature and
 // the decoded request with securityCtx in place (the caller adds
 // securityCtx["signature"] and marshals it).
+//
+// It is the suite's independent oracle for signed JSON-RPC, written from the
+// spec without package signer so that a signer bug the server under test
+// mirrors cannot hide a server bug; signer.JSONRPCSigner is the client API. Errors match ErrInvalidSuite (a body that is not a JSON-RPC request
+// with an object params) or ErrMissingMaterial (the key failed to sign).
 func SignJSONRPC(key crypto.Signer, body []byte, securityCtx map[string]any) (string, map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/conformance"
-	"github.com/vapisec/vapisec/sts"
 )
 
 const fixtures = "../testdata/vcf-sdk-java/"
@@ -60,7 +60,7 @@ func loadKey(t *testing.T, name string) crypto.Signer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := sts.ParsePrivateKeyPEM(data)
+	key, err := vapisec.ParsePrivateKeyPEM(data)
 	if err != nil {
 		t.Fatal(err)
 	}

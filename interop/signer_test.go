@@ -16,6 +16,7 @@ import (
 
 	"github.com/vmware/govmomi/sts"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/signer"
 	vsts "github.com/vapisec/vapisec/sts"
@@ -35,7 +36,7 @@ func readFixture(t *testing.T, name string) []byte {
 
 func hokKey(t *testing.T) crypto.Signer {
 	t.Helper()
-	k, err := signer.ParsePrivateKeyPEM(readFixture(t, "hok.key.pem"))
+	k, err := vapisec.ParsePrivateKeyPEM(readFixture(t, "hok.key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +154,14 @@ func TestGovmomiLoginByTokenHoK(t *testing.T) {
 	base := startServer(t, "--dev", "--trust", stsCert)
 	for name, mk := range map[string]func() interface{ SignRequest(*http.Request) error }{
 		"govmomi signer": func() interface{ SignRequest(*http.Request) error } {
-			k, err := signer.ParsePrivateKeyPEM(hokKeyPEM)
+			k, err := vapisec.ParsePrivateKeyPEM(hokKeyPEM)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return &sts.Signer{Certificate: &tls.Certificate{PrivateKey: k, Certificate: [][]byte{hokCert.Raw}}, Token: string(token)}
 		},
 		"vapisec signer": func() interface{ SignRequest(*http.Request) error } {
-			k, err := signer.ParsePrivateKeyPEM(hokKeyPEM)
+			k, err := vapisec.ParsePrivateKeyPEM(hokKeyPEM)
 			if err != nil {
 				t.Fatal(err)
 			}

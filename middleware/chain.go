@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/session"
 	"github.com/vapisec/vapisec/verifier"
@@ -108,8 +109,10 @@ type CookieConfig struct {
 
 // Paths of the session resources (spec §4).
 const (
-	DefaultLegacySessionPath = "/rest/com/vmware/cis/session"
-	DefaultSessionPath       = "/api/session"
+	// Deprecated: use vapisec.LegacySessionPath.
+	DefaultLegacySessionPath = vapisec.LegacySessionPath
+	// Deprecated: use vapisec.SessionPath.
+	DefaultSessionPath = vapisec.SessionPath
 
 	DefaultCloneTicketPath       = "/api/vapisec/session/clone-ticket"
 	DefaultChannelCredentialPath = "/api/vapisec/session/channel-credential"

@@ -7,13 +7,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec"
-	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/session"
 )
 
-// HeaderCloneTicket is the request header carrying a clone ticket on session
-// create (vCenter's CloneSession, DESIGN §6).
-const HeaderCloneTicket = "vmware-api-clone-ticket"
+// HeaderCloneTicket is vapisec.HeaderCloneTicket.
+//
+// Deprecated: use vapisec.HeaderCloneTicket.
+const HeaderCloneTicket = vapisec.HeaderCloneTicket
 
 // clonedKey marks, in the echo.Context, a request whose login redeemed a
 // clone ticket: the child session exists already and create hands out its id.
@@ -123,10 +123,10 @@ func cloned(c echo.Context) bool {
 // hasSessionID reports whether the request carries a session id in the
 // header or the cookie.
 func hasSessionID(req *http.Request) bool {
-	if req.Header.Get(parser.SessionIDName) != "" {
+	if req.Header.Get(vapisec.HeaderSessionID) != "" {
 		return true
 	}
-	_, err := req.Cookie(parser.SessionIDName)
+	_, err := req.Cookie(vapisec.CookieSessionID)
 	return err == nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec"
-	"github.com/vapisec/vapisec/parser"
 )
 
 // errCrossSite is the internal cause of a refused cross-site request.
@@ -141,7 +140,7 @@ func cookieOnly(c echo.Context) bool {
 	// stateOf, not SecurityContextFrom: no anonymous context is allocated
 	// for the requests that are not authenticated.
 	st := stateOf(c)
-	return st != nil && st.sc.Authenticated && st.sc.Source == vapisec.SourceCookie && c.Request().Header.Get(parser.SessionIDName) == ""
+	return st != nil && st.sc.Authenticated && st.sc.Source == vapisec.SourceCookie && c.Request().Header.Get(vapisec.HeaderSessionID) == ""
 }
 
 func safeMethod(m string) bool {

@@ -11,9 +11,10 @@ import (
 	"github.com/vapisec/vapisec/session"
 )
 
-// HeaderUseHeaderAuthn is the request header with which a client asks for no
-// session cookie at login (spec §3.4). Its presence counts, whatever its value.
-const HeaderUseHeaderAuthn = "vmware-use-header-authn"
+// HeaderUseHeaderAuthn is vapisec.HeaderUseHeaderAuthn.
+//
+// Deprecated: use vapisec.HeaderUseHeaderAuthn.
+const HeaderUseHeaderAuthn = vapisec.HeaderUseHeaderAuthn
 
 // SessionInfo is the body of "get current session" (spec §4): the legacy
 // route wraps it as {"value": …}.
@@ -23,8 +24,10 @@ type SessionInfo struct {
 	LastAccessedTime string `json:"last_accessed_time"`
 }
 
-// DateTimeLayout is the vAPI DateTime format: UTC, milliseconds, literal Z.
-const DateTimeLayout = "2006-01-02T15:04:05.000Z"
+// DateTimeLayout is vapisec.TimestampLayout.
+//
+// Deprecated: use vapisec.TimestampLayout.
+const DateTimeLayout = vapisec.TimestampLayout
 
 // RegisterSessionEndpoints mounts the session resources of spec §4 on r:
 //

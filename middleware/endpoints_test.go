@@ -123,7 +123,7 @@ func TestGetSessionShapesAndLastAccessed(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &info); err != nil {
 		t.Fatal(err)
 	}
-	want := middleware.SessionInfo{User: "bob", CreatedTime: created.Format(middleware.DateTimeLayout), LastAccessedTime: created.Add(90 * time.Second).Format(middleware.DateTimeLayout)}
+	want := middleware.SessionInfo{User: "bob", CreatedTime: created.Format(vapisec.TimestampLayout), LastAccessedTime: created.Add(90 * time.Second).Format(vapisec.TimestampLayout)}
 	if info != want {
 		t.Errorf("info %+v, want %+v", info, want)
 	}
@@ -137,7 +137,7 @@ func TestGetSessionShapesAndLastAccessed(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &legacy); err != nil {
 		t.Fatal(err)
 	}
-	if legacy.Value.LastAccessedTime != created.Add(150*time.Second).Format(middleware.DateTimeLayout) {
+	if legacy.Value.LastAccessedTime != created.Add(150*time.Second).Format(vapisec.TimestampLayout) {
 		t.Errorf("last_accessed_time not updated: %+v", legacy.Value)
 	}
 

@@ -242,7 +242,7 @@ func originOf(v string) string {
 // live session: the hand-off must not replace it. A store that cannot
 // answer is a 503 (fail closed); an unknown or ended session is replaced.
 func (config HandoffConfig) refuseLiveSession(c echo.Context, ec ErrorsConfig) (stop bool, err error) {
-	ck, err := c.Cookie(parser.SessionIDName)
+	ck, err := c.Cookie(vapisec.CookieSessionID)
 	if err != nil || ck.Value == "" || len(ck.Value) > parser.DefaultMaxSessionIDLength {
 		return false, nil
 	}
@@ -259,7 +259,7 @@ func (config HandoffConfig) refuseLiveSession(c echo.Context, ec ErrorsConfig) (
 // cookie builds the session cookie; a non-zero expires clears it.
 func (cc CookieConfig) cookie(value string, expires time.Time) *http.Cookie {
 	ck := &http.Cookie{
-		Name:     parser.SessionIDName,
+		Name:     vapisec.CookieSessionID,
 		Value:    value,
 		Path:     cc.Path,
 		HttpOnly: true,

@@ -14,14 +14,13 @@ import (
 	"testing"
 
 	"github.com/vapisec/vapisec"
-	"github.com/vapisec/vapisec/sts"
 )
 
 // signHeaderFor signs an empty-body SIGN request for host:port like
 // govmomi's sts.Signer.SignRequest, with the vcf-sdk-java HoK key and token.
 func signHeaderFor(t testing.TB, method, path, host, port, nonce string) string {
 	t.Helper()
-	key, err := sts.ParsePrivateKeyPEM(readVCF(t, "hok.key.pem"))
+	key, err := vapisec.ParsePrivateKeyPEM(readVCF(t, "hok.key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

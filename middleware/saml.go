@@ -13,8 +13,10 @@ import (
 	"github.com/vapisec/vapisec/verifier"
 )
 
-// DefaultJSONRPCPath is where vAPI JSON-RPC requests are POSTed (spec §1).
-const DefaultJSONRPCPath = "/api"
+// DefaultJSONRPCPath is vapisec.JSONRPCPath.
+//
+// Deprecated: use vapisec.JSONRPCPath.
+const DefaultJSONRPCPath = vapisec.JSONRPCPath
 
 // SAMLConfig configures the SAML middleware.
 type SAMLConfig struct {

@@ -70,7 +70,7 @@ func newSAMLServer(t testing.TB, opts ...verifier.RequestOption) *testServer {
 // vcf-sdk-java holder-of-key key and token.
 func signHeader(t testing.TB, method, path, host string, body []byte, nonce string) string {
 	t.Helper()
-	key, err := sts.ParsePrivateKeyPEM(readVCF(t, "hok.key.pem"))
+	key, err := vapisec.ParsePrivateKeyPEM(readVCF(t, "hok.key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

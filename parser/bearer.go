@@ -7,9 +7,9 @@ import (
 	"github.com/vapisec/vapisec"
 )
 
-// CSPAuthTokenHeader is the header in which VMware's Go SDK client sends an
-// OAuth access token (spec §3.3), in canonical form.
-const CSPAuthTokenHeader = "Csp-Auth-Token"
+// cspAuthTokenKey is vapisec.HeaderCSPAuthToken in canonical form, the key
+// of an http.Header.
+var cspAuthTokenKey = http.CanonicalHeaderKey(vapisec.HeaderCSPAuthToken)
 
 // MaxBearerTokenLength bounds a bearer token, in bytes. Access tokens are
 // JWTs of a few KiB even with long group lists.
@@ -50,7 +50,7 @@ func ParseBearer(h http.Header) (token string, src vapisec.CredentialSource, err
 		}
 	}
 	var csp string
-	switch cs := h[CSPAuthTokenHeader]; len(cs) {
+	switch cs := h[cspAuthTokenKey]; len(cs) {
 	case 0:
 	case 1:
 		if cs[0] != "" {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/parser"
 )
 
@@ -73,7 +74,7 @@ func ExampleSessionIDExtractor() {
 	_, _, err = x.Extract(r)
 	fmt.Println(errors.Is(err, parser.ErrConflict), errors.Is(err, parser.ErrMalformed))
 
-	_, err = parser.NewSessionIDExtractor("form:" + strings.ToUpper(parser.SessionIDName))
+	_, err = parser.NewSessionIDExtractor("form:" + strings.ToUpper(vapisec.HeaderSessionID))
 	fmt.Println(errors.Is(err, parser.ErrInvalidLookup))
 	// Output:
 	// b00a1f5a1e5d3c1f7e2e5d1a9a4c7b3e header <nil>

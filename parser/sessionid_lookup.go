@@ -8,13 +8,9 @@ import (
 	"github.com/vapisec/vapisec"
 )
 
-// SessionIDName is the name of both the cookie and the header that carry a
-// vAPI session id (spec §3.1).
-const SessionIDName = "vmware-api-session-id"
-
 // DefaultSessionIDLookup is the lookup string of the default extractor: the
 // cookie first, then the header (DESIGN Q1).
-const DefaultSessionIDLookup = "cookie:" + SessionIDName + ",header:" + SessionIDName
+const DefaultSessionIDLookup = "cookie:" + vapisec.CookieSessionID + ",header:" + vapisec.HeaderSessionID
 
 // DefaultMaxSessionIDLength is the default limit on the length of a session
 // id, in bytes.

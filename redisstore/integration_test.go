@@ -167,7 +167,7 @@ func TestTwoInstancesCloneTicketRedeemedOnce(t *testing.T) {
 			in := []*instance{a, b}[i%2]
 			wg.Go(func() {
 				replies[i] = in.do(t, http.MethodPost, "/api/session", map[string]string{
-					middleware.HeaderCloneTicket: ticket, "vmware-use-header-authn": "true"})
+					vapisec.HeaderCloneTicket: ticket, "vmware-use-header-authn": "true"})
 			})
 		}
 		wg.Wait()

@@ -121,7 +121,7 @@ func signRequest(t testing.TB, nonce string, body []byte) *http.Request {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := sts.ParsePrivateKeyPEM(keyPEM)
+	key, err := vapisec.ParsePrivateKeyPEM(keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}

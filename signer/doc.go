@@ -1,8 +1,11 @@
-// Package signer is the client half of vAPI security: it signs JSON-RPC
-// request bodies with a SAML holder-of-key token (spec vapi-protocol.md
-// §7.2–§7.3), builds "Authorization: SIGN" headers (§8), signs outgoing HTTP
-// requests as an [http.RoundTripper], and keeps a vAPI session alive with
-// re-login on expiry ([SessionClient]).
+// Package signer is the request-signing half of the client side of vAPI
+// security: it signs JSON-RPC request bodies with a SAML holder-of-key token
+// (spec vapi-protocol.md §7.2–§7.3), builds "Authorization: SIGN" headers (§8) and signs outgoing
+// HTTP requests as an [http.RoundTripper]. It signs requests only: the
+// session client (login, keep-alive, re-login and retry, logout) is package
+// github.com/vapisec/vapisec/client, which uses a [HeaderSigner] for token
+// logins, as x/oauth2 separates what supplies credentials from the
+// Transport that puts them on the wire.
 //
 // # JSON-RPC
 //
@@ -31,26 +34,18 @@
 // "80", raw SHA-256 of the body, each followed by a line feed). Its
 // SignRequest method satisfies govmomi's rest.Signer interface.
 //
-// # Transport and session client
+// # Transport
 //
 // [Transport] signs every request it sends: JSON-RPC bodies with the JSON-RPC
-// signer, other requests with a SIGN header. [SessionClient] logs in with
-// Basic credentials or a SIGN header, sends the session id in the
-// vmware-api-session-id header, keeps the session alive while idle, and logs
-// in again and retries once when the server says the session is gone (the
-// vapisec.reason.unknown_session and vapisec.reason.expired messages of
-// vapisec servers, or a bare 401 from servers that send no reasons, such as
-// vCenter).
+// signer, other requests with a SIGN header.
 //
 // # Redirects
 //
-// Neither follows a redirect to another origin (scheme, host and port; https
-// to http included): the Transport refuses such a hop before signing it,
-// since a SIGN header or signed body made for the attacker's host could be
-// relayed to the real server, and the SessionClient's http.Client refuses it
-// before the session id, Basic credentials or SIGN login header are sent.
-// Both fail the request with [ErrCrossHostRedirect]. Same-origin redirects
-// are followed and signed for their own URL.
+// The Transport does not sign a redirect hop to another origin (scheme, host
+// and port; https to http included): it refuses the hop with
+// [ErrCrossHostRedirect] before signing it, since a SIGN header or signed
+// body made for the attacker's host could be relayed to the real server.
+// Same-origin redirects are followed and signed for their own URL.
 //
 // Private keys are used through [crypto.Signer] only and never serialized.
 // Everything in this package is safe for concurrent use once built.

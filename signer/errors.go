@@ -2,7 +2,7 @@ package signer
 
 import "errors"
 
-// Configuration errors: the caller built a signer or client wrongly.
+// Configuration errors: the caller built a signer or Transport wrongly.
 var (
 	// ErrInvalidOption reports a bad option or a missing required argument.
 	ErrInvalidOption = errors.New("signer: invalid option")
@@ -31,22 +31,10 @@ var (
 	ErrInvalidNonce = errors.New("signer: invalid nonce")
 	// ErrSign reports a failure of the private key's Sign method.
 	ErrSign = errors.New("signer: signing failed")
-	// ErrCrossHostRedirect reports a redirect the client refused to follow
-	// because it leads to another origin (scheme, host or port; https to
+	// ErrCrossHostRedirect reports a redirect hop the Transport refused to
+	// sign because it leads to another origin (scheme, host or port; https to
 	// http included), where the signature or session credentials it would
 	// carry could be relayed. The message names both origins. http.Client's
 	// Do returns it wrapped in a *url.Error; errors.Is sees through that.
 	ErrCrossHostRedirect = errors.New("signer: refused redirect to another host")
-)
-
-// Session client errors.
-var (
-	// ErrLogin reports a login the server refused or answered in a form the
-	// client does not understand.
-	ErrLogin = errors.New("signer: login failed")
-	// ErrNoCredentials reports a login attempt by a client configured with
-	// neither Basic credentials nor a token.
-	ErrNoCredentials = errors.New("signer: no login credentials configured")
-	// ErrClosed reports use of a SessionClient after Close.
-	ErrClosed = errors.New("signer: session client closed")
 )

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/signer"
 )
 
@@ -15,7 +16,7 @@ import (
 func ExampleJSONRPCSigner_Sign() {
 	pemKey, _ := os.ReadFile("../testdata/vcf-sdk-java/hok.key.pem")
 	token, _ := os.ReadFile("../testdata/vcf-sdk-java/samlToken.xml")
-	key, err := signer.ParsePrivateKeyPEM(pemKey)
+	key, err := vapisec.ParsePrivateKeyPEM(pemKey)
 	if err != nil {
 		panic(err)
 	}
@@ -42,7 +43,7 @@ func ExampleJSONRPCSigner_Sign() {
 func ExampleHeaderSigner_SignRequest() {
 	pemKey, _ := os.ReadFile("../testdata/vcf-sdk-java/hok.key.pem")
 	token, _ := os.ReadFile("../testdata/vcf-sdk-java/samlToken.xml")
-	key, err := signer.ParsePrivateKeyPEM(pemKey)
+	key, err := vapisec.ParsePrivateKeyPEM(pemKey)
 	if err != nil {
 		panic(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/canonical"
 	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/signer"
@@ -39,7 +40,7 @@ func readFixture(t testing.TB, name string) []byte {
 
 func hokKey(t testing.TB) crypto.Signer {
 	t.Helper()
-	k, err := signer.ParsePrivateKeyPEM(readFixture(t, "hok.key.pem"))
+	k, err := vapisec.ParsePrivateKeyPEM(readFixture(t, "hok.key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

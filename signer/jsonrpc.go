@@ -12,10 +12,6 @@ import (
 	"github.com/vapisec/vapisec/canonical"
 )
 
-// TimestampLayout is the format of the created and expires timestamps of a
-// signed JSON-RPC request (spec §7.3): UTC, milliseconds, literal Z.
-const TimestampLayout = "2006-01-02T15:04:05.000Z"
-
 // JSONRPCSigner signs vAPI JSON-RPC requests with a SAML token: holder-of-key
 // ([NewJSONRPCSigner]) or bearer ([NewBearerJSONRPCSigner]). It is safe for
 // concurrent use.
@@ -150,7 +146,7 @@ func (s *JSONRPCSigner) Sign(request []byte) ([]byte, error) {
 	created := s.cfg.clock().UTC()
 	sc.SchemeID = vapisec.SchemeSAMLHoK
 	sc.SignatureAlgorithm = s.cfg.alg
-	sc.Timestamp = &timestamp{Created: created.Format(TimestampLayout), Expires: created.Add(s.cfg.validity).Format(TimestampLayout)}
+	sc.Timestamp = &timestamp{Created: created.Format(vapisec.TimestampLayout), Expires: created.Add(s.cfg.validity).Format(vapisec.TimestampLayout)}
 
 	// 3. Canonicalize the request with the signature-less securityCtx.
 	unsigned, err := encodeCompact(top)

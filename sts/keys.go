@@ -61,36 +61,6 @@ func EncodePrivateKeyPEM(key crypto.Signer) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
-// ParsePrivateKeyPEM reads the first PRIVATE KEY (PKCS#8) or RSA PRIVATE
-// KEY (PKCS#1) block of data.
-func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, fmt.Errorf("%w: no private key block", ErrInvalidPEM)
-		}
-		switch block.Type {
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrInvalidPEM, err)
-			}
-			s, ok := k.(crypto.Signer)
-			if !ok {
-				return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, k)
-			}
-			return s, nil
-		case "RSA PRIVATE KEY":
-			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrInvalidPEM, err)
-			}
-			return k, nil
-		}
-	}
-}
-
 // ParseCertificatePEM reads the first CERTIFICATE block of data.
 func ParseCertificatePEM(data []byte) (*x509.Certificate, error) {
 	for {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	vapisec "github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/sts"
 	"github.com/vapisec/vapisec/verifier"
 )
@@ -139,7 +139,7 @@ func TestPEMRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, err := sts.ParsePrivateKeyPEM(kp)
+	k2, err := vapisec.ParsePrivateKeyPEM(kp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestPEMRoundTrip(t *testing.T) {
 	if _, err := sts.New(k2, c2); err != nil {
 		t.Fatalf("round-tripped key does not match: %v", err)
 	}
-	if _, err := sts.ParsePrivateKeyPEM([]byte("nothing")); !errors.Is(err, sts.ErrInvalidPEM) {
+	if _, err := vapisec.ParsePrivateKeyPEM([]byte("nothing")); !errors.Is(err, vapisec.ErrInvalidKeyPEM) {
 		t.Errorf("err %v", err)
 	}
 	if _, err := sts.ParseCertificatePEM(kp); !errors.Is(err, sts.ErrInvalidPEM) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vapisec/vapisec/client"
 	"github.com/vapisec/vapisec/signer"
 )
 
@@ -32,7 +33,7 @@ func newCallCmd() *cobra.Command {
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return usagef("call: --url must be an absolute http(s) URL")
 			}
-			opts := []signer.SessionOption{signer.WithKeepAlive(0)}
+			opts := []client.Option{client.WithKeepAlive(0)}
 			switch {
 			case user != "" && (keyFile != "" || tokenFile != ""):
 				return usagef("call: --user and --key/--token exclude each other")
@@ -41,7 +42,7 @@ func newCallCmd() *cobra.Command {
 				if !ok || name == "" {
 					return usagef("call: --user must be NAME:PASSWORD")
 				}
-				opts = append(opts, signer.WithBasicAuth(name, pass))
+				opts = append(opts, client.WithBasicAuth(name, pass))
 			default:
 				token, key, err := loadSignTokenAndKey(tokenFile, keyFile, false)
 				if err != nil {
@@ -51,15 +52,15 @@ func newCallCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				opts = append(opts, signer.WithTokenLogin(hs))
+				opts = append(opts, client.WithTokenLogin(hs))
 			}
 			if apiSession {
-				opts = append(opts, signer.WithSessionStyle(signer.APISession))
+				opts = append(opts, client.WithSessionStyle(client.APISession))
 			}
 			if insecure {
 				tr := http.DefaultTransport.(*http.Transport).Clone()
 				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // explicit --insecure
-				opts = append(opts, signer.WithHTTPClient(&http.Client{Transport: tr}))
+				opts = append(opts, client.WithHTTPClient(&http.Client{Transport: tr}))
 			}
 			var body []byte
 			if dataFile != "" {
@@ -68,7 +69,7 @@ func newCallCmd() *cobra.Command {
 				}
 			}
 			base := (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
-			c, err := signer.NewSessionClient(base, opts...)
+			c, err := client.New(base, opts...)
 			if err != nil {
 				return err
 			}

@@ -20,6 +20,7 @@ import (
 	echomw "github.com/labstack/echo/v4/middleware"
 	"github.com/spf13/cobra"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
 )
@@ -224,7 +225,7 @@ func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 	if err != nil {
 		return nil, err
 	}
-	e.POST(middleware.DefaultJSONRPCPath, jsonrpc, append(chain, middleware.AllowAnonymous())...)
+	e.POST(vapisec.JSONRPCPath, jsonrpc, append(chain, middleware.AllowAnonymous())...)
 	if err := mountSessionDemos(e, cfg, chain, whoami(false)); err != nil {
 		return nil, err
 	}

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/canonical"
-	"github.com/vapisec/vapisec/sts"
 )
 
 // TestServeDevSAML is the newcomer's path: serve --dev writes signing
@@ -32,7 +32,7 @@ func TestServeDevSAML(t *testing.T) {
 		}
 		return b
 	}
-	key, err := sts.ParsePrivateKeyPEM(read(devHoKKey))
+	key, err := vapisec.ParsePrivateKeyPEM(read(devHoKKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vapisec/vapisec/sts"
+	"github.com/vapisec/vapisec"
 )
 
 // runningServe is a "vapisec serve" started in-process by startServe.
@@ -100,7 +100,7 @@ func devMaterial(t *testing.T, dir string) (crypto.Signer, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := sts.ParsePrivateKeyPEM(keyPEM)
+	key, err := vapisec.ParsePrivateKeyPEM(keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}

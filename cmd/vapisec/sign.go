@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/signer"
 )
 
@@ -161,7 +162,7 @@ func loadSignTokenAndKey(tokenFile, keyFile string, bearer bool) ([]byte, crypto
 	if err != nil {
 		return nil, nil, err
 	}
-	key, err := signer.ParsePrivateKeyPEM(pemBytes)
+	key, err := vapisec.ParsePrivateKeyPEM(pemBytes)
 	if err != nil {
 		return nil, nil, err
 	}

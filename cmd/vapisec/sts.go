@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/sts"
 )
 
@@ -148,7 +149,7 @@ func loadKeyPair(keyFile, certFile string) (crypto.Signer, *x509.Certificate, er
 	if err != nil {
 		return nil, nil, usagef("%v", err)
 	}
-	key, err := sts.ParsePrivateKeyPEM(data)
+	key, err := vapisec.ParsePrivateKeyPEM(data)
 	if err != nil {
 		return nil, nil, usagef("%s: %v", keyFile, err)
 	}

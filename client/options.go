@@ -1,13 +1,14 @@
-package signer
+package client
 
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/vapisec/vapisec/signer"
 )
 
-// SessionStyle selects the session resource a SessionClient uses.
+// SessionStyle selects the session resource a Client uses.
 type SessionStyle int
 
 const (
@@ -21,37 +22,32 @@ const (
 	APISession
 )
 
-// Default paths of the session resources.
-const (
-	DefaultLegacySessionPath = "/rest/com/vmware/cis/session"
-	DefaultAPISessionPath    = "/api/session"
-)
-
-// DefaultKeepAlive is the idle period after which a SessionClient reads its
+// DefaultKeepAlive is the idle period after which a Client reads its
 // session to keep it alive: 10 minutes, a third of vCenter's default idle
 // timeout (30 minutes).
 const DefaultKeepAlive = 10 * time.Minute
 
-// sessionConfig is what SessionOptions set.
-type sessionConfig struct {
+// config is what Options set.
+type config struct {
 	client    *http.Client
 	user      string
 	password  string
 	basic     bool
-	token     *HeaderSigner
+	token     *signer.HeaderSigner
 	style     SessionStyle
 	path      string
 	keepAlive time.Duration
 	onError   func(error)
+	now       func() time.Time
 }
 
-// SessionOption configures a SessionClient.
-type SessionOption func(*sessionConfig) error
+// Option configures a Client.
+type Option func(*config) error
 
 // WithBasicAuth logs in with HTTP Basic credentials. Default: none (one of
 // WithBasicAuth and WithTokenLogin is required).
-func WithBasicAuth(username, password string) SessionOption {
-	return func(c *sessionConfig) error {
+func WithBasicAuth(username, password string) Option {
+	return func(c *config) error {
 		if username == "" {
 			return fmt.Errorf("%w: empty user name", ErrInvalidOption)
 		}
@@ -63,8 +59,8 @@ func WithBasicAuth(username, password string) SessionOption {
 // WithTokenLogin logs in with an "Authorization: SIGN" header from h (a
 // holder-of-key or bearer SAML token), as govmomi's LoginByToken does.
 // Default: none.
-func WithTokenLogin(h *HeaderSigner) SessionOption {
-	return func(c *sessionConfig) error {
+func WithTokenLogin(h *signer.HeaderSigner) Option {
+	return func(c *config) error {
 		if h == nil {
 			return fmt.Errorf("%w: nil header signer", ErrInvalidOption)
 		}
@@ -75,8 +71,8 @@ func WithTokenLogin(h *HeaderSigner) SessionOption {
 
 // WithSessionStyle selects the session resource. Default: LegacySession,
 // which every vCenter and every vapisec server serves.
-func WithSessionStyle(s SessionStyle) SessionOption {
-	return func(c *sessionConfig) error {
+func WithSessionStyle(s SessionStyle) Option {
+	return func(c *config) error {
 		if s != LegacySession && s != APISession {
 			return fmt.Errorf("%w: unknown session style %d", ErrInvalidOption, s)
 		}
@@ -86,9 +82,9 @@ func WithSessionStyle(s SessionStyle) SessionOption {
 }
 
 // WithSessionPath sets the path of the session resource. Default:
-// DefaultLegacySessionPath or DefaultAPISessionPath, after the style.
-func WithSessionPath(path string) SessionOption {
-	return func(c *sessionConfig) error {
+// vapisec.LegacySessionPath or vapisec.SessionPath, after the style.
+func WithSessionPath(path string) Option {
+	return func(c *config) error {
 		if path == "" || path[0] != '/' {
 			return fmt.Errorf("%w: session path %.40q must start with '/'", ErrInvalidOption, path)
 		}
@@ -100,8 +96,8 @@ func WithSessionPath(path string) SessionOption {
 // WithKeepAlive sets the idle period after which the client reads its
 // session to keep it alive; pick less than the server's idle timeout. Zero
 // disables the keep-alive. Default: DefaultKeepAlive (10 minutes).
-func WithKeepAlive(period time.Duration) SessionOption {
-	return func(c *sessionConfig) error {
+func WithKeepAlive(period time.Duration) Option {
+	return func(c *config) error {
 		if period < 0 {
 			return fmt.Errorf("%w: negative keep-alive period", ErrInvalidOption)
 		}
@@ -111,13 +107,13 @@ func WithKeepAlive(period time.Duration) SessionOption {
 }
 
 // WithHTTPClient sets the client that sends every request (its Transport
-// may be a signer Transport). The SessionClient uses a copy whose
+// may be a signer Transport). The Client uses a copy whose
 // CheckRedirect first refuses redirects to another origin
 // (ErrCrossHostRedirect) and then calls hc's CheckRedirect, if any; hc
 // itself is not changed. Default: a client with http.DefaultTransport and
 // no cookie jar.
-func WithHTTPClient(hc *http.Client) SessionOption {
-	return func(c *sessionConfig) error {
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
 		if hc == nil {
 			return fmt.Errorf("%w: nil HTTP client", ErrInvalidOption)
 		}
@@ -129,8 +125,8 @@ func WithHTTPClient(hc *http.Client) SessionOption {
 // WithErrorHandler sets a function told about errors of the background
 // keep-alive (and the re-login it may do). It must not block for long.
 // Default: errors are dropped; the next request logs in again if needed.
-func WithErrorHandler(f func(error)) SessionOption {
-	return func(c *sessionConfig) error {
+func WithErrorHandler(f func(error)) Option {
+	return func(c *config) error {
 		if f == nil {
 			return fmt.Errorf("%w: nil error handler", ErrInvalidOption)
 		}
@@ -139,17 +135,16 @@ func WithErrorHandler(f func(error)) SessionOption {
 	}
 }
 
-// checkRedirect wraps next (which refuses other origins) with the re-signing
-// of a SIGN login header that http.Client copied to a same-origin hop: the
-// copy was signed for the first URL, which the server would refuse.
-func (c *sessionConfig) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if err := next(req, via); err != nil {
-			return err
+// WithClock sets the clock that measures how long the client has been idle,
+// which decides when the keep-alive reads the session. The keep-alive's
+// timer still waits real time: a clock that does not advance means the
+// client is never idle, so the keep-alive never fires. Default: time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
 		}
-		if c.token != nil && strings.HasPrefix(req.Header.Get("Authorization"), "SIGN ") {
-			return c.token.SignRequest(req)
-		}
+		c.now = now
 		return nil
 	}
 }

@@ -1,4 +1,4 @@
-package signer_test
+package client_test
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/client"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
-	"github.com/vapisec/vapisec/signer"
 )
 
 // testServer is a real vapisec server: the session endpoints and a
@@ -76,9 +76,9 @@ func newTestServer(t *testing.T, idle time.Duration, errs middleware.ErrorsConfi
 	return ts
 }
 
-func newClient(t *testing.T, ts *testServer, opts ...signer.SessionOption) *signer.SessionClient {
+func newClient(t *testing.T, ts *testServer, opts ...client.Option) *client.Client {
 	t.Helper()
-	c, err := signer.NewSessionClient(ts.url, append([]signer.SessionOption{signer.WithBasicAuth("alice@vsphere.local", "s3cret")}, opts...)...)
+	c, err := client.New(ts.url, append([]client.Option{client.WithBasicAuth("alice@vsphere.local", "s3cret")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func newClient(t *testing.T, ts *testServer, opts ...signer.SessionOption) *sign
 	return c
 }
 
-func get(t *testing.T, c *signer.SessionClient, path string) (int, string) {
+func get(t *testing.T, c *client.Client, path string) (int, string) {
 	t.Helper()
 	req, err := c.NewRequest(context.Background(), http.MethodGet, path, nil)
 	if err != nil {
@@ -101,10 +101,10 @@ func get(t *testing.T, c *signer.SessionClient, path string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-func TestSessionClientLoginUseLogout(t *testing.T) {
-	for _, style := range []signer.SessionStyle{signer.LegacySession, signer.APISession} {
+func TestClientLoginUseLogout(t *testing.T) {
+	for _, style := range []client.SessionStyle{client.LegacySession, client.APISession} {
 		ts := newTestServer(t, time.Minute, middleware.ErrorsConfig{})
-		c := newClient(t, ts, signer.WithSessionStyle(style))
+		c := newClient(t, ts, client.WithSessionStyle(style))
 		if code, body := get(t, c, "/api/vcenter/vm"); code != http.StatusOK || body != "alice@vsphere.local" {
 			t.Fatalf("style %d: %d %q", style, code, body)
 		}
@@ -122,38 +122,38 @@ func TestSessionClientLoginUseLogout(t *testing.T) {
 			t.Error("id kept after Close")
 		}
 		req, _ := http.NewRequest(http.MethodGet, ts.url+"/api/vcenter/vm", nil)
-		req.Header.Set(signer.HeaderSessionID, id)
+		req.Header.Set(vapisec.HeaderSessionID, id)
 		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("old session after Close: %v %v", res.StatusCode, err)
 		}
-		if _, err := c.Do(req); !errors.Is(err, signer.ErrClosed) {
+		if _, err := c.Do(req); !errors.Is(err, client.ErrClosed) {
 			t.Errorf("Do after Close: %v", err)
 		}
 	}
 }
 
-func TestSessionClientWrongPassword(t *testing.T) {
+func TestClientWrongPassword(t *testing.T) {
 	ts := newTestServer(t, time.Minute, middleware.ErrorsConfig{})
-	c, err := signer.NewSessionClient(ts.url, signer.WithBasicAuth("alice@vsphere.local", "wrong"))
+	c, err := client.New(ts.url, client.WithBasicAuth("alice@vsphere.local", "wrong"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
 	err = c.Login(context.Background())
-	if !errors.Is(err, signer.ErrLogin) || !strings.Contains(err.Error(), "invalid_credentials") {
+	if !errors.Is(err, client.ErrLogin) || !strings.Contains(err.Error(), "invalid_credentials") {
 		t.Errorf("error %v", err)
 	}
 }
 
-// TestSessionClientKeepAlive: with a keep-alive shorter than the server's
+// TestClientKeepAlive: with a keep-alive shorter than the server's
 // idle timeout the session survives idleness; without it, it expires and
 // the next request logs in again.
-func TestSessionClientKeepAlive(t *testing.T) {
+func TestClientKeepAlive(t *testing.T) {
 	const idle = 600 * time.Millisecond
 	ts := newTestServer(t, idle, middleware.ErrorsConfig{})
-	kept := newClient(t, ts, signer.WithKeepAlive(idle/4))
-	lapsed := newClient(t, ts, signer.WithKeepAlive(0))
-	for _, c := range []*signer.SessionClient{kept, lapsed} {
+	kept := newClient(t, ts, client.WithKeepAlive(idle/4))
+	lapsed := newClient(t, ts, client.WithKeepAlive(0))
+	for _, c := range []*client.Client{kept, lapsed} {
 		if err := c.Login(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -171,13 +171,13 @@ func TestSessionClientKeepAlive(t *testing.T) {
 	}
 }
 
-// TestSessionClientRelogin: an expired session is re-established and the
+// TestClientRelogin: an expired session is re-established and the
 // request (with its body) retried once, with and without server reasons.
-func TestSessionClientRelogin(t *testing.T) {
+func TestClientRelogin(t *testing.T) {
 	for _, disable := range []bool{false, true} {
 		const idle = 200 * time.Millisecond
 		ts := newTestServer(t, idle, middleware.ErrorsConfig{DisableReasons: disable})
-		c := newClient(t, ts, signer.WithKeepAlive(0))
+		c := newClient(t, ts, client.WithKeepAlive(0))
 		if err := c.Login(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -199,10 +199,10 @@ func TestSessionClientRelogin(t *testing.T) {
 	}
 }
 
-func TestSessionClientNoRetry(t *testing.T) {
+func TestClientNoRetry(t *testing.T) {
 	const idle = 200 * time.Millisecond
 	ts := newTestServer(t, idle, middleware.ErrorsConfig{})
-	c := newClient(t, ts, signer.WithKeepAlive(0))
+	c := newClient(t, ts, client.WithKeepAlive(0))
 	if err := c.Login(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -226,12 +226,12 @@ func TestSessionClientNoRetry(t *testing.T) {
 	}
 }
 
-// TestSessionClientConcurrent: many goroutines across a session expiry;
+// TestClientConcurrent: many goroutines across a session expiry;
 // the re-login happens once for them all (run with -race).
-func TestSessionClientConcurrent(t *testing.T) {
+func TestClientConcurrent(t *testing.T) {
 	const idle = 300 * time.Millisecond
 	ts := newTestServer(t, idle, middleware.ErrorsConfig{})
-	c := newClient(t, ts, signer.WithKeepAlive(0))
+	c := newClient(t, ts, client.WithKeepAlive(0))
 	var wg sync.WaitGroup
 	run := func() {
 		for range 8 {
@@ -258,25 +258,27 @@ func TestSessionClientConcurrent(t *testing.T) {
 	}
 }
 
-func TestNewSessionClientRejects(t *testing.T) {
+func TestNewRejects(t *testing.T) {
 	tests := []struct {
 		name      string
 		givenURL  string
-		givenOpts []signer.SessionOption
+		givenOpts []client.Option
 		expectErr []error
 	}{
-		{name: "nok, no credentials", givenURL: "https://vc", expectErr: []error{signer.ErrNoCredentials}},
-		{name: "nok, relative URL", givenURL: "/vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b")}, expectErr: []error{signer.ErrInvalidOption}},
-		{name: "nok, ftp URL", givenURL: "ftp://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b")}, expectErr: []error{signer.ErrInvalidOption}},
-		{name: "nok, empty user", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("", "b")}, expectErr: []error{signer.ErrInvalidOption}},
-		{name: "nok, negative keep-alive", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b"), signer.WithKeepAlive(-1)}, expectErr: []error{signer.ErrInvalidOption}},
-		{name: "nok, relative session path", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b"), signer.WithSessionPath("api/session")}, expectErr: []error{signer.ErrInvalidOption}},
-		{name: "nok, unknown style", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithBasicAuth("a", "b"), signer.WithSessionStyle(9)}, expectErr: []error{signer.ErrInvalidOption}},
-		{name: "nok, nil token signer", givenURL: "https://vc", givenOpts: []signer.SessionOption{signer.WithTokenLogin(nil)}, expectErr: []error{signer.ErrInvalidOption}},
+		{name: "nok, no credentials", givenURL: "https://vc", expectErr: []error{client.ErrNoCredentials}},
+		{name: "nok, relative URL", givenURL: "/vc", givenOpts: []client.Option{client.WithBasicAuth("a", "b")}, expectErr: []error{client.ErrInvalidOption}},
+		{name: "nok, ftp URL", givenURL: "ftp://vc", givenOpts: []client.Option{client.WithBasicAuth("a", "b")}, expectErr: []error{client.ErrInvalidOption}},
+		{name: "nok, empty user", givenURL: "https://vc", givenOpts: []client.Option{client.WithBasicAuth("", "b")}, expectErr: []error{client.ErrInvalidOption}},
+		{name: "nok, negative keep-alive", givenURL: "https://vc", givenOpts: []client.Option{client.WithBasicAuth("a", "b"), client.WithKeepAlive(-1)}, expectErr: []error{client.ErrInvalidOption}},
+		{name: "nok, relative session path", givenURL: "https://vc", givenOpts: []client.Option{client.WithBasicAuth("a", "b"), client.WithSessionPath("api/session")}, expectErr: []error{client.ErrInvalidOption}},
+		{name: "nok, unknown style", givenURL: "https://vc", givenOpts: []client.Option{client.WithBasicAuth("a", "b"), client.WithSessionStyle(9)}, expectErr: []error{client.ErrInvalidOption}},
+		{name: "nok, nil token signer", givenURL: "https://vc", givenOpts: []client.Option{client.WithTokenLogin(nil)}, expectErr: []error{client.ErrInvalidOption}},
+		{name: "nok, nil clock", givenURL: "https://vc", givenOpts: []client.Option{client.WithBasicAuth("a", "b"), client.WithClock(nil)}, expectErr: []error{client.ErrInvalidOption}},
+		{name: "nok, nil option", givenURL: "https://vc", givenOpts: []client.Option{client.WithBasicAuth("a", "b"), nil}, expectErr: []error{client.ErrInvalidOption}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := signer.NewSessionClient(tc.givenURL, tc.givenOpts...)
+			c, err := client.New(tc.givenURL, tc.givenOpts...)
 			if c != nil {
 				t.Error("client returned with an error")
 			}
@@ -284,6 +286,57 @@ func TestNewSessionClientRejects(t *testing.T) {
 				if !errors.Is(err, want) {
 					t.Errorf("error %v does not match %v", err, want)
 				}
+			}
+		})
+	}
+}
+
+// TestClientClockMeasuresIdleness: the keep-alive reads the session when
+// the injected clock says the client has been idle, not by time.Now: a
+// clock that runs a minute per reading makes every timer tick find the
+// client idle, a frozen clock never does.
+func TestClientClockMeasuresIdleness(t *testing.T) {
+	tests := []struct {
+		name        string
+		givenClock  func() func() time.Time
+		expectReads bool
+	}{
+		{name: "ok, fast clock, idle at every tick", givenClock: func() func() time.Time {
+			var mu sync.Mutex
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			return func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				at = at.Add(time.Minute)
+				return at
+			}
+		}, expectReads: true},
+		{name: "ok, frozen clock, never idle", givenClock: func() func() time.Time {
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			return func() time.Time { return at }
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reads atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.RawQuery == "~action=get" {
+					reads.Add(1)
+				}
+				_, _ = io.WriteString(w, `{"value":"sid"}`)
+			}))
+			defer srv.Close()
+			c, err := client.New(srv.URL, client.WithBasicAuth("a", "b"), client.WithKeepAlive(20*time.Millisecond), client.WithClock(tt.givenClock()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(context.Background())
+			if err := c.Login(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if got := reads.Load() > 0; got != tt.expectReads {
+				t.Errorf("%d keep-alive reads, want some: %v", reads.Load(), tt.expectReads)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package signer
+package client
 
 import (
 	"bytes"
@@ -16,21 +16,14 @@ import (
 	"github.com/vapisec/vapisec"
 )
 
-// Header names of the session protocol (spec §3.1, §3.4).
-const (
-	// HeaderSessionID carries the session id on every call.
-	HeaderSessionID = "vmware-api-session-id"
-	// HeaderUseHeaderAuthn asks the server not to set a session cookie.
-	HeaderUseHeaderAuthn = "vmware-use-header-authn"
-)
-
 // maxErrorBody bounds how much of an error body is read to find reasons.
 const maxErrorBody = 64 << 10
 
-// SessionClient calls a vAPI server within a session: it logs in (Basic or
-// SIGN), sends the session id in the vmware-api-session-id header, reads
-// the session when idle to keep it alive, and on a 401 that re-login can
-// cure logs in again and retries the request once. It is safe for
+// Client calls a vAPI server within a session: it logs in (Basic, or SIGN
+// with a signer.HeaderSigner), sends the session id in the
+// vmware-api-session-id header, reads the session when idle to keep it
+// alive, and on a 401 that re-login can cure logs in again and retries the
+// request once. It is safe for
 // concurrent use; a re-login triggered by many requests at once happens
 // once.
 //
@@ -41,32 +34,32 @@ const maxErrorBody = 64 << 10
 // host (http.Client alone would copy vmware-api-session-id to any host, and
 // Authorization to another port of the same host name). A SIGN login moved
 // by a same-origin redirect is signed again for its new URL.
-type SessionClient struct {
+type Client struct {
 	base  *url.URL
-	cfg   sessionConfig
+	cfg   config
 	start time.Time
 
 	id      atomic.Pointer[string] // current session id; nil or "" for none
 	loginMu sync.Mutex             // serializes logins
-	lastUse atomic.Int64           // time.Since(start) of the last request, ns
+	lastUse atomic.Int64           // cfg.now().Sub(start) of the last request, ns
 	closed  atomic.Bool
 
 	stop chan struct{}
 	done sync.WaitGroup
 }
 
-// NewSessionClient returns a client of the server at baseURL (scheme and
-// host, e.g. "https://vc.example.com"; a path is kept as a prefix). One of
+// New returns a client of the server at baseURL (scheme and host, e.g.
+// "https://vc.example.com"; a path is kept as a prefix). One of
 // WithBasicAuth and WithTokenLogin is required. It does not log in: the
 // first request (or Login) does. Close it to stop the keep-alive and log
-// out.
-func NewSessionClient(baseURL string, opts ...SessionOption) (*SessionClient, error) {
+// out. Errors match ErrInvalidOption or ErrNoCredentials.
+func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: base URL %.80q must be an absolute http(s) URL", ErrInvalidOption, baseURL)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	cfg := sessionConfig{keepAlive: DefaultKeepAlive, onError: func(error) {}}
+	cfg := config{keepAlive: DefaultKeepAlive, onError: func(error) {}, now: time.Now}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
@@ -89,12 +82,12 @@ func NewSessionClient(baseURL string, opts ...SessionOption) (*SessionClient, er
 	hc.CheckRedirect = cfg.checkRedirect(sameOriginRedirects(cfg.client.CheckRedirect))
 	cfg.client = &hc
 	if cfg.path == "" {
-		cfg.path = DefaultLegacySessionPath
+		cfg.path = vapisec.LegacySessionPath
 		if cfg.style == APISession {
-			cfg.path = DefaultAPISessionPath
+			cfg.path = vapisec.SessionPath
 		}
 	}
-	c := &SessionClient{base: u, cfg: cfg, start: time.Now(), stop: make(chan struct{})}
+	c := &Client{base: u, cfg: cfg, start: cfg.now(), stop: make(chan struct{})}
 	if cfg.keepAlive > 0 {
 		c.done.Add(1)
 		go c.keepAliveLoop()
@@ -104,7 +97,7 @@ func NewSessionClient(baseURL string, opts ...SessionOption) (*SessionClient, er
 
 // SessionID returns the current session id, "" before the first login and
 // after Close.
-func (c *SessionClient) SessionID() string {
+func (c *Client) SessionID() string {
 	if p := c.id.Load(); p != nil {
 		return *p
 	}
@@ -112,7 +105,7 @@ func (c *SessionClient) SessionID() string {
 }
 
 // URL returns the absolute URL of path on the server.
-func (c *SessionClient) URL(path string) string {
+func (c *Client) URL(path string) string {
 	u := *c.base
 	p, q, _ := strings.Cut(path, "?")
 	u.Path += p
@@ -123,13 +116,13 @@ func (c *SessionClient) URL(path string) string {
 // NewRequest returns a request for path on the server. A body of type
 // *bytes.Buffer, *bytes.Reader or *strings.Reader (or nil) can be replayed,
 // so the request can be retried after a re-login.
-func (c *SessionClient) NewRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+func (c *Client) NewRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
 	return http.NewRequestWithContext(ctx, method, c.URL(path), body)
 }
 
 // Login logs in now, replacing the current session id (the old session is
 // not logged out). Errors match ErrLogin.
-func (c *SessionClient) Login(ctx context.Context) error {
+func (c *Client) Login(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
@@ -140,7 +133,7 @@ func (c *SessionClient) Login(ctx context.Context) error {
 
 // relogin logs in unless another caller already replaced stale, and
 // returns the current id.
-func (c *SessionClient) relogin(ctx context.Context, stale string) (string, error) {
+func (c *Client) relogin(ctx context.Context, stale string) (string, error) {
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	if c.closed.Load() {
@@ -155,12 +148,12 @@ func (c *SessionClient) relogin(ctx context.Context, stale string) (string, erro
 	return c.SessionID(), nil
 }
 
-func (c *SessionClient) loginLocked(ctx context.Context) error {
+func (c *Client) loginLocked(ctx context.Context) error {
 	req, err := c.NewRequest(ctx, http.MethodPost, c.cfg.path, nil)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrLogin, err)
 	}
-	req.Header.Set(HeaderUseHeaderAuthn, "true")
+	req.Header.Set(vapisec.HeaderUseHeaderAuthn, "true")
 	if c.cfg.basic {
 		req.SetBasicAuth(c.cfg.user, c.cfg.password)
 	} else if err := c.cfg.token.SignRequest(req); err != nil {
@@ -208,7 +201,7 @@ func sessionIDFromBody(body []byte) (string, error) {
 	return id, nil
 }
 
-func (c *SessionClient) touch() { c.lastUse.Store(int64(time.Since(c.start))) }
+func (c *Client) touch() { c.lastUse.Store(int64(c.cfg.now().Sub(c.start))) }
 
 // Do sends req with the session id, logging in first when there is no
 // session. When the server answers 401 and either names a reason that
@@ -217,7 +210,7 @@ func (c *SessionClient) touch() { c.lastUse.Store(int64(time.Since(c.start))) }
 // and sends the request once more. Otherwise the response is returned as
 // is, its body intact. Like http.Client.Do, a non-2xx status is not an
 // error.
-func (c *SessionClient) Do(req *http.Request) (*http.Response, error) {
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -247,7 +240,7 @@ func (c *SessionClient) Do(req *http.Request) (*http.Response, error) {
 
 // send sends a copy of req with the session header; again takes the body
 // from GetBody.
-func (c *SessionClient) send(req *http.Request, id string, again bool) (*http.Response, error) {
+func (c *Client) send(req *http.Request, id string, again bool) (*http.Response, error) {
 	out := req.Clone(req.Context())
 	if again && req.GetBody != nil {
 		b, err := req.GetBody()
@@ -256,7 +249,7 @@ func (c *SessionClient) send(req *http.Request, id string, again bool) (*http.Re
 		}
 		out.Body = b
 	}
-	out.Header.Set(HeaderSessionID, id)
+	out.Header.Set(vapisec.HeaderSessionID, id)
 	c.touch()
 	return c.cfg.client.Do(out)
 }
@@ -323,7 +316,7 @@ func reasons(body []byte) []vapisec.Reason {
 
 // keepAliveLoop reads the session whenever the client has been idle for
 // the keep-alive period.
-func (c *SessionClient) keepAliveLoop() {
+func (c *Client) keepAliveLoop() {
 	defer c.done.Done()
 	period := c.cfg.keepAlive
 	t := time.NewTimer(period)
@@ -334,10 +327,10 @@ func (c *SessionClient) keepAliveLoop() {
 			return
 		case <-t.C:
 		}
-		idle := time.Since(c.start) - time.Duration(c.lastUse.Load())
+		idle := c.cfg.now().Sub(c.start) - time.Duration(c.lastUse.Load())
 		if idle >= period {
 			if err := c.keepAlive(); err != nil {
-				c.cfg.onError(fmt.Errorf("signer: keep-alive: %w", err))
+				c.cfg.onError(fmt.Errorf("client: keep-alive: %w", err))
 			}
 			idle = 0
 		}
@@ -346,7 +339,7 @@ func (c *SessionClient) keepAliveLoop() {
 }
 
 // keepAlive reads the session once (re-logging in if it is gone).
-func (c *SessionClient) keepAlive() error {
+func (c *Client) keepAlive() error {
 	if c.SessionID() == "" {
 		return nil
 	}
@@ -383,7 +376,7 @@ func (c *SessionClient) keepAlive() error {
 // resource). Later calls of Do and Login fail with ErrClosed; Close itself
 // may be called again and then does nothing. A logout the server refuses
 // because the session is already gone is not an error.
-func (c *SessionClient) Close(ctx context.Context) error {
+func (c *Client) Close(ctx context.Context) error {
 	if c.closed.Swap(true) {
 		return nil
 	}
@@ -400,15 +393,15 @@ func (c *SessionClient) Close(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set(HeaderSessionID, id)
+	req.Header.Set(vapisec.HeaderSessionID, id)
 	res, err := c.cfg.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("signer: logout: %w", err)
+		return fmt.Errorf("client: logout: %w", err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxErrorBody))
 	res.Body.Close()
 	if res.StatusCode/100 != 2 && res.StatusCode != http.StatusUnauthorized {
-		return fmt.Errorf("signer: logout: HTTP %d", res.StatusCode)
+		return fmt.Errorf("client: logout: HTTP %d", res.StatusCode)
 	}
 	return nil
 }
