@@ -107,13 +107,9 @@ type CookieConfig struct {
 	InsecureNoSecureFlag bool
 }
 
-// Paths of the session resources (spec §4).
+// Paths of vapisec's own session resources (the vAPI session paths are
+// vapisec.SessionPath and vapisec.LegacySessionPath).
 const (
-	// Deprecated: use vapisec.LegacySessionPath.
-	DefaultLegacySessionPath = vapisec.LegacySessionPath
-	// Deprecated: use vapisec.SessionPath.
-	DefaultSessionPath = vapisec.SessionPath
-
 	DefaultCloneTicketPath       = "/api/vapisec/session/clone-ticket"
 	DefaultChannelCredentialPath = "/api/vapisec/session/channel-credential"
 	DefaultAdminSessionsPath     = "/api/vapisec/admin/sessions"
@@ -141,10 +137,10 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.MaxBodySize = DefaultMaxBodySize
 	}
 	if cfg.LegacySessionPath == "" {
-		cfg.LegacySessionPath = DefaultLegacySessionPath
+		cfg.LegacySessionPath = vapisec.LegacySessionPath
 	}
 	if cfg.SessionPath == "" {
-		cfg.SessionPath = DefaultSessionPath
+		cfg.SessionPath = vapisec.SessionPath
 	}
 	if cfg.CloneTicketPath == "" {
 		cfg.CloneTicketPath = DefaultCloneTicketPath

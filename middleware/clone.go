@@ -10,11 +10,6 @@ import (
 	"github.com/vapisec/vapisec/session"
 )
 
-// HeaderCloneTicket is vapisec.HeaderCloneTicket.
-//
-// Deprecated: use vapisec.HeaderCloneTicket.
-const HeaderCloneTicket = vapisec.HeaderCloneTicket
-
 // clonedKey marks, in the echo.Context, a request whose login redeemed a
 // clone ticket: the child session exists already and create hands out its id.
 const clonedKey = "github.com/vapisec/vapisec/middleware.cloned"
@@ -86,7 +81,7 @@ func (config CloneTicketConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 				return next(c)
 			}
 			req := c.Request()
-			tickets := req.Header.Values(HeaderCloneTicket)
+			tickets := req.Header.Values(vapisec.HeaderCloneTicket)
 			if len(tickets) == 0 {
 				return next(c)
 			}

@@ -11,11 +11,6 @@ import (
 	"github.com/vapisec/vapisec/session"
 )
 
-// HeaderUseHeaderAuthn is vapisec.HeaderUseHeaderAuthn.
-//
-// Deprecated: use vapisec.HeaderUseHeaderAuthn.
-const HeaderUseHeaderAuthn = vapisec.HeaderUseHeaderAuthn
-
 // SessionInfo is the body of "get current session" (spec §4): the legacy
 // route wraps it as {"value": …}.
 type SessionInfo struct {
@@ -23,11 +18,6 @@ type SessionInfo struct {
 	CreatedTime      string `json:"created_time"`
 	LastAccessedTime string `json:"last_accessed_time"`
 }
-
-// DateTimeLayout is vapisec.TimestampLayout.
-//
-// Deprecated: use vapisec.TimestampLayout.
-const DateTimeLayout = vapisec.TimestampLayout
 
 // RegisterSessionEndpoints mounts the session resources of spec §4 on r:
 //
@@ -147,7 +137,7 @@ func (ep *endpoints) create(c echo.Context) error {
 
 // created answers a login with the new session id.
 func (ep *endpoints) created(c echo.Context, id string) error {
-	if _, headerOnly := c.Request().Header[http.CanonicalHeaderKey(HeaderUseHeaderAuthn)]; !headerOnly {
+	if _, headerOnly := c.Request().Header[http.CanonicalHeaderKey(vapisec.HeaderUseHeaderAuthn)]; !headerOnly {
 		c.SetCookie(ep.cookie(id, time.Time{}))
 	}
 	if ep.legacy(c) {
@@ -163,8 +153,8 @@ func (ep *endpoints) get(c echo.Context) error {
 	sc := SecurityContextFrom(c)
 	info := SessionInfo{
 		User:             sc.Principal.DownLevel(),
-		CreatedTime:      sc.SessionCreated.UTC().Format(DateTimeLayout),
-		LastAccessedTime: sc.SessionLastAccessed.UTC().Format(DateTimeLayout),
+		CreatedTime:      sc.SessionCreated.UTC().Format(vapisec.TimestampLayout),
+		LastAccessedTime: sc.SessionLastAccessed.UTC().Format(vapisec.TimestampLayout),
 	}
 	if ep.legacy(c) {
 		return c.JSON(http.StatusOK, struct {

@@ -129,7 +129,7 @@ func ExampleJSONRPCSessionService() {
 	}
 	// AllowAnonymous: the handler answers a missing credential itself, as a
 	// JSON-RPC error.
-	e.POST(middleware.DefaultJSONRPCPath, rpc, append(chain, middleware.AllowAnonymous())...)
+	e.POST(vapisec.JSONRPCPath, rpc, append(chain, middleware.AllowAnonymous())...)
 
 	req := httptest.NewRequest(http.MethodPost, "/api/session", nil)
 	req.SetBasicAuth("alice@vsphere.local", "secret")

@@ -117,10 +117,10 @@ func (ep *endpoints) adminList(c echo.Context) error {
 		out[i] = AdminSession{
 			Key:              in.Key.String(),
 			User:             in.Principal.DownLevel(),
-			CreatedTime:      in.Created.UTC().Format(DateTimeLayout),
-			LastAccessedTime: in.LastAccessed.UTC().Format(DateTimeLayout),
-			IdleExpiryTime:   in.IdleExpiry.UTC().Format(DateTimeLayout),
-			ExpiryTime:       in.Expiry.UTC().Format(DateTimeLayout),
+			CreatedTime:      in.Created.UTC().Format(vapisec.TimestampLayout),
+			LastAccessedTime: in.LastAccessed.UTC().Format(vapisec.TimestampLayout),
+			IdleExpiryTime:   in.IdleExpiry.UTC().Format(vapisec.TimestampLayout),
+			ExpiryTime:       in.Expiry.UTC().Format(vapisec.TimestampLayout),
 		}
 		if !in.Parent.IsZero() {
 			out[i].Parent = in.Parent.String()

@@ -132,7 +132,7 @@ type JSONRPCCall struct {
 type JSONRPCCallHandler func(c echo.Context, call JSONRPCCall) error
 
 // JSONRPCSessionService returns the handler of the vAPI JSON-RPC endpoint
-// (POST /api, DefaultJSONRPCPath) for the session service
+// (POST /api, vapisec.JSONRPCPath) for the session service
 // com.vmware.cis.session (spec §4): create needs a login scheme such as a
 // SAML-signed request and answers the new session id; get and delete need a
 // session id in the vmware-api-session-id header. An unknown operation of
@@ -215,8 +215,8 @@ func sessionOperation(c echo.Context, cfg Config, id json.RawMessage, op string,
 		if op == "get" {
 			return ok(SessionInfo{
 				User:             sc.Principal.DownLevel(),
-				CreatedTime:      sc.SessionCreated.UTC().Format(DateTimeLayout),
-				LastAccessedTime: sc.SessionLastAccessed.UTC().Format(DateTimeLayout),
+				CreatedTime:      sc.SessionCreated.UTC().Format(vapisec.TimestampLayout),
+				LastAccessedTime: sc.SessionLastAccessed.UTC().Format(vapisec.TimestampLayout),
 			})
 		}
 		if err := cfg.Manager.Delete(c.Request().Context(), sc.SessionID); err != nil && errors.Is(err, session.ErrStoreUnavailable) {

@@ -13,11 +13,6 @@ import (
 	"github.com/vapisec/vapisec/verifier"
 )
 
-// DefaultJSONRPCPath is vapisec.JSONRPCPath.
-//
-// Deprecated: use vapisec.JSONRPCPath.
-const DefaultJSONRPCPath = vapisec.JSONRPCPath
-
 // SAMLConfig configures the SAML middleware.
 type SAMLConfig struct {
 	// Skipper defines a function to skip the middleware.
@@ -35,7 +30,7 @@ type SAMLConfig struct {
 
 	// JSONRPCPath is the path whose POST requests carry JSON-RPC bodies
 	// (their securityCtx is verified).
-	// Default value DefaultJSONRPCPath ("/api").
+	// Default value vapisec.JSONRPCPath ("/api").
 	JSONRPCPath string
 
 	// Errors says how failures are written.
@@ -46,7 +41,7 @@ type SAMLConfig struct {
 // DefaultSAMLConfig is the default SAML middleware configuration.
 var DefaultSAMLConfig = SAMLConfig{
 	Skipper:     DefaultSkipper,
-	JSONRPCPath: DefaultJSONRPCPath,
+	JSONRPCPath: vapisec.JSONRPCPath,
 }
 
 // SAML returns a middleware that authenticates signed requests with v:
@@ -91,7 +86,7 @@ func (config SAMLConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 		config.MaxBodySize = config.Verifier.MaxBodySize()
 	}
 	if config.JSONRPCPath == "" {
-		config.JSONRPCPath = DefaultJSONRPCPath
+		config.JSONRPCPath = vapisec.JSONRPCPath
 	}
 	ec := config.Errors
 	if len(ec.Challenges) == 0 {
