@@ -24,8 +24,10 @@ type SecurityCtx struct {
 	SessionID CtxString
 	// AccessToken is "accessToken" (com.vmware.vapi.std.security.oauth).
 	AccessToken CtxString
-	// SAMLToken is "samlToken" (SAML bearer scheme): Value is the
-	// Assertion XML.
+	// SAMLToken is "samlToken" (SAML bearer scheme), the Assertion XML.
+	// Its escapes are resolved only on demand (Unescaped): Value is set
+	// only when Raw has none, so a token the verifier already knows by its
+	// wire form (its cache, its encoded size limit) is never decoded.
 	SAMLToken CtxString
 	// SignatureAlgorithm is "signatureAlgorithm" (SAML holder-of-key).
 	SignatureAlgorithm CtxString
@@ -46,6 +48,23 @@ type CtxString struct {
 	// Value is the string with its escapes resolved (UTF-8): Raw itself
 	// when Raw has no escapes, otherwise a sub-slice of JSONRPCRequest.Buf.
 	Value []byte
+}
+
+// Unescaped returns the member's string value: Value when it is set,
+// otherwise Raw with its escapes resolved, in a new slice (the SAML token
+// members, which the parser leaves undecoded). Nil when the member is not a
+// string.
+func (s *CtxString) Unescaped() []byte {
+	switch {
+	case s.Kind != KindString:
+		return nil
+	case s.Value != nil || indexByte(s.Raw, '\\') < 0:
+		if s.Value != nil {
+			return s.Value
+		}
+		return s.Raw
+	}
+	return appendUnescaped(make([]byte, 0, len(s.Raw)), s.Raw)
 }
 
 // IsString reports whether the member is present and a JSON string.
@@ -94,7 +113,8 @@ type CtxSignature struct {
 	// not: Value is absent, not a string, longer than 2048 bytes, wrongly
 	// padded or not base64. It matches ErrSecurityCtxInvalid.
 	BytesErr error
-	// SAMLToken is the "samlToken" member: Value is the Assertion XML.
+	// SAMLToken is the "samlToken" member, the Assertion XML; decoded on
+	// demand, as SecurityCtx.SAMLToken.
 	SAMLToken CtxString
 }
 
@@ -122,7 +142,7 @@ func readSecurityCtx(sc *SecurityCtx, sec JSONValue, buf []byte) []byte {
 		case nameIs(name, "accessToken"):
 			buf = readString(&sc.AccessToken, v, buf)
 		case nameIs(name, "samlToken"):
-			buf = readString(&sc.SAMLToken, v, buf)
+			readRawString(&sc.SAMLToken, v)
 		case nameIs(name, "signatureAlgorithm"):
 			buf = readString(&sc.SignatureAlgorithm, v, buf)
 		case nameIs(name, "timestamp"):
@@ -162,7 +182,7 @@ func readSignature(sig *CtxSignature, v JSONValue, buf []byte) []byte {
 			case nameIs(name, "value"):
 				buf = readString(&sig.Value, v, buf)
 			case nameIs(name, "samlToken"):
-				buf = readString(&sig.SAMLToken, v, buf)
+				readRawString(&sig.SAMLToken, v)
 			}
 		})
 	}
@@ -189,6 +209,21 @@ func readString(s *CtxString, v JSONValue, buf []byte) []byte {
 		s.Value = buf[n:len(buf):len(buf)]
 	}
 	return buf
+}
+
+// readRawString reads the member v (nil when absent) into s without
+// resolving its escapes: Value is set only when Raw has none (see
+// CtxString.Unescaped).
+func readRawString(s *CtxString, v JSONValue) {
+	*s = CtxString{Kind: v.Kind()}
+	raw, ok := v.rawString()
+	if !ok {
+		return
+	}
+	s.Raw = raw
+	if indexByte(raw, '\\') < 0 {
+		s.Value = raw
+	}
 }
 
 // The errors of members that are missing or not strings, made once: a

@@ -90,7 +90,7 @@ func TestParseJSONRPC_fixtures(t *testing.T) {
 		if !bytes.Equal(req.Canonical, bytes.TrimRight(want, "\n")) {
 			t.Fatalf("%s: canonical\n%s\nwant\n%s", alg, req.Canonical, want)
 		}
-		got, ok := req.SecurityCtx.Signature.SAMLToken.Value, req.SecurityCtx.Signature.SAMLToken.IsString()
+		got, ok := req.SecurityCtx.Signature.SAMLToken.Unescaped(), req.SecurityCtx.Signature.SAMLToken.IsString()
 		if !ok || !bytes.Equal(got, token) {
 			t.Fatalf("%s: samlToken not read back exactly", alg)
 		}
@@ -176,7 +176,10 @@ func checkSecurityCtx(t *testing.T, top map[string]json.RawMessage, req *parser.
 		if isString != m.member.IsString() {
 			t.Fatalf("%v: kind %s, encoding/json string %v", m.path, m.member.Kind, isString)
 		}
-		if isString && js != string(m.member.Value) {
+		if isString && js != string(m.member.Unescaped()) {
+			t.Fatalf("%v: value %q, encoding/json %q", m.path, m.member.Unescaped(), js)
+		}
+		if isString && m.member.Value != nil && js != string(m.member.Value) {
 			t.Fatalf("%v: value %q, encoding/json %q", m.path, m.member.Value, js)
 		}
 		if isString && string(raw[1:len(raw)-1]) != string(m.member.Raw) {

@@ -205,14 +205,15 @@ func (v *RequestVerifier) jsonToken(ctx context.Context, m *parser.CtxString) (*
 	if !m.IsString() {
 		return nil, malformedRequest("samlToken is not a string")
 	}
-	raw, xml := m.Raw, m.Value
+	raw := m.Raw
 	if len(raw) > v.cfg.maxWireToken {
 		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(raw), v.cfg.maxWireToken), ErrEncodedTokenTooLarge, ErrTokenTooLarge, ErrMalformedToken)
 	}
 	if len(raw) > 6*v.cfg.maxToken {
 		return nil, newError(fmt.Sprintf("%d bytes", len(raw)), ErrTokenTooLarge, ErrMalformedToken)
 	}
-	return token(ctx, v, raw, func([]byte) ([]byte, error) { return xml, nil })
+	// The XML is unescaped only on a miss of the wire-token cache.
+	return token(ctx, v, raw, func([]byte) ([]byte, error) { return m.Unescaped(), nil })
 }
 
 func (v *RequestVerifier) verifyHoK(ctx context.Context, body []byte, req *parser.JSONRPCRequest) (*Result, error) {
