@@ -189,5 +189,8 @@ func TestNameIDPaddedWithWhitespaceIsRejected(t *testing.T) {
 		{name: "nok, leading tab", givenReq: subject("\tAdministrator@vsphere.local"), expectErr: []error{verifier.ErrNameIDWhitespace}},
 		{name: "nok, trailing no-break space", givenReq: subject("Administrator@vsphere.local\u00a0"), expectErr: []error{verifier.ErrNameIDWhitespace}},
 		{name: "nok, leading ideographic space", givenReq: subject("\u3000Administrator@vsphere.local"), expectErr: []error{verifier.ErrNameIDWhitespace}},
+		{name: "nok, space before the domain separator", givenReq: subject("Administrator @vsphere.local"), expectErr: []error{verifier.ErrNameIDWhitespace}},
+		{name: "nok, space after the domain separator", givenReq: subject("Administrator@ vsphere.local"), expectErr: []error{verifier.ErrNameIDWhitespace}},
+		{name: "nok, space around a down-level separator", givenReq: subject("VSPHERE.LOCAL\\ Administrator"), expectErr: []error{verifier.ErrNameIDWhitespace}},
 	})
 }

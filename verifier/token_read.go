@@ -144,6 +144,9 @@ func readSubject(subject *etree.Element, t *Token, val *validity) error {
 	if r, _ := utf8.DecodeLastRuneInString(name); unicode.IsSpace(r) {
 		return malformed(ErrNameIDWhitespace, "NameID %s", quote(name))
 	}
+	if paddedPart(name) {
+		return malformed(ErrNameIDWhitespace, "NameID %s", quote(name))
+	}
 	format, hasFormat := attr(nameID, "Format")
 	if hasFormat && !slices.Contains(nameIDFormats, format) {
 		return malformed(ErrNameIDFormat, "NameID Format %s", quote(format))
@@ -370,4 +373,19 @@ func readAttributes(stmt *etree.Element, t *Token) error {
 		t.SolutionUser = values[0] == "true"
 	}
 	return nil
+}
+
+// paddedPart reports whether whitespace touches a separator of the
+// principal forms (user@domain, DOMAIN\user): "Administrator @vsphere.local"
+// would be the principal "Administrator " of vsphere.local, a name that
+// differs from a real one only by a space.
+func paddedPart(name string) bool {
+	prev := rune(-1)
+	for _, r := range name {
+		if (r == '@' || r == '\\') && unicode.IsSpace(prev) || (prev == '@' || prev == '\\') && unicode.IsSpace(r) {
+			return true
+		}
+		prev = r
+	}
+	return false
 }

@@ -296,7 +296,7 @@ func runServe(ctx context.Context, o serveOptions, out io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

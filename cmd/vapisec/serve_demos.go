@@ -16,9 +16,9 @@ const demoChannel = "demo"
 //	GET /ui/vapisec/handoff-demo[?ticket=…]  hand-off: redeems a clone ticket
 //	                                         into a cookie, redirects, then
 //	                                         shows the SecurityContext
-//	GET /channel/vapisec/whoami              Basic with user = session id,
-//	                                         password = a credential of
-//	                                         channel "demo"
+//	GET /channel/vapisec/whoami              Basic with the user name and
+//	                                         password of a channel credential
+//	                                         of channel "demo"
 func mountSessionDemos(e *echo.Echo, cfg middleware.Config, chain []echo.MiddlewareFunc, whoami echo.HandlerFunc) error {
 	handoff, err := middleware.HandoffConfig{Manager: cfg.Manager, Cookie: cfg.Cookie}.ToMiddleware()
 	if err != nil {
