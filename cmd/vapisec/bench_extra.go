@@ -92,7 +92,11 @@ func benchExtraScenarios(o benchOptions, newEcho func() *echo.Echo, ok echo.Hand
 	if err != nil {
 		return nil, nil, err
 	}
-	manager, err := session.NewManager(session.NewMemoryStore())
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	manager, err := session.NewManager(store)
 	if err != nil {
 		return nil, nil, err
 	}
