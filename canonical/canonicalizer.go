@@ -29,19 +29,17 @@ type Result struct {
 }
 
 // New returns a Canonicalizer configured by opts. Defaults: the [Java]
-// profile, [DefaultMaxSize], [DefaultMaxDepth], no member dropped. An invalid
-// option returns an error matching [ErrInvalidOption].
+// profile, [DefaultMaxSize], [DefaultMaxDepth], no member dropped. A nil or
+// invalid option returns an error matching [ErrInvalidOption].
 func New(opts ...Option) (*Canonicalizer, error) {
 	cfg := config{profile: Java, maxSize: DefaultMaxSize, maxDepth: DefaultMaxDepth}
 	for _, o := range opts {
 		if o == nil {
-			cfg.fail(fmt.Errorf("%w: nil option", ErrInvalidOption))
-			continue
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
 		}
-		o(&cfg)
-	}
-	if cfg.err != nil {
-		return nil, cfg.err
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	return &Canonicalizer{cfg: cfg}, nil
 }

@@ -22,21 +22,23 @@ type config struct {
 	maxSize  int
 	maxDepth int
 	drop     []string
-	err      error
 }
 
-// Option configures a [Canonicalizer]. Options are applied in order; invalid
-// values make [New] fail with an error matching [ErrInvalidOption].
-type Option func(*config)
+// Option configures a [Canonicalizer] ([New], and the package functions
+// [Canonicalize] and [AppendCanonical], which build one). Options are applied
+// in order; an invalid value makes [New] fail with an error matching
+// [ErrInvalidOption].
+type Option func(*config) error
 
-// WithProfile selects the canonical form. Default: [Java].
+// WithProfile selects the canonical form. A value that is not one of the
+// declared profiles is an error matching [ErrUnknownProfile]. Default: [Java].
 func WithProfile(p Profile) Option {
-	return func(c *config) {
+	return func(c *config) error {
 		if !p.valid() {
-			c.fail(fmt.Errorf("%w %d", ErrUnknownProfile, int(p)))
-			return
+			return fmt.Errorf("%w %d", ErrUnknownProfile, int(p))
 		}
 		c.profile = p
+		return nil
 	}
 }
 
@@ -44,12 +46,12 @@ func WithProfile(p Profile) Option {
 // rejected with [ErrTooLarge] before any parsing. Must be positive.
 // Default: [DefaultMaxSize] (1 MiB).
 func WithMaxSize(n int) Option {
-	return func(c *config) {
+	return func(c *config) error {
 		if n <= 0 {
-			c.fail(fmt.Errorf("%w: max size %d must be positive", ErrInvalidOption, n))
-			return
+			return fmt.Errorf("%w: max size %d must be positive", ErrInvalidOption, n)
 		}
 		c.maxSize = n
+		return nil
 	}
 }
 
@@ -57,12 +59,12 @@ func WithMaxSize(n int) Option {
 // top-level object or array is depth 1); deeper input is rejected with
 // [ErrTooDeep]. Must be in [1, MaxDepthLimit]. Default: [DefaultMaxDepth] (128).
 func WithMaxDepth(n int) Option {
-	return func(c *config) {
+	return func(c *config) error {
 		if n < 1 || n > MaxDepthLimit {
-			c.fail(fmt.Errorf("%w: max depth %d not in [1, %d]", ErrInvalidOption, n, MaxDepthLimit))
-			return
+			return fmt.Errorf("%w: max depth %d not in [1, %d]", ErrInvalidOption, n, MaxDepthLimit)
 		}
 		c.maxDepth = n
+		return nil
 	}
 }
 
@@ -76,23 +78,16 @@ func WithMaxDepth(n int) Option {
 // member was present. The path must be non-empty and valid UTF-8; a later
 // WithoutMember replaces an earlier one. Default: nothing is dropped.
 func WithoutMember(path ...string) Option {
-	return func(c *config) {
+	return func(c *config) error {
 		if len(path) == 0 {
-			c.fail(fmt.Errorf("%w: empty member path", ErrInvalidOption))
-			return
+			return fmt.Errorf("%w: empty member path", ErrInvalidOption)
 		}
 		for _, p := range path {
 			if !utf8.ValidString(p) {
-				c.fail(fmt.Errorf("%w: member path element %.40q is not valid UTF-8", ErrInvalidOption, p))
-				return
+				return fmt.Errorf("%w: member path element %.40q is not valid UTF-8", ErrInvalidOption, p)
 			}
 		}
 		c.drop = append([]string(nil), path...)
-	}
-}
-
-func (c *config) fail(err error) {
-	if c.err == nil {
-		c.err = err
+		return nil
 	}
 }

@@ -30,7 +30,11 @@ type testServer struct {
 // newTestServer starts the server; routes may add unprotected routes.
 func newTestServer(t *testing.T, idle time.Duration, errs middleware.ErrorsConfig, routes ...func(*echo.Echo)) *testServer {
 	t.Helper()
-	m, err := session.NewManager(session.NewMemoryStore(), session.WithIdleTimeout(idle))
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store, session.WithIdleTimeout(idle))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,8 @@ import (
 // exampleServer starts a vapisec server with the session endpoints and one
 // protected route, /api/whoami.
 func exampleServer() *httptest.Server {
-	m, _ := session.NewManager(session.NewMemoryStore())
+	store, _ := session.NewMemoryStore()
+	m, _ := session.NewManager(store)
 	users, _ := middleware.NewStaticUsers(map[string]string{"administrator@vsphere.local": "s3cret"})
 	cfg := middleware.Config{Manager: m, Authenticator: users}
 	e := echo.New()

@@ -67,7 +67,11 @@ func signingOptions(t testing.TB) []conformance.Option {
 // also verifies SAML-signed requests, trusting testMaterial's STS, SIGN
 // headers only for those hosts; without, SAML is off.
 func vapisecHandler(hosts ...string) (http.Handler, error) {
-	manager, err := session.NewManager(session.NewMemoryStore(), session.WithIdleTimeout(testIdle))
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		return nil, err
+	}
+	manager, err := session.NewManager(store, session.WithIdleTimeout(testIdle))
 	if err != nil {
 		return nil, err
 	}

@@ -312,7 +312,11 @@ func TestSharedEchoErrorsAreNotMutated(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	m, err := session.NewManager(session.NewMemoryStore())
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store)
 	if err != nil {
 		t.Fatal(err)
 	}

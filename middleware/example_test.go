@@ -20,7 +20,11 @@ import (
 // Mount the vapisec chain and the session endpoints on an Echo server, log in
 // with Basic credentials and call a protected route with the session id.
 func Example() {
-	manager, err := session.NewManager(session.NewMemoryStore())
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		panic(err)
+	}
+	manager, err := session.NewManager(store)
 	if err != nil {
 		panic(err)
 	}
@@ -102,7 +106,11 @@ func ExampleAuthenticatorFunc() {
 // Serve the JSON-RPC session service on POST /api and hand the calls of the
 // application's own services to a JSONRPCCallHandler.
 func ExampleJSONRPCSessionService() {
-	manager, err := session.NewManager(session.NewMemoryStore())
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		panic(err)
+	}
+	manager, err := session.NewManager(store)
 	if err != nil {
 		panic(err)
 	}

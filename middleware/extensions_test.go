@@ -124,7 +124,11 @@ func TestCloneTicketCascadeHTTP(t *testing.T) {
 }
 
 func TestCloneTicketSessionLimit(t *testing.T) {
-	m, err := session.NewManager(session.NewMemoryStore(), session.WithMaxSessionsPerUser(1))
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store, session.WithMaxSessionsPerUser(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,11 +239,15 @@ func TestChannelCredentialDoesNotRevealSessionID(t *testing.T) {
 
 // newQuotaServer is a test server on a memory store bounded to maxEntries
 // records, with the Manager options opts.
-func newQuotaServer(t testing.TB, maxEntries int, opts ...session.Option) *testServer {
+func newQuotaServer(t testing.TB, maxEntries int, opts ...session.ManagerOption) *testServer {
 	t.Helper()
 	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	store := &faultyStore{Store: session.NewMemoryStore(session.WithMaxEntries(maxEntries))}
-	m, err := session.NewManager(store, append([]session.Option{session.WithClock(clk.Now)}, opts...)...)
+	mem, err := session.NewMemoryStore(session.WithMaxEntries(maxEntries))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &faultyStore{Store: mem}
+	m, err := session.NewManager(store, append([]session.ManagerOption{session.WithClock(clk.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

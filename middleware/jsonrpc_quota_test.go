@@ -30,7 +30,11 @@ func TestJSONRPCLoginBeyondRecordQuotaIs429(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := session.NewManager(session.NewMemoryStore(), session.WithMaxRecordsPerUser(1))
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store, session.WithMaxRecordsPerUser(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,11 @@ type testServer struct {
 func newTestServer(t testing.TB, mutate ...func(*middleware.Config)) *testServer {
 	t.Helper()
 	clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	store := &faultyStore{Store: session.NewMemoryStore()}
+	mem, err := session.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &faultyStore{Store: mem}
 	m, err := session.NewManager(store, session.WithClock(clk.Now), session.WithIdleTimeout(30*time.Minute), session.WithMaxLifetime(12*time.Hour))
 	if err != nil {
 		t.Fatal(err)

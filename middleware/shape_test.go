@@ -16,7 +16,11 @@ import (
 // configuration holding only the required fields (the rest filled from
 // DefaultXxxConfig) builds.
 func TestConfigShape(t *testing.T) {
-	m, err := session.NewManager(session.NewMemoryStore())
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,15 +34,17 @@ type SessionIDExtractor struct {
 //
 // It returns an error matching ErrInvalidLookup for an empty lookup, an
 // entry that is not source:name, an unknown source, an empty or invalid
-// name, a duplicate entry, more than MaxSessionIDLookups entries, or a
-// non-positive WithMaxSessionIDLength.
+// name, a duplicate entry, more than MaxSessionIDLookups entries, a nil
+// option or a non-positive WithMaxSessionIDLength.
 func NewSessionIDExtractor(lookup string, opts ...SessionIDOption) (*SessionIDExtractor, error) {
 	cfg := sessionIDConfig{maxLength: DefaultMaxSessionIDLength}
 	for _, opt := range opts {
-		opt(&cfg)
-	}
-	if cfg.maxLength <= 0 {
-		return nil, fmt.Errorf("%w: maximum session id length %d is not positive", ErrInvalidLookup, cfg.maxLength)
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidLookup)
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	lookups, err := parseSessionIDLookup(lookup)
 	if err != nil {

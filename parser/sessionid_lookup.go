@@ -21,8 +21,10 @@ const DefaultMaxSessionIDLength = 512
 // query parameter or a legacy name, not a list to search).
 const MaxSessionIDLookups = 4
 
-// SessionIDOption configures NewSessionIDExtractor.
-type SessionIDOption func(*sessionIDConfig)
+// SessionIDOption configures a SessionIDExtractor (NewSessionIDExtractor).
+// Options are applied in order; an invalid value makes the constructor fail
+// with an error matching ErrInvalidLookup.
+type SessionIDOption func(*sessionIDConfig) error
 
 // sessionIDConfig collects the options of NewSessionIDExtractor.
 type sessionIDConfig struct {
@@ -30,10 +32,17 @@ type sessionIDConfig struct {
 }
 
 // WithMaxSessionIDLength sets the longest session id accepted, in bytes;
-// longer ids give ErrTooLong. n must be positive.
-// Default value DefaultMaxSessionIDLength.
+// longer ids give ErrTooLong. n must be positive; otherwise
+// NewSessionIDExtractor fails with ErrInvalidLookup. Default value
+// DefaultMaxSessionIDLength (512).
 func WithMaxSessionIDLength(n int) SessionIDOption {
-	return func(c *sessionIDConfig) { c.maxLength = n }
+	return func(c *sessionIDConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: maximum session id length %d is not positive", ErrInvalidLookup, n)
+		}
+		c.maxLength = n
+		return nil
+	}
 }
 
 // lookupSource is where a lookup entry reads the session id from.

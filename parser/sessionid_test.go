@@ -98,6 +98,7 @@ func TestNewSessionIDExtractor(t *testing.T) {
 		{name: "nok, too many entries", givenLookup: "cookie:a,cookie:b,cookie:c,cookie:d,cookie:e", expectErr: []error{ErrInvalidLookup}},
 		{name: "nok, zero length limit", givenLookup: DefaultSessionIDLookup, givenOpts: []SessionIDOption{WithMaxSessionIDLength(0)}, expectErr: []error{ErrInvalidLookup}},
 		{name: "nok, negative length limit", givenLookup: DefaultSessionIDLookup, givenOpts: []SessionIDOption{WithMaxSessionIDLength(-1)}, expectErr: []error{ErrInvalidLookup}},
+		{name: "nok, nil option", givenLookup: DefaultSessionIDLookup, givenOpts: []SessionIDOption{nil}, expectErr: []error{ErrInvalidLookup}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,7 +26,13 @@ func newStore(t testing.TB, client redis.UniversalClient, opts ...redisstore.Opt
 // next to the Redis backends, so the three always run from one table.
 func TestConformanceMemory(t *testing.T) {
 	storetest.Run(t, storetest.Harness{
-		New: func(*testing.T) session.Store { return session.NewMemoryStore() },
+		New: func(t *testing.T) session.Store {
+			store, err := session.NewMemoryStore()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return store
+		},
 	})
 }
 

@@ -35,9 +35,15 @@ type instance struct {
 // /api/whoami behind the chain.
 func newInstance(t testing.TB, name string, client redis.UniversalClient) *instance {
 	t.Helper()
-	var store session.Store = session.NewMemoryStore()
+	var store session.Store
 	if client != nil {
 		store = newStore(t, client)
+	} else {
+		mem, err := session.NewMemoryStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		store = mem
 	}
 	manager, err := session.NewManager(store)
 	if err != nil {

@@ -104,6 +104,7 @@ func TestNewConfig(t *testing.T) {
 		{"nok, empty prefix", client, []Option{WithPrefix("")}, []error{ErrConfig}},
 		{"nok, prefix with a brace breaks the hash tag", client, []Option{WithPrefix("a}b")}, []error{ErrConfig}},
 		{"nok, negative timeout", client, []Option{WithTimeout(-time.Second)}, []error{ErrConfig}},
+		{"nok, nil option", client, []Option{nil}, []error{ErrConfig}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,10 @@
 package redisstore
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Defaults of the Store options.
 const (
@@ -10,8 +14,11 @@ const (
 	DefaultTimeout = 500 * time.Millisecond
 )
 
-// Option configures a Store (New) or a ReplayCache (NewReplayCache).
-type Option func(*config)
+// Option configures a Store (New) or a ReplayCache (NewReplayCache): both
+// are connections to one Redis deployment and take the same options.
+// Options are applied in order; an invalid value makes the constructor fail
+// with ErrConfig.
+type Option func(*config) error
 
 type config struct {
 	prefix  string
@@ -24,10 +31,17 @@ type config struct {
 // and "{prefix}:u:<hex>" (a user's sessions): the braces make the prefix a
 // Redis Cluster hash tag, so all of them live in one slot. The replay
 // entries are "prefix:replay:{<holder>}:<hex>", tagged by token holder, so
-// that different holders spread over the cluster. The prefix must be non-empty and contain no
-// brace. Default value DefaultPrefix ("vapisec").
+// that different holders spread over the cluster. The prefix must be
+// non-empty and contain no brace; otherwise the constructor fails with
+// ErrConfig. Default value DefaultPrefix ("vapisec").
 func WithPrefix(prefix string) Option {
-	return func(c *config) { c.prefix = prefix }
+	return func(c *config) error {
+		if prefix == "" || strings.ContainsAny(prefix, "{}") {
+			return fmt.Errorf("%w: prefix %.40q is empty or has a brace", ErrConfig, prefix)
+		}
+		c.prefix = prefix
+		return nil
+	}
 }
 
 // WithTimeout bounds every operation: the context given to Redis expires
@@ -39,5 +53,11 @@ func WithPrefix(prefix string) Option {
 // client's read and write timeouts still apply); negative values are a
 // configuration error. Default value DefaultTimeout (500 ms).
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) { c.timeout = d }
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%w: negative timeout %v", ErrConfig, d)
+		}
+		c.timeout = d
+		return nil
+	}
 }

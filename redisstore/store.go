@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,8 +33,8 @@ type Store struct {
 
 var _ session.Store = (*Store)(nil)
 
-// New returns a Store on client. It fails with ErrConfig for a nil client
-// or an invalid option (see WithPrefix, WithTimeout). It does not contact
+// New returns a Store on client. It fails with ErrConfig for a nil client,
+// a nil option or an invalid option value (see WithPrefix, WithTimeout). It does not contact
 // Redis: an unreachable server shows as session.ErrStoreUnavailable on the
 // first operation (use client.Ping to check at start-up).
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
@@ -54,19 +53,19 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	}, nil
 }
 
-// newConfig applies opts and checks the result.
+// newConfig checks client and applies opts.
 func newConfig(client redis.UniversalClient, opts []Option) (config, error) {
 	c := config{prefix: DefaultPrefix, timeout: DefaultTimeout}
-	for _, opt := range opts {
-		opt(&c)
-	}
-	switch {
-	case client == nil:
+	if client == nil {
 		return c, fmt.Errorf("%w: nil client", ErrConfig)
-	case c.prefix == "" || strings.ContainsAny(c.prefix, "{}"):
-		return c, fmt.Errorf("%w: prefix %.40q is empty or has a brace", ErrConfig, c.prefix)
-	case c.timeout < 0:
-		return c, fmt.Errorf("%w: negative timeout %v", ErrConfig, c.timeout)
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return c, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := opt(&c); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }

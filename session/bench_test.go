@@ -29,7 +29,7 @@ func benchSessions(b *testing.B, m *session.Manager, n int) []string {
 }
 
 func BenchmarkManagerLookup(b *testing.B) {
-	m := newManager(b, session.NewMemoryStore(), session.WithMaxSessionsPerUser(0))
+	m := newManager(b, newMemoryStore(b), session.WithMaxSessionsPerUser(0))
 	ids := benchSessions(b, m, 4096)
 	ctx := context.Background()
 
@@ -95,7 +95,7 @@ func BenchmarkManagerLookup(b *testing.B) {
 // sessions each: every insert counts the user's records (the quota), so one
 // user with unboundedly many sessions would measure that count, not a login.
 func BenchmarkManagerCreate(b *testing.B) {
-	m := newManager(b, session.NewMemoryStore(session.WithMaxEntries(1<<30)), session.WithMaxSessionsPerUser(0))
+	m := newManager(b, newMemoryStore(b, session.WithMaxEntries(1<<30)), session.WithMaxSessionsPerUser(0))
 	ctx := context.Background()
 	id := alice()
 	b.ReportAllocs()

@@ -41,7 +41,7 @@ func TestManagerCloneTicket(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			m := newManager(t, session.NewMemoryStore(), session.WithClock(clk.Now))
+			m := newManager(t, newMemoryStore(t), session.WithClock(clk.Now))
 			parent, err := m.Create(t.Context(), alice())
 			if err != nil {
 				t.Fatal(err)
@@ -73,7 +73,7 @@ func TestManagerCloneTicket(t *testing.T) {
 }
 
 func TestManagerTicketIsNoSessionID(t *testing.T) {
-	m := newManager(t, session.NewMemoryStore())
+	m := newManager(t, newMemoryStore(t))
 	parent, err := m.Create(t.Context(), alice())
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestManagerTicketIsNoSessionID(t *testing.T) {
 
 func TestManagerCloneConcurrent(t *testing.T) {
 	const redeemers = 50
-	m := newManager(t, session.NewMemoryStore())
+	m := newManager(t, newMemoryStore(t))
 	parent, err := m.Create(t.Context(), alice())
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +162,7 @@ func TestManagerCascade(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			m := newManager(t, session.NewMemoryStore(), session.WithClock(clk.Now))
+			m := newManager(t, newMemoryStore(t), session.WithClock(clk.Now))
 			root, err := m.Create(t.Context(), alice())
 			if err != nil {
 				t.Fatal(err)
@@ -194,7 +194,7 @@ func TestManagerCascade(t *testing.T) {
 }
 
 func TestManagerDepth(t *testing.T) {
-	m := newManager(t, session.NewMemoryStore())
+	m := newManager(t, newMemoryStore(t))
 	s, err := m.Create(t.Context(), alice())
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestManagerDepth(t *testing.T) {
 }
 
 func TestManagerCloneLimit(t *testing.T) {
-	m := newManager(t, session.NewMemoryStore(), session.WithMaxSessionsPerUser(1))
+	m := newManager(t, newMemoryStore(t), session.WithMaxSessionsPerUser(1))
 	parent, err := m.Create(t.Context(), alice())
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func TestManagerCloneLimit(t *testing.T) {
 }
 
 func TestManagerChannelCredential(t *testing.T) {
-	m := newManager(t, session.NewMemoryStore())
+	m := newManager(t, newMemoryStore(t))
 	s, err := m.Create(t.Context(), alice())
 	if err != nil {
 		t.Fatal(err)

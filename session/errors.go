@@ -92,9 +92,10 @@ var (
 	// ErrRandom means the random source failed while generating a session id.
 	ErrRandom = errors.New("session: random source failed")
 
-	// ErrConfig means NewManager was given an invalid configuration (a nil
-	// store, a non-positive timeout, a nil clock or random source, a
-	// negative or zero quota).
+	// ErrConfig means NewManager or NewMemoryStore was given an invalid
+	// configuration (a nil store or option, a non-positive timeout, a nil
+	// clock or random source, a negative or zero quota, a non-positive
+	// store bound).
 	ErrConfig = errors.New("session: invalid configuration")
 
 	// ErrUnknownTicket means a clone ticket names no live ticket: it was

@@ -12,7 +12,12 @@ import (
 
 func ExampleManager() {
 	ctx := context.Background()
-	m, err := session.NewManager(session.NewMemoryStore(), session.WithIdleTimeout(30*time.Minute))
+	store, err := session.NewMemoryStore(session.WithMaxEntries(100_000))
+	if err != nil {
+		fmt.Println("config:", err)
+		return
+	}
+	m, err := session.NewManager(store, session.WithIdleTimeout(30*time.Minute))
 	if err != nil {
 		fmt.Println("config:", err)
 		return

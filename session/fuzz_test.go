@@ -13,7 +13,7 @@ import (
 // never find a session that was not created, and never fail with anything
 // but ErrUnknownSession.
 func FuzzLookup(f *testing.F) {
-	m := newManager(f, session.NewMemoryStore(), session.WithMaxSessionsPerUser(0))
+	m := newManager(f, newMemoryStore(f), session.WithMaxSessionsPerUser(0))
 	created, err := m.Create(f.Context(), alice())
 	if err != nil {
 		f.Fatal(err)

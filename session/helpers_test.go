@@ -102,7 +102,16 @@ func alice() session.Identity {
 	}
 }
 
-func newManager(t testing.TB, store session.Store, opts ...session.Option) *session.Manager {
+func newMemoryStore(t testing.TB, opts ...session.MemoryOption) *session.MemoryStore {
+	t.Helper()
+	store, err := session.NewMemoryStore(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+func newManager(t testing.TB, store session.Store, opts ...session.ManagerOption) *session.Manager {
 	t.Helper()
 	m, err := session.NewManager(store, opts...)
 	if err != nil {

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -65,52 +64,31 @@ type Manager struct {
 	random      io.Reader
 }
 
-// NewManager returns a Manager over store. It fails with ErrConfig when store
-// is nil or an option is out of range.
-func NewManager(store Store, opts ...Option) (*Manager, error) {
-	m := &Manager{
-		store:       store,
-		idleTimeout: DefaultIdleTimeout,
-		maxLifetime: DefaultMaxLifetime,
-		limits: Limits{
-			Sessions: DefaultMaxSessionsPerUser,
-			Records:  DefaultMaxRecordsPerUser,
-			Children: DefaultMaxChildSessions,
-			Tickets:  DefaultMaxCloneTicketsPerSession,
-			Channels: DefaultMaxChannelCredentialsPerSession,
-		},
-		ticketTTL: DefaultCloneTicketTTL,
-		clock:     time.Now,
-		random:    rand.Reader,
-	}
-	for _, opt := range opts {
-		opt(m)
-	}
-	switch {
-	case m.store == nil:
+// NewManager returns a Manager over store, configured by opts (defaults:
+// see each ManagerOption). It fails with ErrConfig when store is nil, an
+// option is nil or an option's value is out of range.
+func NewManager(store Store, opts ...ManagerOption) (*Manager, error) {
+	if store == nil {
 		return nil, fmt.Errorf("%w: nil store", ErrConfig)
-	case m.idleTimeout <= 0:
-		return nil, fmt.Errorf("%w: idle timeout %v is not positive", ErrConfig, m.idleTimeout)
-	case m.maxLifetime <= 0:
-		return nil, fmt.Errorf("%w: max lifetime %v is not positive", ErrConfig, m.maxLifetime)
-	case m.ticketTTL <= 0:
-		return nil, fmt.Errorf("%w: clone ticket TTL %v is not positive", ErrConfig, m.ticketTTL)
-	case m.limits.Sessions < 0:
-		return nil, fmt.Errorf("%w: max sessions per user %d is negative", ErrConfig, m.limits.Sessions)
-	case m.limits.Records <= 0:
-		return nil, fmt.Errorf("%w: max records per user %d is not positive", ErrConfig, m.limits.Records)
-	case m.limits.Children <= 0:
-		return nil, fmt.Errorf("%w: max child sessions %d is not positive", ErrConfig, m.limits.Children)
-	case m.limits.Tickets <= 0:
-		return nil, fmt.Errorf("%w: max clone tickets per session %d is not positive", ErrConfig, m.limits.Tickets)
-	case m.limits.Channels <= 0:
-		return nil, fmt.Errorf("%w: max channel credentials per session %d is not positive", ErrConfig, m.limits.Channels)
-	case m.clock == nil:
-		return nil, fmt.Errorf("%w: nil clock", ErrConfig)
-	case m.random == nil:
-		return nil, fmt.Errorf("%w: nil random source", ErrConfig)
 	}
-	return m, nil
+	c := defaultManagerConfig()
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := opt(&c); err != nil {
+			return nil, err
+		}
+	}
+	return &Manager{
+		store:       store,
+		idleTimeout: c.idleTimeout,
+		maxLifetime: c.maxLifetime,
+		limits:      c.limits,
+		ticketTTL:   c.ticketTTL,
+		clock:       c.clock,
+		random:      c.random,
+	}, nil
 }
 
 // IdleTimeout returns the idle timeout of the sessions this Manager creates.

@@ -16,11 +16,11 @@ import (
 )
 
 func TestNewManager(t *testing.T) {
-	store := session.NewMemoryStore()
+	store := newMemoryStore(t)
 	tests := []struct {
 		name       string
 		givenStore session.Store
-		givenOpts  []session.Option
+		givenOpts  []session.ManagerOption
 		expectIdle time.Duration
 		expectLife time.Duration
 		expectErr  []error
@@ -29,21 +29,23 @@ func TestNewManager(t *testing.T) {
 		{
 			name:       "ok, options",
 			givenStore: store,
-			givenOpts:  []session.Option{session.WithIdleTimeout(time.Minute), session.WithMaxLifetime(time.Hour), session.WithMaxSessionsPerUser(0)},
+			givenOpts:  []session.ManagerOption{session.WithIdleTimeout(time.Minute), session.WithMaxLifetime(time.Hour), session.WithMaxSessionsPerUser(0)},
 			expectIdle: time.Minute,
 			expectLife: time.Hour,
 		},
 		{name: "nok, nil store", expectErr: []error{session.ErrConfig}},
-		{name: "nok, zero idle timeout", givenStore: store, givenOpts: []session.Option{session.WithIdleTimeout(0)}, expectErr: []error{session.ErrConfig}},
-		{name: "nok, negative lifetime", givenStore: store, givenOpts: []session.Option{session.WithMaxLifetime(-time.Hour)}, expectErr: []error{session.ErrConfig}},
-		{name: "nok, negative cap", givenStore: store, givenOpts: []session.Option{session.WithMaxSessionsPerUser(-1)}, expectErr: []error{session.ErrConfig}},
-		{name: "ok, quotas", givenStore: store, givenOpts: []session.Option{session.WithMaxChannelCredentialsPerSession(1), session.WithMaxCloneTicketsPerSession(1), session.WithMaxChildSessions(1), session.WithMaxRecordsPerUser(1)}, expectIdle: 30 * time.Minute, expectLife: 12 * time.Hour},
-		{name: "nok, zero channel credentials per session", givenStore: store, givenOpts: []session.Option{session.WithMaxChannelCredentialsPerSession(0)}, expectErr: []error{session.ErrConfig}},
-		{name: "nok, negative clone tickets per session", givenStore: store, givenOpts: []session.Option{session.WithMaxCloneTicketsPerSession(-1)}, expectErr: []error{session.ErrConfig}},
-		{name: "nok, zero child sessions", givenStore: store, givenOpts: []session.Option{session.WithMaxChildSessions(0)}, expectErr: []error{session.ErrConfig}},
-		{name: "nok, zero records per user", givenStore: store, givenOpts: []session.Option{session.WithMaxRecordsPerUser(0)}, expectErr: []error{session.ErrConfig}},
-		{name: "nok, nil clock", givenStore: store, givenOpts: []session.Option{session.WithClock(nil)}, expectErr: []error{session.ErrConfig}},
-		{name: "nok, nil random", givenStore: store, givenOpts: []session.Option{session.WithRandom(nil)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, zero idle timeout", givenStore: store, givenOpts: []session.ManagerOption{session.WithIdleTimeout(0)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, negative lifetime", givenStore: store, givenOpts: []session.ManagerOption{session.WithMaxLifetime(-time.Hour)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, negative cap", givenStore: store, givenOpts: []session.ManagerOption{session.WithMaxSessionsPerUser(-1)}, expectErr: []error{session.ErrConfig}},
+		{name: "ok, quotas", givenStore: store, givenOpts: []session.ManagerOption{session.WithMaxChannelCredentialsPerSession(1), session.WithMaxCloneTicketsPerSession(1), session.WithMaxChildSessions(1), session.WithMaxRecordsPerUser(1)}, expectIdle: 30 * time.Minute, expectLife: 12 * time.Hour},
+		{name: "nok, zero channel credentials per session", givenStore: store, givenOpts: []session.ManagerOption{session.WithMaxChannelCredentialsPerSession(0)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, negative clone tickets per session", givenStore: store, givenOpts: []session.ManagerOption{session.WithMaxCloneTicketsPerSession(-1)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, zero child sessions", givenStore: store, givenOpts: []session.ManagerOption{session.WithMaxChildSessions(0)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, zero records per user", givenStore: store, givenOpts: []session.ManagerOption{session.WithMaxRecordsPerUser(0)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, nil clock", givenStore: store, givenOpts: []session.ManagerOption{session.WithClock(nil)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, nil random", givenStore: store, givenOpts: []session.ManagerOption{session.WithRandom(nil)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, zero clone ticket TTL", givenStore: store, givenOpts: []session.ManagerOption{session.WithCloneTicketTTL(0)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, nil option", givenStore: store, givenOpts: []session.ManagerOption{nil}, expectErr: []error{session.ErrConfig}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +92,7 @@ func TestManagerLifecycle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			store := session.NewMemoryStore()
+			store := newMemoryStore(t)
 			m := newManager(t, store, session.WithClock(clk.Now))
 			ctx := t.Context()
 
@@ -132,7 +134,7 @@ func TestManagerLifecycle(t *testing.T) {
 }
 
 func TestManagerCreateCopiesGroups(t *testing.T) {
-	m := newManager(t, session.NewMemoryStore())
+	m := newManager(t, newMemoryStore(t))
 	id := alice()
 	s, err := m.Create(t.Context(), id)
 	if err != nil {
@@ -163,7 +165,7 @@ func TestManagerExpiry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			m := newManager(t, session.NewMemoryStore(), session.WithClock(clk.Now))
+			m := newManager(t, newMemoryStore(t), session.WithClock(clk.Now))
 			s, err := m.Create(t.Context(), alice())
 			if err != nil {
 				t.Fatal(err)
@@ -223,7 +225,7 @@ func TestManagerMalformedIDsNeverReachTheStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := &countingStore{Store: session.NewMemoryStore()}
+			store := &countingStore{Store: newMemoryStore(t)}
 			m := newManager(t, store)
 			_, err := m.Lookup(t.Context(), tt.givenID)
 			expectErrs(t, err, []error{session.ErrMalformedID, session.ErrUnknownSession})
@@ -240,7 +242,7 @@ func TestManagerMalformedIDsNeverReachTheStore(t *testing.T) {
 	}
 
 	t.Run("ok, well-formed unknown id reaches the store once", func(t *testing.T) {
-		store := &countingStore{Store: session.NewMemoryStore()}
+		store := &countingStore{Store: newMemoryStore(t)}
 		m := newManager(t, store)
 		_, err := m.Lookup(t.Context(), valid)
 		expectErrs(t, err, []error{session.ErrUnknownSession})
@@ -255,7 +257,7 @@ func TestManagerMalformedIDsNeverReachTheStore(t *testing.T) {
 
 func TestManagerIDs(t *testing.T) {
 	const n = 2000
-	m := newManager(t, session.NewMemoryStore(), session.WithMaxSessionsPerUser(0), session.WithMaxRecordsPerUser(n))
+	m := newManager(t, newMemoryStore(t), session.WithMaxSessionsPerUser(0), session.WithMaxRecordsPerUser(n))
 	seen := make(map[string]bool, n)
 	for range n {
 		s, err := m.Create(t.Context(), alice())
@@ -290,7 +292,7 @@ func TestManagerRandomSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newManager(t, session.NewMemoryStore(), session.WithRandom(bytes.NewReader(tt.givenRandom)))
+			m := newManager(t, newMemoryStore(t), session.WithRandom(bytes.NewReader(tt.givenRandom)))
 			var s *session.Session
 			var err error
 			for range tt.whenCreates {
@@ -307,17 +309,17 @@ func TestManagerRandomSource(t *testing.T) {
 func TestManagerSessionLimit(t *testing.T) {
 	tests := []struct {
 		name        string
-		givenOpts   []session.Option
+		givenOpts   []session.ManagerOption
 		whenCreates int
 		expectOK    int
 	}{
 		{name: "ok, default limit is 550", whenCreates: 551, expectOK: 550},
-		{name: "ok, limit 2", givenOpts: []session.Option{session.WithMaxSessionsPerUser(2)}, whenCreates: 4, expectOK: 2},
-		{name: "ok, 0 means no limit", givenOpts: []session.Option{session.WithMaxSessionsPerUser(0)}, whenCreates: 600, expectOK: 600},
+		{name: "ok, limit 2", givenOpts: []session.ManagerOption{session.WithMaxSessionsPerUser(2)}, whenCreates: 4, expectOK: 2},
+		{name: "ok, 0 means no limit", givenOpts: []session.ManagerOption{session.WithMaxSessionsPerUser(0)}, whenCreates: 600, expectOK: 600},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := session.NewMemoryStore()
+			store := newMemoryStore(t)
 			m := newManager(t, store, tt.givenOpts...)
 			var ids []string
 			for i := range tt.whenCreates {
@@ -366,7 +368,7 @@ func TestManagerStoreErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newManager(t, brokenStore{Store: session.NewMemoryStore(), err: tt.givenErr})
+			m := newManager(t, brokenStore{Store: newMemoryStore(t), err: tt.givenErr})
 			ctx := t.Context()
 			id := strings.Repeat("A", 43)
 			_, err := m.Create(ctx, alice())
@@ -385,7 +387,7 @@ func TestManagerStoreErrors(t *testing.T) {
 
 func TestManagerAdmin(t *testing.T) {
 	clk := newClock()
-	m := newManager(t, session.NewMemoryStore(), session.WithClock(clk.Now))
+	m := newManager(t, newMemoryStore(t), session.WithClock(clk.Now))
 	ctx := t.Context()
 	ids := map[session.Key]string{}
 	for range 3 {
@@ -447,7 +449,7 @@ func TestManagerAdmin(t *testing.T) {
 func TestManagerConcurrent(t *testing.T) {
 	const workers, rounds = 8, 100
 	clk := newClock()
-	m := newManager(t, session.NewMemoryStore(), session.WithClock(clk.Now), session.WithMaxSessionsPerUser(0))
+	m := newManager(t, newMemoryStore(t), session.WithClock(clk.Now), session.WithMaxSessionsPerUser(0))
 	ctx := t.Context()
 	shared, err := m.Create(ctx, alice())
 	if err != nil {
@@ -490,7 +492,7 @@ func TestManagerConcurrent(t *testing.T) {
 }
 
 func TestLookupIntoDoesNotAllocate(t *testing.T) {
-	m := newManager(t, session.NewMemoryStore())
+	m := newManager(t, newMemoryStore(t))
 	s, err := m.Create(t.Context(), alice())
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,20 +24,29 @@ const (
 	sweepCycle = time.Minute
 )
 
-// MemoryOption configures a MemoryStore (NewMemoryStore).
-type MemoryOption func(*MemoryStore)
+// MemoryOption configures a MemoryStore (NewMemoryStore). Options are
+// applied in order; an out-of-range value makes NewMemoryStore fail with
+// ErrConfig.
+type MemoryOption func(*memoryConfig) error
+
+// memoryConfig is what the MemoryOptions set.
+type memoryConfig struct {
+	maxEntries int64
+}
 
 // WithMaxEntries bounds the number of records the store holds. When it is
 // reached, Insert first sweeps out every dead record and, if that frees
 // nothing, fails with ErrStoreFull (which matches ErrStoreUnavailable): live
-// sessions are never evicted. Values ≤ 0 select the default. Default value:
-// DefaultMaxEntries (1,000,000; a record costs roughly 300 bytes plus its
-// identity's strings).
+// sessions are never evicted. It must be positive: there is no "no limit".
+// Default value: DefaultMaxEntries (1,000,000; a record costs roughly 300
+// bytes plus its identity's strings).
 func WithMaxEntries(n int) MemoryOption {
-	return func(m *MemoryStore) {
-		if n > 0 {
-			m.maxEntries = int64(n)
+	return func(c *memoryConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max entries %d is not positive", ErrConfig, n)
 		}
+		c.maxEntries = int64(n)
+		return nil
 	}
 }
 
@@ -87,20 +97,28 @@ type memEntry struct {
 	expiry int64        // Expiry, unix nanoseconds
 }
 
-// NewMemoryStore returns an empty in-memory store.
-func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+// NewMemoryStore returns an empty in-memory store configured by opts
+// (default: see WithMaxEntries). It fails with ErrConfig when an option is
+// nil or its value is out of range.
+func NewMemoryStore(opts ...MemoryOption) (*MemoryStore, error) {
+	c := memoryConfig{maxEntries: DefaultMaxEntries}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := opt(&c); err != nil {
+			return nil, err
+		}
+	}
 	m := &MemoryStore{
-		maxEntries: DefaultMaxEntries,
+		maxEntries: c.maxEntries,
 		users:      make(map[vapisec.Principal]map[Key]struct{}),
 		children:   make(map[Key]map[Key]struct{}),
-	}
-	for _, opt := range opts {
-		opt(m)
 	}
 	for i := range m.shards {
 		m.shards[i].m = make(map[Key]*memEntry)
 	}
-	return m
+	return m, nil
 }
 
 // Len returns the number of records held, dead ones not yet removed

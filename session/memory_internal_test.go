@@ -15,7 +15,10 @@ import (
 // store holds — its keys and records, as bytes and as text — for the ids and
 // their raw bytes, as an attacker with a heap dump would.
 func TestMemoryStoreDumpHoldsNoID(t *testing.T) {
-	store := NewMemoryStore()
+	store, err := NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, err := NewManager(store)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +68,10 @@ func TestMemoryStoreDumpHoldsNoID(t *testing.T) {
 // finds a record dead and a concurrent touch with an earlier time that kept
 // it alive: the record must not be deleted.
 func TestMemoryStoreExpireKeepsRevived(t *testing.T) {
-	store := NewMemoryStore()
+	store, err := NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
 	t0 := time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
 	rec := Record{Identity: Identity{Principal: vapisec.Principal{Name: "alice"}}, Created: t0, LastAccessed: t0, IdleTimeout: time.Hour, Expiry: t0.Add(12 * time.Hour)}
 	key := Key{7}

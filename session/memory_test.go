@@ -12,7 +12,7 @@ import (
 
 func TestMemoryStoreConformance(t *testing.T) {
 	storetest.Run(t, storetest.Harness{
-		New: func(*testing.T) session.Store { return session.NewMemoryStore() },
+		New: func(t *testing.T) session.Store { return newMemoryStore(t) },
 	})
 }
 
@@ -20,8 +20,31 @@ func TestMemoryStoreConformanceTinyBound(t *testing.T) {
 	// The suite never holds more than a few dozen records at once: a small
 	// bound must not change any behaviour.
 	storetest.Run(t, storetest.Harness{
-		New: func(*testing.T) session.Store { return session.NewMemoryStore(session.WithMaxEntries(64)) },
+		New: func(t *testing.T) session.Store { return newMemoryStore(t, session.WithMaxEntries(64)) },
 	})
+}
+
+func TestNewMemoryStore(t *testing.T) {
+	tests := []struct {
+		name      string
+		givenOpts []session.MemoryOption
+		expectErr []error
+	}{
+		{name: "ok, defaults"},
+		{name: "ok, bound", givenOpts: []session.MemoryOption{session.WithMaxEntries(1)}},
+		{name: "nok, zero bound", givenOpts: []session.MemoryOption{session.WithMaxEntries(0)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, negative bound", givenOpts: []session.MemoryOption{session.WithMaxEntries(-1)}, expectErr: []error{session.ErrConfig}},
+		{name: "nok, nil option", givenOpts: []session.MemoryOption{nil}, expectErr: []error{session.ErrConfig}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := session.NewMemoryStore(tt.givenOpts...)
+			expectErrs(t, err, tt.expectErr)
+			if (store == nil) == (err == nil) {
+				t.Fatalf("store, err = %v, %v: want exactly one", store, err)
+			}
+		})
+	}
 }
 
 func TestMemoryStoreFull(t *testing.T) {
@@ -37,7 +60,7 @@ func TestMemoryStoreFull(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			store := session.NewMemoryStore(session.WithMaxEntries(tt.givenMax))
+			store := newMemoryStore(t, session.WithMaxEntries(tt.givenMax))
 			m := newManager(t, store, session.WithClock(clk.Now))
 			var first *session.Session
 			for i := range tt.givenMax {
@@ -79,7 +102,7 @@ func TestMemoryStoreFull(t *testing.T) {
 
 func TestMemoryStoreSweep(t *testing.T) {
 	clk := newClock()
-	store := session.NewMemoryStore()
+	store := newMemoryStore(t)
 	m := newManager(t, store, session.WithClock(clk.Now), session.WithMaxSessionsPerUser(0))
 	for range 100 {
 		if _, err := m.Create(t.Context(), alice()); err != nil {
@@ -114,7 +137,7 @@ func TestMemoryStoreSweepsWhileCreating(t *testing.T) {
 	// Without any lookup or Sweep call, dead records are removed as sessions
 	// keep being created: every shard is swept once per minute of store time.
 	clk := newClock()
-	store := session.NewMemoryStore()
+	store := newMemoryStore(t)
 	m := newManager(t, store, session.WithClock(clk.Now), session.WithIdleTimeout(time.Minute), session.WithMaxSessionsPerUser(0))
 	for range 500 {
 		if _, err := m.Create(t.Context(), alice()); err != nil {
@@ -136,7 +159,7 @@ func TestMemoryStoreSweepsWhileCreating(t *testing.T) {
 }
 
 func TestMemoryStoreRejectsOrphans(t *testing.T) {
-	store := session.NewMemoryStore()
+	store := newMemoryStore(t)
 	now := time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
 	rec := session.Record{
 		Identity:     alice(),

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"crypto/rand"
+	"fmt"
 	"io"
 	"time"
 )
@@ -30,21 +32,63 @@ const (
 	DefaultMaxRecordsPerUser = 1000
 )
 
-// Option configures a Manager (NewManager).
-type Option func(*Manager)
+// ManagerOption configures a Manager (NewManager). Options are applied in
+// order; an out-of-range value makes NewManager fail with ErrConfig.
+type ManagerOption func(*managerConfig) error
+
+// managerConfig is what the ManagerOptions set.
+type managerConfig struct {
+	idleTimeout time.Duration
+	maxLifetime time.Duration
+	limits      Limits
+	ticketTTL   time.Duration
+	clock       func() time.Time
+	random      io.Reader
+}
+
+// defaultManagerConfig returns the configuration of a Manager built without
+// options.
+func defaultManagerConfig() managerConfig {
+	return managerConfig{
+		idleTimeout: DefaultIdleTimeout,
+		maxLifetime: DefaultMaxLifetime,
+		limits: Limits{
+			Sessions: DefaultMaxSessionsPerUser,
+			Records:  DefaultMaxRecordsPerUser,
+			Children: DefaultMaxChildSessions,
+			Tickets:  DefaultMaxCloneTicketsPerSession,
+			Channels: DefaultMaxChannelCredentialsPerSession,
+		},
+		ticketTTL: DefaultCloneTicketTTL,
+		clock:     time.Now,
+		random:    rand.Reader,
+	}
+}
 
 // WithIdleTimeout sets how long a session lives without being used; every
 // successful Lookup starts the period again (sliding). It must be positive.
 // Default value: DefaultIdleTimeout (30 minutes).
-func WithIdleTimeout(d time.Duration) Option {
-	return func(m *Manager) { m.idleTimeout = d }
+func WithIdleTimeout(d time.Duration) ManagerOption {
+	return func(c *managerConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: idle timeout %v is not positive", ErrConfig, d)
+		}
+		c.idleTimeout = d
+		return nil
+	}
 }
 
 // WithMaxLifetime sets the absolute lifetime of a session, counted from its
 // creation; no amount of use extends it. It must be positive. Default value:
 // DefaultMaxLifetime (12 hours).
-func WithMaxLifetime(d time.Duration) Option {
-	return func(m *Manager) { m.maxLifetime = d }
+func WithMaxLifetime(d time.Duration) ManagerOption {
+	return func(c *managerConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: max lifetime %v is not positive", ErrConfig, d)
+		}
+		c.maxLifetime = d
+		return nil
+	}
 }
 
 // WithMaxSessionsPerUser sets how many live sessions one principal may hold
@@ -53,8 +97,14 @@ func WithMaxLifetime(d time.Duration) Option {
 // WithMaxRecordsPerUser, still applies);
 // negative values are a configuration error. Default value:
 // DefaultMaxSessionsPerUser (550, as vCenter).
-func WithMaxSessionsPerUser(n int) Option {
-	return func(m *Manager) { m.limits.Sessions = n }
+func WithMaxSessionsPerUser(n int) ManagerOption {
+	return func(c *managerConfig) error {
+		if n < 0 {
+			return fmt.Errorf("%w: max sessions per user %d is negative", ErrConfig, n)
+		}
+		c.limits.Sessions = n
+		return nil
+	}
 }
 
 // WithMaxChannelCredentialsPerSession sets how many live channel
@@ -62,8 +112,14 @@ func WithMaxSessionsPerUser(n int) Option {
 // with ErrChannelLimit beyond it (the credentials of a session end with it).
 // It must be positive: there is no "no limit". Default value:
 // DefaultMaxChannelCredentialsPerSession (16).
-func WithMaxChannelCredentialsPerSession(n int) Option {
-	return func(m *Manager) { m.limits.Channels = n }
+func WithMaxChannelCredentialsPerSession(n int) ManagerOption {
+	return func(c *managerConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max channel credentials per session %d is not positive", ErrConfig, n)
+		}
+		c.limits.Channels = n
+		return nil
+	}
 }
 
 // WithMaxCloneTicketsPerSession sets how many outstanding (unredeemed,
@@ -71,8 +127,14 @@ func WithMaxChannelCredentialsPerSession(n int) Option {
 // fails with ErrTicketLimit beyond it. A ticket stops counting when it is
 // redeemed or expires (WithCloneTicketTTL). It must be positive. Default
 // value: DefaultMaxCloneTicketsPerSession (16).
-func WithMaxCloneTicketsPerSession(n int) Option {
-	return func(m *Manager) { m.limits.Tickets = n }
+func WithMaxCloneTicketsPerSession(n int) ManagerOption {
+	return func(c *managerConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max clone tickets per session %d is not positive", ErrConfig, n)
+		}
+		c.limits.Tickets = n
+		return nil
+	}
 }
 
 // WithMaxChildSessions sets how many live derived sessions (CloneSession,
@@ -82,8 +144,14 @@ func WithMaxCloneTicketsPerSession(n int) Option {
 // session cap (WithMaxSessionsPerUser) as well, so with the defaults one
 // login session can take at most 16 of the user's 550 sessions. It must be
 // positive. Default value: DefaultMaxChildSessions (16).
-func WithMaxChildSessions(n int) Option {
-	return func(m *Manager) { m.limits.Children = n }
+func WithMaxChildSessions(n int) ManagerOption {
+	return func(c *managerConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max child sessions %d is not positive", ErrConfig, n)
+		}
+		c.limits.Children = n
+		return nil
+	}
 }
 
 // WithMaxRecordsPerUser sets how many records of all kinds (sessions,
@@ -92,26 +160,50 @@ func WithMaxChildSessions(n int) Option {
 // ErrUserRecordLimit. It bounds what one account can put into a shared
 // store. It must be positive. Default value: DefaultMaxRecordsPerUser
 // (1,000).
-func WithMaxRecordsPerUser(n int) Option {
-	return func(m *Manager) { m.limits.Records = n }
+func WithMaxRecordsPerUser(n int) ManagerOption {
+	return func(c *managerConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max records per user %d is not positive", ErrConfig, n)
+		}
+		c.limits.Records = n
+		return nil
+	}
 }
 
 // WithCloneTicketTTL sets how long a clone ticket (AcquireCloneTicket) may
 // wait to be redeemed. It must be positive. Default value:
 // DefaultCloneTicketTTL (60 seconds).
-func WithCloneTicketTTL(d time.Duration) Option {
-	return func(m *Manager) { m.ticketTTL = d }
+func WithCloneTicketTTL(d time.Duration) ManagerOption {
+	return func(c *managerConfig) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: clone ticket TTL %v is not positive", ErrConfig, d)
+		}
+		c.ticketTTL = d
+		return nil
+	}
 }
 
 // WithClock sets the function the Manager reads the time from. It must not
 // be nil. Default value: time.Now.
-func WithClock(now func() time.Time) Option {
-	return func(m *Manager) { m.clock = now }
+func WithClock(now func() time.Time) ManagerOption {
+	return func(c *managerConfig) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrConfig)
+		}
+		c.clock = now
+		return nil
+	}
 }
 
 // WithRandom sets the source of the random session ids. It must be a
 // cryptographically secure source (tests may pass a deterministic one); it
 // must not be nil. Default value: crypto/rand.Reader.
-func WithRandom(r io.Reader) Option {
-	return func(m *Manager) { m.random = r }
+func WithRandom(r io.Reader) ManagerOption {
+	return func(c *managerConfig) error {
+		if r == nil {
+			return fmt.Errorf("%w: nil random source", ErrConfig)
+		}
+		c.random = r
+		return nil
+	}
 }

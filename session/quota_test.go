@@ -14,7 +14,7 @@ import (
 // records, a thousandth of the default memory store, and another user
 // still logs in (issue 14 item 1, DESIGN Q22).
 func TestOneAccountCannotFillTheStore(t *testing.T) {
-	store := session.NewMemoryStore()
+	store := newMemoryStore(t)
 	m := newManager(t, store)
 	ctx := t.Context()
 	refused := false
@@ -79,7 +79,7 @@ func TestOneAccountCannotFillTheStore(t *testing.T) {
 // TestChildSessionQuotaCountsClonesOfClones: a session cannot escape the
 // derived-session quota by cloning its clones (issue 14 item 5).
 func TestChildSessionQuotaCountsClonesOfClones(t *testing.T) {
-	m := newManager(t, session.NewMemoryStore(), session.WithMaxChildSessions(3))
+	m := newManager(t, newMemoryStore(t), session.WithMaxChildSessions(3))
 	ctx := t.Context()
 	root, err := m.Create(ctx, alice())
 	if err != nil {

@@ -65,8 +65,9 @@ var (
 	// SubjectConfirmation, or a holder-of-key confirmation without exactly one
 	// usable X509Certificate (also ErrMalformedToken).
 	ErrSubjectConfirmation = errors.New("verifier: invalid subject confirmation")
-	// ErrInvalidOption reports a misconfigured TokenVerifier (returned by
-	// NewTokenVerifier and Reload, never by Verify).
+	// ErrInvalidOption reports a misconfigured TokenVerifier,
+	// RequestVerifier or MemoryReplayCache (returned by their constructors
+	// and Reload, never by Verify).
 	ErrInvalidOption = errors.New("verifier: invalid option")
 	// ErrNoTrustAnchors reports a TokenVerifier configured without any trusted
 	// certificate or root (also ErrInvalidOption).

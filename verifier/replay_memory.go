@@ -8,15 +8,16 @@ import (
 	"time"
 )
 
-// DefaultReplayCacheSize is the number of live entries a memory replay
-// cache built by NewRequestVerifier holds.
+// DefaultReplayCacheSize is the default bound on the live entries of a
+// MemoryReplayCache (WithMaxReplayEntries), and so of the one
+// NewRequestVerifier builds (WithReplayCacheSize).
 const DefaultReplayCacheSize = 1 << 20
 
 // MemoryReplayCache is a bounded in-process ReplayCache. Entries live until
-// their TTL has passed; when the cache holds max live entries it refuses
-// new ones with ErrReplayCacheFull (fail closed) instead of evicting an
-// entry that still protects a request. Expired entries are dropped, oldest
-// expiry first, as new ones come in.
+// their TTL has passed; when the cache holds its bound of live entries
+// (WithMaxReplayEntries) it refuses new ones with ErrReplayCacheFull (fail
+// closed) instead of evicting an entry that still protects a request.
+// Expired entries are dropped, oldest expiry first, as new ones come in.
 //
 // Each owner (holder-of-key certificate) may hold at most ReplayEntry.Share
 // live entries (WithReplayShare); over its share an owner is refused with
@@ -50,20 +51,25 @@ type replayItem struct {
 	owner ReplayOwner
 }
 
-// NewMemoryReplayCache returns a cache of at most max live entries (zero or
-// less: DefaultReplayCacheSize) using clock for expiry (nil: time.Now).
-func NewMemoryReplayCache(max int, clock func() time.Time) *MemoryReplayCache {
-	if max <= 0 {
-		max = DefaultReplayCacheSize
-	}
-	if clock == nil {
-		clock = time.Now
+// NewMemoryReplayCache returns an empty cache configured by opts (defaults:
+// DefaultReplayCacheSize entries, time.Now; see WithMaxReplayEntries and
+// WithReplayClock). It fails with ErrInvalidOption when an option is nil or
+// its value is invalid.
+func NewMemoryReplayCache(opts ...MemoryReplayOption) (*MemoryReplayCache, error) {
+	c := memoryReplayConfig{maxEntries: DefaultReplayCacheSize, clock: time.Now}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, newError("nil option", ErrInvalidOption)
+		}
+		if err := opt(&c); err != nil {
+			return nil, err
+		}
 	}
 	return &MemoryReplayCache{
-		clock: clock, max: max,
-		entries: make(map[ReplayKey]int64, min(max, 4096)),
+		clock: c.clock, max: c.maxEntries,
+		entries: make(map[ReplayKey]int64, min(c.maxEntries, 4096)),
 		owners:  make(map[ReplayOwner]int32, 64),
-	}
+	}, nil
 }
 
 // Record implements ReplayCache.

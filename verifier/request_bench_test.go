@@ -27,7 +27,7 @@ func advancingClock() func() time.Time {
 // ("x-rsa-verify", DESIGN §8: at most 1.5).
 func BenchmarkVerifyJSONRPC_cachedHoK(b *testing.B) {
 	e := getReqEnv(b)
-	rv := newRequestVerifier(b, e, verifier.WithReplayCache(verifier.NewMemoryReplayCache(0, advancingClock())))
+	rv := newRequestVerifier(b, e, verifier.WithReplayCache(newMemoryReplayCache(b, verifier.WithReplayClock(advancingClock()))))
 	input := map[string]any{"STRUCTURE": map[string]any{"operation-input": map[string]any{"note": strings.Repeat("x", 1024)}}}
 	body := signJSON(b, e, jsonReq{input: input})
 	ctx := context.Background()
@@ -62,7 +62,7 @@ func BenchmarkVerifyJSONRPC_cachedHoK(b *testing.B) {
 // cached token against one bare RSA verify (target: at most 1.3).
 func BenchmarkVerifySign_cachedHoK(b *testing.B) {
 	e := getReqEnv(b)
-	rv := newRequestVerifier(b, e, verifier.WithReplayCache(verifier.NewMemoryReplayCache(0, advancingClock())))
+	rv := newRequestVerifier(b, e, verifier.WithReplayCache(newMemoryReplayCache(b, verifier.WithReplayClock(advancingClock()))))
 	r, body := signSign(b, e, signReq{body: []byte(`{"spec":{"name":"vm-1"}}`)})
 	hdr, err := parser.ParseSign(r.Header)
 	if err != nil {

@@ -59,7 +59,7 @@ func TestMemoryReplayCacheShare(t *testing.T) {
 	now := testNow
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	rc := verifier.NewMemoryReplayCache(0, clock)
+	rc := newMemoryReplayCache(t, verifier.WithReplayClock(clock))
 	ctx := context.Background()
 	a, b := verifier.ReplayOwner{'a'}, verifier.ReplayOwner{'b'}
 	key := func(o verifier.ReplayOwner, i int) verifier.ReplayKey {
@@ -194,7 +194,7 @@ func BenchmarkMemoryReplayCache_Record(b *testing.B) {
 	t0 := testNow
 	var tick int64
 	clock := func() time.Time { tick++; return t0.Add(time.Duration(tick) * time.Millisecond) }
-	rc := verifier.NewMemoryReplayCache(0, clock)
+	rc := newMemoryReplayCache(b, verifier.WithReplayClock(clock))
 	entry := func(i int) verifier.ReplayEntry {
 		return verifier.ReplayEntry{Owner: verifier.ReplayOwner{byte(i), 1}, Key: verifier.ReplayKey{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24), byte(i >> 32)}, TTL: 4096 * time.Millisecond, Share: verifier.DefaultReplayShare}
 	}
@@ -218,7 +218,7 @@ func BenchmarkMemoryReplayCache_Record(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	big := verifier.NewMemoryReplayCache(0, func() time.Time { return t0 })
+	big := newMemoryReplayCache(b, verifier.WithReplayClock(func() time.Time { return t0 }))
 	for i := range n {
 		if err := big.Record(ctx, verifier.ReplayEntry{Owner: verifier.ReplayOwner{byte(i % 100)}, Key: entry(i).Key, TTL: time.Hour}); err != nil {
 			b.Fatal(err)

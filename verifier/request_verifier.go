@@ -89,7 +89,15 @@ func NewRequestVerifier(tokens *TokenVerifier, opts ...RequestOption) (*RequestV
 		v.extra = append(v.extra, c)
 	}
 	if v.replay == nil {
-		v.replay = NewMemoryReplayCache(cfg.replaySize, cfg.clock)
+		opts := []MemoryReplayOption{WithReplayClock(cfg.clock)}
+		if cfg.replaySize > 0 { // WithReplayCacheSize
+			opts = append(opts, WithMaxReplayEntries(cfg.replaySize))
+		}
+		rc, err := NewMemoryReplayCache(opts...)
+		if err != nil {
+			return nil, err
+		}
+		v.replay = rc
 	}
 	return v, nil
 }

@@ -15,7 +15,11 @@ import (
 )
 
 func TestCallCmd(t *testing.T) {
-	m, err := session.NewManager(session.NewMemoryStore())
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,11 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 		o.redisURL = os.Getenv(envRedisURL)
 	}
 	if o.redisURL == "" {
-		return &sharedState{store: session.NewMemoryStore()}, nil
+		store, err := session.NewMemoryStore()
+		if err != nil {
+			return nil, err
+		}
+		return &sharedState{store: store}, nil
 	}
 	opt, err := redisstore.ParseURL(o.redisURL, 0)
 	if err != nil {

@@ -40,7 +40,11 @@ func benchScenarios(cfg Config) ([]scenario, error) {
 	bare := newEcho()
 	bare.GET("/bench", ok)
 
-	manager, err := session.NewManager(session.NewMemoryStore())
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		return nil, err
+	}
+	manager, err := session.NewManager(store)
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,11 @@ type signedServers struct {
 }
 
 func newSignedServers(mat *benchTokens, bs *benchSigned, newEcho func() *echo.Echo, ok echo.HandlerFunc) (*signedServers, error) {
-	manager, err := session.NewManager(session.NewMemoryStore())
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		return nil, err
+	}
+	manager, err := session.NewManager(store)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,13 @@
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, storetest.Harness{
-//			New: func(t *testing.T) session.Store { return session.NewMemoryStore() },
+//			New: func(t *testing.T) session.Store {
+//				store, err := session.NewMemoryStore()
+//				if err != nil {
+//					t.Fatal(err)
+//				}
+//				return store
+//			},
 //		})
 //	}
 //
