@@ -9,13 +9,14 @@ import (
 	"time"
 )
 
-// Option configures a Runner.
-type Option func(*Runner) error
+// Option configures a Runner; NewRunner applies them in order and fails
+// with the first error (ErrInvalidOption).
+type Option func(*config) error
 
 // WithBasic sets the user name and password of an account on the target.
 // Default: none, which skips every case that logs in.
 func WithBasic(user, password string) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if user == "" {
 			return fmt.Errorf("%w: empty user name", ErrInvalidOption)
 		}
@@ -28,7 +29,7 @@ func WithBasic(user, password string) Option {
 // LevelShould must and should cases, LevelExtension all of them.
 // Default LevelShould (what any vAPI server can be held to).
 func WithLevel(level Level) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if level.rank() == 0 {
 			return fmt.Errorf("%w: unknown level %q", ErrInvalidOption, level)
 		}
@@ -40,7 +41,7 @@ func WithLevel(level Level) Option {
 // WithRun selects the cases whose id matches the regular expression.
 // Default: every case of the level.
 func WithRun(expr string) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		re, err := regexp.Compile(expr)
 		if err != nil {
 			return fmt.Errorf("%w: --run: %w", ErrInvalidOption, err)
@@ -55,7 +56,7 @@ func WithRun(expr string) Option {
 // request leaves the target. Default: a client with a 30 s timeout and the
 // default transport.
 func WithHTTPClient(c *http.Client) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if c == nil {
 			return fmt.Errorf("%w: nil HTTP client", ErrInvalidOption)
 		}
@@ -68,7 +69,7 @@ func WithHTTPClient(c *http.Client) Option {
 // enables the expiry cases (they wait that long plus a margin). Default: 0,
 // which skips them.
 func WithIdleTimeout(d time.Duration) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if d < 0 || d > 30*time.Second {
 			return fmt.Errorf("%w: idle timeout %v: want up to 30s", ErrInvalidOption, d)
 		}
@@ -82,7 +83,7 @@ func WithIdleTimeout(d time.Duration) Option {
 // certificate; with WithToken the token must be a HoK token confirmed by it.
 // Default: none, which skips the HoK cases.
 func WithHoK(key crypto.Signer, cert *x509.Certificate) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if key == nil || cert == nil {
 			return fmt.Errorf("%w: HoK key and certificate go together", ErrInvalidOption)
 		}
@@ -95,7 +96,7 @@ func WithHoK(key crypto.Signer, cert *x509.Certificate) Option {
 // issues its own tokens (HoK, bearer, expired) with them.
 // Default: none.
 func WithSTS(key crypto.Signer, cert *x509.Certificate) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if key == nil || cert == nil {
 			return fmt.Errorf("%w: STS key and certificate go together", ErrInvalidOption)
 		}
@@ -108,7 +109,7 @@ func WithSTS(key crypto.Signer, cert *x509.Certificate) Option {
 // token (used with WithHoK's key) or a bearer token.
 // Default: none.
 func WithToken(xml []byte) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if len(xml) == 0 {
 			return fmt.Errorf("%w: empty token", ErrInvalidOption)
 		}
@@ -121,7 +122,7 @@ func WithToken(xml []byte) Option {
 // issues with WithSTS. Default: the WithBasic user when it contains '@',
 // else "conformance@vsphere.local".
 func WithSubject(upn string) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		r.subject = upn
 		return nil
 	}
@@ -129,7 +130,7 @@ func WithSubject(upn string) Option {
 
 // WithSuite runs s instead of the embedded suite. Default: Default().
 func WithSuite(s *Suite) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if s == nil {
 			return fmt.Errorf("%w: nil suite", ErrInvalidOption)
 		}
@@ -144,7 +145,7 @@ func WithSuite(s *Suite) Option {
 // WithClock sets the clock used to date signed requests and tokens.
 // Default: time.Now.
 func WithClock(now func() time.Time) Option {
-	return func(r *Runner) error {
+	return func(r *config) error {
 		if now == nil {
 			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
 		}

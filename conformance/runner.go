@@ -34,6 +34,13 @@ type Runner struct {
 	target *url.URL
 	base   string // scheme://host[:port][/prefix], no trailing slash
 	origin string // scheme://host[:port]
+	config
+
+	signingMaterials *materials
+}
+
+// config is what the options set.
+type config struct {
 	client *http.Client
 
 	user, password string
@@ -42,15 +49,14 @@ type Runner struct {
 	run            *regexp.Regexp
 	idleTimeout    time.Duration
 
-	hokKey           crypto.Signer
-	hokCert          *x509.Certificate
-	stsKey           crypto.Signer
-	stsCert          *x509.Certificate
-	token            []byte
-	subject          string
-	now              func() time.Time
-	suite            *Suite
-	signingMaterials *materials
+	hokKey  crypto.Signer
+	hokCert *x509.Certificate
+	stsKey  crypto.Signer
+	stsCert *x509.Certificate
+	token   []byte
+	subject string
+	now     func() time.Time
+	suite   *Suite
 }
 
 // NewRunner returns a runner for target, an http:// or https:// URL (a path
@@ -61,14 +67,14 @@ func NewRunner(target string, opts ...Option) (*Runner, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: target %.80q: want http(s)://host[:port][/prefix]", ErrInvalidOption, target)
 	}
-	r := &Runner{target: u, level: LevelShould, now: time.Now}
+	r := &Runner{target: u, config: config{level: LevelShould, now: time.Now}}
 	r.origin = u.Scheme + "://" + u.Host
 	r.base = r.origin + strings.TrimSuffix(u.EscapedPath(), "/")
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
 		}
-		if err := o(r); err != nil {
+		if err := o(&r.config); err != nil {
 			return nil, err
 		}
 	}

@@ -53,21 +53,27 @@ const (
 //
 // WARNING: for tests and development only (see the package documentation).
 type STS struct {
-	key    crypto.Signer
-	cert   *x509.Certificate
+	key  crypto.Signer
+	cert *x509.Certificate
+	config
+}
+
+// config is what the options set.
+type config struct {
 	chain  [][]byte
 	prefix string
 	issuer string
 	clock  func() time.Time
 }
 
-// Option configures an STS.
-type Option func(*STS) error
+// Option configures an STS; New applies them in order and fails with the
+// first error (ErrInvalidOption).
+type Option func(*config) error
 
 // WithPrefix sets the namespace prefix of the SAML elements. Default:
 // DefaultPrefix ("saml2"). An empty prefix makes SAML the default namespace.
 func WithPrefix(prefix string) Option {
-	return func(s *STS) error {
+	return func(s *config) error {
 		if prefix == "ds" || prefix == "xs" || prefix == "xsi" || prefix == "xmlns" {
 			return fmt.Errorf("%w: prefix %q is reserved", ErrInvalidOption, prefix)
 		}
@@ -78,7 +84,7 @@ func WithPrefix(prefix string) Option {
 
 // WithIssuer sets the Issuer written into tokens. Default: DefaultIssuer.
 func WithIssuer(issuer string) Option {
-	return func(s *STS) error {
+	return func(s *config) error {
 		if issuer == "" {
 			return fmt.Errorf("%w: empty issuer", ErrInvalidOption)
 		}
@@ -90,7 +96,7 @@ func WithIssuer(issuer string) Option {
 // WithClock sets the clock that dates tokens whose request has no NotBefore.
 // Default: time.Now.
 func WithClock(now func() time.Time) Option {
-	return func(s *STS) error {
+	return func(s *config) error {
 		if now == nil {
 			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
 		}
@@ -103,7 +109,7 @@ func WithClock(now func() time.Time) Option {
 // the signature's ds:KeyInfo, for verifiers that check a chain to a CA root.
 // Default: none (only the signing certificate).
 func WithIntermediates(certs ...*x509.Certificate) Option {
-	return func(s *STS) error {
+	return func(s *config) error {
 		for _, c := range certs {
 			if c == nil {
 				return fmt.Errorf("%w: nil intermediate", ErrInvalidOption)
@@ -127,9 +133,12 @@ func New(key crypto.Signer, cert *x509.Certificate, opts ...Option) (*STS, error
 	if !pub.Equal(cert.PublicKey) {
 		return nil, fmt.Errorf("%w: certificate does not match the key", ErrInvalidOption)
 	}
-	s := &STS{key: key, cert: cert, chain: [][]byte{cert.Raw}, prefix: DefaultPrefix, issuer: DefaultIssuer, clock: time.Now}
+	s := &STS{key: key, cert: cert, config: config{chain: [][]byte{cert.Raw}, prefix: DefaultPrefix, issuer: DefaultIssuer, clock: time.Now}}
 	for _, o := range opts {
-		if err := o(s); err != nil {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := o(&s.config); err != nil {
 			return nil, err
 		}
 	}
