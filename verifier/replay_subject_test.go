@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/sts"
 	"github.com/vapisec/vapisec/verifier"
 )
@@ -91,6 +92,30 @@ func TestReplayFloodByOneUserWithManyKeysDoesNotStarveOthers(t *testing.T) {
 	key, token := freshHoKKey(t, e, "mallory@vsphere.local", 200)
 	_, err := rv.VerifyJSONRPC(ctx, signJSON(t, e, jsonReq{token: token, key: key, alg: "ES256"}))
 	checkErr(t, err, []error{verifier.ErrReplayQuota, verifier.ErrStoreUnavailable})
+	// And with SIGN (an RSA key): the same share.
+	rsaKey, rsaCert, err := sts.GenerateKeyPair("mallory's RSA key", testNow.Add(-time.Hour), testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaToken, err := e.sts.Issue(sts.IssueRequest{Subject: "Mallory@vsphere.local", HoKCertificate: rsaCert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, sbody := signSign(t, e, signReq{token: rsaToken, key: rsaKey})
+	hdr, err := parser.ParseSign(r.Header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rv.VerifySign(ctx, r, sbody, hdr)
+	checkErr(t, err, []error{verifier.ErrReplayQuota, verifier.ErrStoreUnavailable})
+	// The administrator's SIGN login still works.
+	r, sbody = signSign(t, e, signReq{})
+	if hdr, err = parser.ParseSign(r.Header); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rv.VerifySign(ctx, r, sbody, hdr); err != nil {
+		t.Fatalf("administrator's SIGN after mallory's flood: %v", err)
+	}
 }
 
 // TestMemoryReplayCacheSubjectShare: the subject share counts entries of
