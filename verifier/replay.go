@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	vapisec "github.com/vapisec/vapisec"
 )
@@ -46,11 +47,31 @@ func NewReplaySubject(p vapisec.Principal) ReplaySubject {
 	var buf [256]byte
 	b := append(buf[:0], 'U')
 	for _, s := range [...]string{p.Name, p.Domain} {
-		s = strings.ToLower(s)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
-		b = append(b, s...)
+		b = appendLower(b, s)
 	}
 	return sha256.Sum256(b)
+}
+
+// appendLower appends to b the length of lower-cased s (4 bytes, big
+// endian) and lower-cased s: ASCII in place, without an allocation; other
+// text through strings.ToLower.
+func appendLower(b []byte, s string) []byte {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			s = strings.ToLower(s)
+			b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+			return append(b, s...)
+		}
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	for i := range len(s) {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // ReplayEntry is one accepted signed request for ReplayCache.Record.

@@ -175,6 +175,8 @@ func TestNewReplaySubject(t *testing.T) {
 		{"ok, case differs", vapisec.Principal{Name: "Administrator", Domain: "VSPHERE.LOCAL"}, true, admin},
 		{"nok, other name", vapisec.Principal{Name: "mallory", Domain: "vsphere.local"}, false, admin},
 		{"nok, no domain", vapisec.Principal{Name: "administrator"}, false, admin},
+		{"ok, non-ASCII case differs", vapisec.Principal{Name: "Jörg", Domain: "ÄRZTE.local"}, true, verifier.NewReplaySubject(vapisec.Principal{Name: "jörg", Domain: "ärzte.LOCAL"})},
+		{"nok, non-ASCII name differs", vapisec.Principal{Name: "Jörg", Domain: "vsphere.local"}, false, verifier.NewReplaySubject(vapisec.Principal{Name: "jorg", Domain: "vsphere.local"})},
 		{"nok, split elsewhere", vapisec.Principal{Name: "a@b", Domain: "c"}, false, verifier.NewReplaySubject(vapisec.Principal{Name: "a", Domain: "b@c"})},
 	}
 	for _, tt := range tests {
