@@ -14,29 +14,44 @@ import (
 // ReplayCache is a verifier.ReplayCache on Redis, shared by every instance
 // that points at the same Redis: a signed request (JSON-RPC body or SIGN
 // nonce) accepted by one instance is rejected as replayed by all the
-// others, and each token holder's share (verifier.WithReplayShare) is
-// counted across all of them (DESIGN Q22).
+// others, and each user's share (verifier.WithReplaySubjectShare) and each
+// token holder's share within it (verifier.WithReplayShare) are counted
+// across all of them (DESIGN Q22).
 //
 // Record is one Lua script, one round trip, atomic: it refuses a key that
-// is stored, drops the holder's expired entries from its index, refuses the
-// entry when the holder already has its share of live ones, and otherwise
-// stores the entry with SET PX ttl and adds it to the index. Lifetimes are
-// held by Redis's clock (TIME and PX), the same for every instance; a
-// script that reads TIME and then writes needs Redis 5 or later (script
-// effects replication).
+// is stored, drops the expired entries from the subject's and the
+// holder's indexes, refuses the entry when the subject or the holder
+// already has its share of live ones, and otherwise stores the entry with
+// SET PX ttl and adds it to both indexes. Lifetimes are held by Redis's
+// clock (TIME and PX), the same for every instance; a script that reads
+// TIME and then writes needs Redis 5 or later (script effects
+// replication).
 //
-// Keys, both tagged with the holder so that they share one Redis Cluster
-// slot (entries of different holders spread over the cluster):
+// Keys, all tagged with the subject so that they share one Redis Cluster
+// slot (entries of different users spread over the cluster):
 //
-//	prefix:replay:{<owner hex>}:<key hex>   the entry, string "1", PX ttl
-//	prefix:replay:{<owner hex>}             the holder's index: a sorted set
-//	                                        of entry keys (raw 32 bytes)
-//	                                        scored by expiry in Unix ms,
-//	                                        PEXPIRE its longest entry
+//	prefix:replay:{<subject hex>}:<key hex>     the entry, string "1", PX ttl
+//	prefix:replay:{<subject hex>}               the subject's index: a sorted
+//	                                            set of entry keys (raw 32
+//	                                            bytes) scored by expiry in
+//	                                            Unix ms, PEXPIRE its longest
+//	                                            entry
+//	prefix:replay:{<subject hex>}:h:<owner hex> the holder's index within the
+//	                                            subject, the same shape
 //
-// About 390 bytes of Redis memory per live entry (measured on Redis 7.0:
-// about 200 for the entry key, 130 in the index; docs/distributed.md). A
-// ReplayCache is safe for concurrent use.
+// The holder's share is therefore counted per subject: a certificate bound
+// to tokens of several subjects gets a share under each, every one within
+// its subject's share. There is no cache-wide bound: a global count would
+// be one key that every Record touches, which is neither atomic with the
+// entries across Cluster slots nor cheap; Redis maxmemory (with
+// maxmemory-policy noeviction: a full Redis refuses the write, and Record
+// fails closed) and the per-subject shares bound it instead, at about
+// subjects × subject share × bytes per entry (docs/distributed.md).
+//
+// About 550 bytes of Redis memory per live entry (measured on Redis
+// 7.0.15 with 20,000 entries: the entry key, its member in the subject's
+// index and, ~140 of it, its member in the holder's index;
+// docs/distributed.md). A ReplayCache is safe for concurrent use.
 type ReplayCache struct {
 	client  redis.UniversalClient
 	timeout time.Duration
@@ -46,9 +61,11 @@ type ReplayCache struct {
 
 var _ verifier.ReplayCache = (*ReplayCache)(nil)
 
-// recordReplayScript: KEYS[1] the entry, KEYS[2] the holder's index; ARGV[1]
-// the TTL in ms, ARGV[2] the share (0: unbounded), ARGV[3] the index member.
-// Returns 1 stored, 0 replayed, -1 share used up.
+// recordReplayScript: KEYS[1] the entry, KEYS[2] the subject's index,
+// KEYS[3] the holder's index; ARGV[1] the TTL in ms, ARGV[2] the holder's
+// share, ARGV[3] the subject's share (0: unbounded), ARGV[4] the index
+// member. Returns 1 stored, 0 replayed, -1 holder's share used up, -2
+// subject's share used up.
 const recordReplayScript = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
@@ -57,14 +74,21 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
 local share = tonumber(ARGV[2])
+local subjectShare = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if share > 0 and redis.call('ZCARD', KEYS[2]) >= share then
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+if subjectShare > 0 and redis.call('ZCARD', KEYS[2]) >= subjectShare then
+  return -2
+end
+if share > 0 and redis.call('ZCARD', KEYS[3]) >= share then
   return -1
 end
 redis.call('SET', KEYS[1], '1', 'PX', ttl)
-redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
-if redis.call('PTTL', KEYS[2]) < ttl then
-  redis.call('PEXPIRE', KEYS[2], ttl)
+for i = 2, 3 do
+  redis.call('ZADD', KEYS[i], now + ttl, ARGV[4])
+  if redis.call('PTTL', KEYS[i]) < ttl then
+    redis.call('PEXPIRE', KEYS[i], ttl)
+  end
 end
 return 1
 `
@@ -81,9 +105,10 @@ func NewReplayCache(client redis.UniversalClient, opts ...Option) (*ReplayCache,
 
 // Record implements verifier.ReplayCache: it stores e.Key for e.TTL
 // (rounded up to whole milliseconds, at least one) unless it is stored
-// already or e.Owner holds e.Share live entries. It fails with
-// verifier.ErrReplayed when the key is there, with verifier.ErrReplayQuota
-// (and verifier.ErrStoreUnavailable) when the share is used up, and with an
+// already, e.Subject holds e.SubjectShare live entries or e.Owner holds
+// e.Share of them. It fails with verifier.ErrReplayed when the key is
+// there, with verifier.ErrReplayQuota (and verifier.ErrStoreUnavailable)
+// when a share is used up, and with an
 // error wrapping verifier.ErrStoreUnavailable when Redis could not be asked
 // (the verifier then refuses the request).
 func (r *ReplayCache) Record(ctx context.Context, e verifier.ReplayEntry) error {
@@ -93,9 +118,9 @@ func (r *ReplayCache) Record(ctx context.Context, e verifier.ReplayEntry) error 
 		defer cancel()
 	}
 	ttl := max((e.TTL + time.Millisecond - 1).Truncate(time.Millisecond), time.Millisecond)
-	index := r.prefix + "{" + e.Owner.String() + "}"
-	keys := []string{index + ":" + e.Key.String(), index}
-	res, err := r.script.Run(ctx, r.client, keys, ttl.Milliseconds(), max(e.Share, 0), string(e.Key[:])).Int64()
+	index := r.prefix + "{" + e.Subject.String() + "}"
+	keys := []string{index + ":" + e.Key.String(), index, index + ":h:" + e.Owner.String()}
+	res, err := r.script.Run(ctx, r.client, keys, ttl.Milliseconds(), max(e.Share, 0), max(e.SubjectShare, 0), string(e.Key[:])).Int64()
 	if err != nil {
 		return fmt.Errorf("%w: redisstore: %w", verifier.ErrStoreUnavailable, err)
 	}
@@ -105,7 +130,9 @@ func (r *ReplayCache) Record(ctx context.Context, e verifier.ReplayEntry) error 
 	case 0:
 		return verifier.ErrReplayed
 	case -1:
-		return fmt.Errorf("%w: %w: redisstore: share %d", verifier.ErrReplayQuota, verifier.ErrStoreUnavailable, e.Share)
+		return fmt.Errorf("%w: %w: redisstore: holder's share %d", verifier.ErrReplayQuota, verifier.ErrStoreUnavailable, e.Share)
+	case -2:
+		return fmt.Errorf("%w: %w: redisstore: user's share %d", verifier.ErrReplayQuota, verifier.ErrStoreUnavailable, e.SubjectShare)
 	}
 	return fmt.Errorf("%w: redisstore: replay script answered %s", verifier.ErrStoreUnavailable, strconv.FormatInt(res, 10))
 }

@@ -249,7 +249,7 @@ func TestReplayFloodByOneTokenDoesNotStarveOthers(t *testing.T) {
 			accepted := 0
 			for i := range flood {
 				rc := []*redisstore.ReplayCache{a, b}[i%2]
-				err := rc.Record(ctx, verifier.ReplayEntry{Owner: flooder, Key: verifier.ReplayKey{0xf1, byte(i)}, TTL: time.Hour, Share: share})
+				err := rc.Record(ctx, verifier.ReplayEntry{Owner: flooder, Subject: verifier.ReplaySubject(flooder), Key: verifier.ReplayKey{0xf1, byte(i)}, TTL: time.Hour, Share: share})
 				switch {
 				case err == nil:
 					accepted++
@@ -261,21 +261,24 @@ func TestReplayFloodByOneTokenDoesNotStarveOthers(t *testing.T) {
 			if accepted != share {
 				t.Fatalf("the flooding holder stored %d entries, want its share %d", accepted, share)
 			}
-			if err := b.Record(ctx, verifier.ReplayEntry{Owner: other, Key: verifier.ReplayKey{0x07, 1}, TTL: time.Hour, Share: share}); err != nil {
+			if err := b.Record(ctx, verifier.ReplayEntry{Owner: other, Subject: verifier.ReplaySubject(other), Key: verifier.ReplayKey{0x07, 1}, TTL: time.Hour, Share: share}); err != nil {
 				t.Fatalf("another holder after the flood: %v", err)
 			}
-			err := a.Record(ctx, verifier.ReplayEntry{Owner: flooder, Key: verifier.ReplayKey{0xf1, 0}, TTL: time.Hour, Share: share})
+			err := a.Record(ctx, verifier.ReplayEntry{Owner: flooder, Subject: verifier.ReplaySubject(flooder), Key: verifier.ReplayKey{0xf1, 0}, TTL: time.Hour, Share: share})
 			if !errors.Is(err, verifier.ErrReplayed) {
 				t.Fatalf("replay of an accepted entry: %v, want ErrReplayed", err)
 			}
 
-			// Keys: tagged by holder, with TTLs.
-			index := "vapisec:replay:{" + flooder.String() + "}"
-			entry := index + ":" + verifier.ReplayKey{0xf1, 0}.String()
-			if n, err := client.ZCard(ctx, index).Result(); err != nil || n != share {
-				t.Fatalf("index %s holds %d members (%v), want %d", index, n, err, share)
+			// Keys: tagged by subject (here the holder's bytes), with TTLs.
+			subjectIndex := "vapisec:replay:{" + verifier.ReplaySubject(flooder).String() + "}"
+			index := subjectIndex + ":h:" + flooder.String()
+			entry := subjectIndex + ":" + verifier.ReplayKey{0xf1, 0}.String()
+			for _, k := range []string{subjectIndex, index} {
+				if n, err := client.ZCard(ctx, k).Result(); err != nil || n != share {
+					t.Fatalf("index %s holds %d members (%v), want %d", k, n, err, share)
+				}
 			}
-			for _, k := range []string{index, entry} {
+			for _, k := range []string{subjectIndex, index, entry} {
 				if ttl, err := client.PTTL(ctx, k).Result(); err != nil || ttl <= 59*time.Minute || ttl > time.Hour {
 					t.Fatalf("PTTL %s = %v (%v), want about 1 h", k, ttl, err)
 				}
@@ -401,7 +404,7 @@ func TestLateReplayJustBeforeExpiryIsRefused(t *testing.T) {
 		if jerr, serr := verifyBoth(rv); jerr != nil || serr != nil {
 			t.Fatalf("first use: %v, %v", jerr, serr)
 		}
-		keys, err := c.Keys(t.Context(), "vapisec:replay:{*}:*").Result()
+		keys, err := c.Keys(t.Context(), "vapisec:replay:{*}:[0-9a-f]*").Result() // entries, not the holder's index
 		if err != nil || len(keys) != 2 {
 			t.Fatalf("replay entries %v (%v), want 2", keys, err)
 		}
@@ -443,4 +446,97 @@ func clockedInstance(t testing.TB, client redis.UniversalClient, clock func() ti
 		t.Fatal(err)
 	}
 	return rv
+}
+
+// TestReplayFloodByOneUserWithManyKeysDoesNotStarveOthers (Redis): one
+// account with holder-of-key tokens for several fresh keys (its name
+// spelled in different cases) records up to each key's share on two
+// instances; the account as a whole stores only its subject share
+// (ErrReplayQuota, fail closed) and Redis holds no more of its entries;
+// the administrator keeps recording; concurrent records of one user with
+// many keys on both instances never exceed the subject share (one script).
+// Without the subject share the flood stores keys × share entries.
+func TestReplayFloodByOneUserWithManyKeysDoesNotStarveOthers(t *testing.T) {
+	const share, userShare, keys = 8, 16, 4
+	backends := []struct {
+		name   string
+		client func(t *testing.T) redis.UniversalClient
+	}{
+		{"miniredis", func(t *testing.T) redis.UniversalClient {
+			m := miniredis.RunT(t)
+			c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+			t.Cleanup(func() { _ = c.Close() })
+			return c
+		}},
+		{"redis-server", func(t *testing.T) redis.UniversalClient { return startRedis(t, false).Client(t) }},
+	}
+	spellings := [...]string{"mallory@vsphere.local", "MALLORY@vsphere.local", "mallory@VSphere.Local", "Mallory@VSPHERE.LOCAL"}
+	entry := func(subject string, key, i int) verifier.ReplayEntry {
+		return verifier.ReplayEntry{
+			Owner: verifier.ReplayOwner{0x0e, byte(key)}, Subject: verifier.NewReplaySubject(vapisec.ParsePrincipal(subject)),
+			Key: verifier.ReplayKey{0x0e, byte(key), byte(i), subject[0]}, TTL: time.Hour, Share: share, SubjectShare: userShare,
+		}
+	}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			client := be.client(t)
+			a, b := newReplayCache(t, client), newReplayCache(t, client) // two instances
+			ctx := t.Context()
+			accepted, quota := 0, 0
+			for k := range keys {
+				for i := range share {
+					rc := []*redisstore.ReplayCache{a, b}[(k+i)%2]
+					err := rc.Record(ctx, entry(spellings[k%len(spellings)], k, i))
+					switch {
+					case err == nil:
+						accepted++
+					case errors.Is(err, verifier.ErrReplayQuota) && errors.Is(err, verifier.ErrStoreUnavailable):
+						quota++
+					default:
+						t.Fatalf("key %d record %d: %v", k, i, err)
+					}
+				}
+			}
+			if accepted != userShare || quota != keys*share-userShare {
+				t.Fatalf("mallory stored %d entries (%d quota refusals) with %d keys, want the subject share %d", accepted, quota, keys, userShare)
+			}
+			mallory := "vapisec:replay:{" + verifier.NewReplaySubject(vapisec.Principal{Name: "mallory", Domain: "vsphere.local"}).String() + "}"
+			stored, err := client.Keys(ctx, mallory+":[0-9a-f]*").Result()
+			if err != nil || len(stored) != userShare {
+				t.Fatalf("Redis holds %d entries of mallory (%v), want %d", len(stored), err, userShare)
+			}
+			if n, err := client.ZCard(ctx, mallory).Result(); err != nil || n != userShare {
+				t.Fatalf("mallory's index holds %d members (%v), want %d", n, err, userShare)
+			}
+			if err := b.Record(ctx, entry("administrator@vsphere.local", 0, 0)); err != nil {
+				t.Fatalf("administrator after mallory's flood: %v", err)
+			}
+			// A replay of an accepted entry is still a replay.
+			if err := a.Record(ctx, entry(spellings[0], 0, 0)); !errors.Is(err, verifier.ErrReplayed) {
+				t.Fatalf("replay of mallory's first entry: %v, want ErrReplayed", err)
+			}
+
+			// Concurrency: 6 keys × 8 records of one user on both instances.
+			const workers = 6 * share
+			errs := make([]error, workers)
+			var wg sync.WaitGroup
+			for i := range errs {
+				rc := []*redisstore.ReplayCache{a, b}[i%2]
+				wg.Go(func() { errs[i] = rc.Record(ctx, entry("trudy@vsphere.local", 16+i/share, i%share)) })
+			}
+			wg.Wait()
+			ok := 0
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					ok++
+				case !errors.Is(err, verifier.ErrReplayQuota):
+					t.Fatalf("concurrent record %d: %v", i, err)
+				}
+			}
+			if ok != userShare {
+				t.Fatalf("%d of %d concurrent records of one user stored, want the subject share %d", ok, workers, userShare)
+			}
+		})
+	}
 }

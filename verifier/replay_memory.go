@@ -22,14 +22,18 @@ const DefaultReplayCacheSize = 1 << 20
 // Each owner (holder-of-key certificate) may hold at most ReplayEntry.Share
 // live entries (WithReplayShare); over its share an owner is refused with
 // ErrReplayQuota while the others keep their room, so one token holder
-// cannot fill the cache for everyone (DESIGN Q22). The count and the insert
-// happen under one lock.
+// cannot fill the cache for everyone (DESIGN Q22). On top of that each
+// subject (the user the token names, ReplaySubject) may hold at most
+// ReplayEntry.SubjectShare live entries whatever keys it signs with
+// (WithReplaySubjectShare), so one account with tokens for many fresh key
+// pairs cannot fill it either. Both counts and the insert happen under one
+// lock.
 //
-// Cost per Record: one map lookup and insert, one owner count update and
-// one heap push (O(log n)); once the cache has reached its working size,
-// no allocation. Memory: about 135 bytes per live entry (measured by
-// BenchmarkMemoryReplayCache_Record), plus a few dozen per owner with live
-// entries (see docs/signing.md).
+// Cost per Record: one map lookup and insert, an owner and a subject count
+// update and one heap push (O(log n)); once the cache has reached its
+// working size, no allocation. Memory: about 170 bytes per live entry
+// (measured by BenchmarkMemoryReplayCache_Record), plus a few dozen per
+// owner and per subject with live entries (see docs/signing.md).
 //
 // It is correct for one process only: several instances behind a load
 // balancer need a shared store (redisstore).
@@ -39,16 +43,18 @@ type MemoryReplayCache struct {
 	clock func() time.Time
 	max   int
 
-	mu      sync.Mutex
-	entries map[ReplayKey]int64   // expiry, Unix nanoseconds
-	owners  map[ReplayOwner]int32 // live entries per owner
-	heap    []replayItem          // min-heap by expiry
+	mu       sync.Mutex
+	entries  map[ReplayKey]int64     // expiry, Unix nanoseconds
+	owners   map[ReplayOwner]int32   // live entries per owner
+	subjects map[ReplaySubject]int32 // live entries per subject
+	heap     []replayItem            // min-heap by expiry
 }
 
 type replayItem struct {
-	until int64 // Unix nanoseconds
-	key   ReplayKey
-	owner ReplayOwner
+	until   int64 // Unix nanoseconds
+	key     ReplayKey
+	owner   ReplayOwner
+	subject ReplaySubject
 }
 
 // NewMemoryReplayCache returns an empty cache configured by opts (defaults:
@@ -67,8 +73,9 @@ func NewMemoryReplayCache(opts ...MemoryReplayOption) (*MemoryReplayCache, error
 	}
 	return &MemoryReplayCache{
 		clock: c.clock, max: c.maxEntries,
-		entries: make(map[ReplayKey]int64, min(c.maxEntries, 4096)),
-		owners:  make(map[ReplayOwner]int32, 64),
+		entries:  make(map[ReplayKey]int64, min(c.maxEntries, 4096)),
+		owners:   make(map[ReplayOwner]int32, 64),
+		subjects: make(map[ReplaySubject]int32, 64),
 	}, nil
 }
 
@@ -91,10 +98,15 @@ func (m *MemoryReplayCache) Record(ctx context.Context, e ReplayEntry) error {
 	if e.Share > 0 && int(n) >= e.Share {
 		return newError(fmt.Sprintf("%d live entries of this holder, share %d", n, e.Share), ErrReplayQuota, ErrStoreUnavailable)
 	}
+	ns := m.subjects[e.Subject]
+	if e.SubjectShare > 0 && int(ns) >= e.SubjectShare {
+		return newError(fmt.Sprintf("%d live entries of this user, share %d", ns, e.SubjectShare), ErrReplayQuota, ErrStoreUnavailable)
+	}
 	until := now + int64(e.TTL)
 	m.entries[e.Key] = until
 	m.owners[e.Owner] = n + 1
-	m.push(replayItem{until: until, key: e.Key, owner: e.Owner})
+	m.subjects[e.Subject] = ns + 1
+	m.push(replayItem{until: until, key: e.Key, owner: e.Owner, subject: e.Subject})
 	return nil
 }
 
@@ -113,6 +125,14 @@ func (m *MemoryReplayCache) OwnerLen(owner ReplayOwner) int {
 	return int(m.owners[owner])
 }
 
+// SubjectLen returns the number of entries of subject, expired ones not
+// yet dropped included.
+func (m *MemoryReplayCache) SubjectLen(subject ReplaySubject) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int(m.subjects[subject])
+}
+
 // expire drops the entries whose expiry has passed.
 func (m *MemoryReplayCache) expire(now int64) {
 	for len(m.heap) > 0 && now >= m.heap[0].until {
@@ -123,6 +143,11 @@ func (m *MemoryReplayCache) expire(now int64) {
 				m.owners[it.owner] = n
 			} else {
 				delete(m.owners, it.owner)
+			}
+			if n := m.subjects[it.subject] - 1; n > 0 {
+				m.subjects[it.subject] = n
+			} else {
+				delete(m.subjects, it.subject)
 			}
 		}
 	}

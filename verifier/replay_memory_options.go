@@ -20,7 +20,7 @@ type memoryReplayConfig struct {
 // it holds n, Record refuses new entries with ErrReplayCacheFull (fail
 // closed) instead of evicting one that still protects a request. n must be
 // positive: there is no "no limit". Default value: DefaultReplayCacheSize
-// (1,048,576; about 135 bytes per live entry).
+// (1,048,576; about 175 bytes per live entry).
 func WithMaxReplayEntries(n int) MemoryReplayOption {
 	return func(c *memoryReplayConfig) error {
 		if n <= 0 {

@@ -35,6 +35,12 @@ const (
 	// average; at least 256 holders are needed to fill the default memory
 	// cache (DefaultReplayCacheSize).
 	DefaultReplayShare = 4096
+	// DefaultReplaySubjectShare is the number of live replay entries one
+	// token subject (user) may hold whatever holder-of-key keys it signs
+	// with (WithReplaySubjectShare): 4 × DefaultReplayShare, so a user may
+	// use four keys at full rate; at least 64 accounts are needed to fill
+	// the default memory cache (DefaultReplayCacheSize).
+	DefaultReplaySubjectShare = 4 * DefaultReplayShare
 	// maxNonceLen bounds a SIGN nonce.
 	maxNonceLen = 128
 )
@@ -55,6 +61,7 @@ type requestConfig struct {
 	replay         ReplayCache
 	replaySize     int
 	replayShare    int
+	userShare      int
 	hosts          []allowedHost
 	noSign         bool
 	maxBody        int
@@ -72,6 +79,7 @@ func defaultRequestConfig() requestConfig {
 		jsonAlgs:       jsonAlgorithms(),
 		maxBody:        DefaultMaxBodySize,
 		replayShare:    DefaultReplayShare,
+		userShare:      DefaultReplaySubjectShare,
 		maxToken:       DefaultMaxTokenSize,
 		maxWireToken:   DefaultMaxEncodedTokenSize,
 		wireCacheSize:  DefaultWireTokenCacheSize,
@@ -244,6 +252,26 @@ func WithReplayShare(n int) RequestOption {
 			return newError(fmt.Sprintf("replay share %d", n), ErrInvalidOption)
 		}
 		c.replayShare = n
+		return nil
+	}
+}
+
+// WithReplaySubjectShare bounds the live replay entries of one token
+// subject — the user the verified token names, name and domain compared
+// case-insensitively (NewReplaySubject) — whatever holder-of-key
+// certificates its requests are signed with, in whatever ReplayCache is
+// used (DESIGN Q22). It is counted on top of WithReplayShare, so one
+// account that gets tokens for many fresh key pairs from the STS cannot
+// fill the cache for everyone: a request that would exceed it is refused
+// with ErrReplayQuota (also ErrStoreUnavailable: fail closed, HTTP 503)
+// for that user only, until older entries of that user expire. Must be
+// positive. Default: DefaultReplaySubjectShare (16384).
+func WithReplaySubjectShare(n int) RequestOption {
+	return func(c *requestConfig) error {
+		if n <= 0 {
+			return newError(fmt.Sprintf("replay subject share %d", n), ErrInvalidOption)
+		}
+		c.userShare = n
 		return nil
 	}
 }

@@ -187,7 +187,8 @@ func TestLateReplayJustBeforeExpiryIsRefused(t *testing.T) {
 }
 
 // BenchmarkMemoryReplayCache_Record measures one Record of a fresh key
-// (owners round-robin over 256 holders, entries expiring as new ones come)
+// (owners round-robin over 256 holders of 64 subjects, entries expiring as
+// new ones come)
 // and reports the heap bytes per live entry of a cache of 100,000 entries.
 func BenchmarkMemoryReplayCache_Record(b *testing.B) {
 	ctx := context.Background()
@@ -196,7 +197,11 @@ func BenchmarkMemoryReplayCache_Record(b *testing.B) {
 	clock := func() time.Time { tick++; return t0.Add(time.Duration(tick) * time.Millisecond) }
 	rc := newMemoryReplayCache(b, verifier.WithReplayClock(clock))
 	entry := func(i int) verifier.ReplayEntry {
-		return verifier.ReplayEntry{Owner: verifier.ReplayOwner{byte(i), 1}, Key: verifier.ReplayKey{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24), byte(i >> 32)}, TTL: 4096 * time.Millisecond, Share: verifier.DefaultReplayShare}
+		return verifier.ReplayEntry{
+			Owner: verifier.ReplayOwner{byte(i), 1}, Subject: verifier.ReplaySubject{byte(i >> 2), 2},
+			Key: verifier.ReplayKey{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24), byte(i >> 32)}, TTL: 4096 * time.Millisecond,
+			Share: verifier.DefaultReplayShare, SubjectShare: verifier.DefaultReplaySubjectShare,
+		}
 	}
 	for i := range 8192 { // warm up to the working size (4096 live entries)
 		if err := rc.Record(ctx, entry(i)); err != nil {
@@ -220,7 +225,7 @@ func BenchmarkMemoryReplayCache_Record(b *testing.B) {
 	runtime.ReadMemStats(&before)
 	big := newMemoryReplayCache(b, verifier.WithReplayClock(func() time.Time { return t0 }))
 	for i := range n {
-		if err := big.Record(ctx, verifier.ReplayEntry{Owner: verifier.ReplayOwner{byte(i % 100)}, Key: entry(i).Key, TTL: time.Hour}); err != nil {
+		if err := big.Record(ctx, verifier.ReplayEntry{Owner: verifier.ReplayOwner{byte(i % 100)}, Subject: verifier.ReplaySubject{byte(i % 25)}, Key: entry(i).Key, TTL: time.Hour}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -151,7 +151,8 @@ func (v *RequestVerifier) putBuf(p *[]byte) {
 //     profile, then the WithProfiles ones);
 //  9. replay check, only now: key (certificate, canonical bytes), TTL
 //     expires + past skew − now, within the certificate's share
-//     (WithReplayShare, ErrReplayQuota).
+//     and its subject's (WithReplayShare, WithReplaySubjectShare,
+//     ErrReplayQuota).
 //
 // body is not modified; the result's VerifiedBody is body itself.
 func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Result, error) {
@@ -264,7 +265,7 @@ func (v *RequestVerifier) verifyHoK(ctx context.Context, body []byte, req *parse
 	}
 	// 9. replay, after the signature verified.
 	key := jsonRPCReplayKey(&vt.certSum, signed)
-	if err := v.record(ctx, &vt.certSum, key, expires.Add(v.cfg.pastSkew).Sub(now)); err != nil {
+	if err := v.record(ctx, vt, key, expires.Add(v.cfg.pastSkew).Sub(now)); err != nil {
 		return nil, err
 	}
 	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceBody, body, profile), nil
@@ -318,11 +319,15 @@ func (v *RequestVerifier) verifyCanonical(alg *requestAlg, pub crypto.PublicKey,
 	return nil, 0, err
 }
 
-// record inserts key of the holder certSum into the replay cache, within
-// the holder's share; ttl is at least one second.
-func (v *RequestVerifier) record(ctx context.Context, certSum *[32]byte, key ReplayKey, ttl time.Duration) error {
+// record inserts key of the verified token vt into the replay cache,
+// within the share of its holder-of-key certificate and that of its
+// subject; ttl is at least one second.
+func (v *RequestVerifier) record(ctx context.Context, vt *verifiedToken, key ReplayKey, ttl time.Duration) error {
 	ttl = max(ttl, time.Second)
-	err := v.replay.Record(ctx, ReplayEntry{Owner: *certSum, Key: key, TTL: ttl, Share: v.cfg.replayShare})
+	err := v.replay.Record(ctx, ReplayEntry{
+		Owner: vt.certSum, Subject: NewReplaySubject(vt.token.Subject), Key: key, TTL: ttl,
+		Share: v.cfg.replayShare, SubjectShare: v.cfg.userShare,
+	})
 	switch {
 	case err == nil:
 		return nil

@@ -39,8 +39,8 @@ import (
 //     nonce, method, URL.Path, lower-cased host, port (or "80"), each
 //     followed by LF, then the raw SHA-256 of body and LF;
 //  7. replay check, only now: key (certificate, nonce), TTL nonce time +
-//     past skew − now, within the certificate's share (WithReplayShare,
-//     ErrReplayQuota).
+//     past skew − now, within the certificate's share and its subject's
+//     (WithReplayShare, WithReplaySubjectShare, ErrReplayQuota).
 func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body []byte, hdr *parser.SignHeader) (*Result, error) {
 	if hdr == nil || r == nil {
 		return nil, malformedRequest("no SIGN header")
@@ -99,7 +99,7 @@ func (v *RequestVerifier) VerifySign(ctx context.Context, r *http.Request, body 
 		return nil, err
 	}
 	// 7. Replay.
-	if err := v.record(ctx, &vt.certSum, signReplayKey(&vt.certSum, hdr.Nonce), nonceTime.Add(v.cfg.pastSkew).Sub(now)); err != nil {
+	if err := v.record(ctx, vt, signReplayKey(&vt.certSum, hdr.Nonce), nonceTime.Add(v.cfg.pastSkew).Sub(now)); err != nil {
 		return nil, err
 	}
 	return v.result(vt, vapisec.SchemeSAMLHoK, vapisec.SourceAuthorization, nil, 0), nil
