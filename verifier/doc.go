@@ -66,10 +66,11 @@
 // Replay: an accepted signature is recorded in a ReplayCache (a
 // MemoryReplayCache by default; redisstore shares one between instances)
 // under its holder's certificate until it could no longer pass the time
-// checks; a second use is ErrReplayed, and each holder gets at most its
-// share of live entries (WithReplayShare, DESIGN Q22; beyond it
-// ErrReplayQuota, failing closed), so one holder cannot crowd out the
-// others.
+// checks; a second use is ErrReplayed, and each holder-of-key certificate
+// and each token subject (user, case-insensitive) gets at most its share of
+// live entries (WithReplayShare, WithReplaySubjectShare, DESIGN Q22; beyond
+// it ErrReplayQuota, failing closed), so one holder — or one user with many
+// keys — cannot crowd out the others.
 //
 // One clock: the RequestVerifier judges requests at its TokenVerifier's
 // clock (WithClock) unless WithRequestClock sets another, which is meant

@@ -215,10 +215,11 @@ var (
 	// ErrSignDisabled reports a SIGN request to a verifier built with
 	// WithoutSIGN (also ErrSchemeNotAllowed: reason scheme_not_allowed).
 	ErrSignDisabled = errors.New("verifier: the SIGN scheme is disabled")
-	// ErrReplayQuota reports a holder-of-key certificate that already holds
-	// its whole share of live replay entries (WithReplayShare, DESIGN Q22;
-	// also ErrStoreUnavailable: the request is refused, fail closed, HTTP
-	// 503). Other holders are not affected.
+	// ErrReplayQuota reports a holder-of-key certificate or a token subject
+	// that already holds its whole share of live replay entries
+	// (WithReplayShare, WithReplaySubjectShare, DESIGN Q22; also
+	// ErrStoreUnavailable: the request is refused, fail closed, HTTP 503).
+	// Other holders and users are not affected.
 	ErrReplayQuota = errors.New("verifier: replay share of the token holder exhausted")
 	// ErrEncodedTokenTooLarge reports a request token whose wire form (SIGN
 	// base64, samlToken JSON string) is longer than WithMaxEncodedTokenSize;
