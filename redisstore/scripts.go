@@ -210,8 +210,9 @@ end
 if (kind <= 1 and maxSessions > 0) or maxRecords > 0 then
   -- A record counts when it is alive by its own times and its parent chain
   -- is alive: a credential or child whose session idled out (its key simply
-  -- expired, nothing cascaded) is an orphan, removed here. Each distinct
-  -- parent's chain is walked once (at most MAXDEPTH + 1 HMGETs).
+  -- expired, nothing cascaded) is an orphan. Dead records and orphans are
+  -- removed with their descendants. Each distinct parent's chain is walked
+  -- once (at most MAXDEPTH + 1 HMGETs).
   local sessions, records = 0, 0
   local chains = {}
   for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -234,6 +235,8 @@ if (kind <= 1 and maxSessions > 0) or maxRecords > 0 then
       else
         remove(m)
       end
+    else
+      remove(m)
     end
   end
   if kind <= 1 and maxSessions > 0 and sessions >= maxSessions then

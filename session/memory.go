@@ -59,7 +59,9 @@ func WithMaxEntries(n int) MemoryOption {
 // atomic compare-and-swap; it allocates nothing. Inserts are serialised (they
 // count what Limits bounds and insert in one step: the user's records, the
 // parent's tickets or credentials, the live derived sessions of a login
-// session's tree) and are the only operations that do housekeeping. Dead records are removed when they are touched, by a sweep of
+// session's tree) and are the only operations that do housekeeping. Dead records are removed when they are touched, by an insert that
+// counts their user's records (with records whose session chain ended, so
+// an idled-out session's credentials do not outlive it), by a sweep of
 // one shard at a time while sessions are being created (every shard at least
 // once a minute of store time), by a full sweep when the store is full, and
 // by Sweep. No goroutine runs in the background; there is nothing to close.
@@ -341,13 +343,14 @@ func (m *MemoryStore) chain(parent Key, n int64) (int, Key, bool) {
 // countLocked counts the sessions and the records of every kind of user
 // (a UserKey) alive at n, and forgets index entries whose record is gone. A
 // record whose parent chain is not alive at n (its parent idled out and no
-// cascade ran yet) does not count: it is removed, with its descendants.
-// Each distinct parent's chain is walked once (at most MaxDepth+1 lookups).
+// cascade ran yet) does not count. Records dead at n, by their own times or
+// their chain's, are removed with their descendants after the count. Each
+// distinct parent's chain is walked once (at most MaxDepth+1 lookups).
 // m.mu must be held.
 func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) (sessions, records int) {
 	keys := m.users[user]
 	var chains map[Key]bool // parent → chain alive at n
-	var orphans []removed
+	var dead []removed
 	for k := range keys {
 		s := m.shard(k)
 		s.mu.RLock()
@@ -356,8 +359,10 @@ func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) (sessions, re
 		s.mu.RUnlock()
 		if e == nil {
 			delete(keys, k)
+			continue
 		}
 		if !alive {
+			dead = append(dead, removed{k, e})
 			continue
 		}
 		if p := e.rec.Parent; !p.IsZero() {
@@ -370,7 +375,7 @@ func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) (sessions, re
 				chains[p] = ok
 			}
 			if !ok {
-				orphans = append(orphans, removed{k, e})
+				dead = append(dead, removed{k, e})
 				continue
 			}
 		}
@@ -379,17 +384,17 @@ func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) (sessions, re
 			sessions++
 		}
 	}
-	for _, o := range orphans {
-		s := m.shard(o.key)
+	for _, d := range dead {
+		s := m.shard(d.key)
 		s.mu.Lock()
-		gone := s.m[o.key] == o.e
+		gone := s.m[d.key] == d.e // not removed by an earlier one's cascade
 		if gone {
-			delete(s.m, o.key)
+			delete(s.m, d.key)
 			m.entries.Add(-1)
 		}
 		s.mu.Unlock()
 		if gone {
-			m.unindexLocked([]removed{o})
+			m.unindexLocked([]removed{d})
 		}
 	}
 	return sessions, records
