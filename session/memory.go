@@ -59,10 +59,11 @@ func WithMaxEntries(n int) MemoryOption {
 // atomic compare-and-swap; it allocates nothing. Inserts are serialised (they
 // count what Limits bounds and insert in one step: the user's records, the
 // parent's tickets or credentials, the live derived sessions of a login
-// session's tree) and are the only operations that do housekeeping. Dead records are removed when they are touched, by an insert that
-// counts their user's records (with records whose session chain ended, so
-// an idled-out session's credentials do not outlive it), by a sweep of
-// one shard at a time while sessions are being created (every shard at least
+// session's tree) and are the only operations that do housekeeping. Dead
+// records are removed when they are touched, by an insert that counts their
+// user's records (with the records whose session chain ended, so an
+// idled-out session's credentials do not outlive it), by a sweep of one
+// shard at a time while sessions are being created (every shard at least
 // once a minute of store time), by a full sweep when the store is full, and
 // by Sweep. No goroutine runs in the background; there is nothing to close.
 //
