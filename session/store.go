@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vapisec/vapisec"
 )
@@ -32,11 +34,25 @@ type Identity struct {
 // case-insensitively, as vCenter SSO, Active Directory and most LDAP
 // directories do, so that "administrator", "Administrator" and
 // "ADMINISTRATOR", or "alice@corp" and "CORP\alice", are one user with one
-// quota, not one quota per spelling. Records keep the principal as it was
-// authenticated (the display form); only the index goes by UserKey. Every
-// Store must index and look users up by it.
+// quota, not one quota per spelling. Each letter is mapped to the lower
+// case of its upper case, so Unicode variants that strings.EqualFold
+// equates fold too (the Kelvin sign and "k", "ſ" and "s"). Records keep the
+// principal as it was authenticated (the display form); only the index
+// goes by UserKey. Every Store must index and look users up by it. A name
+// that is folded already is returned as it is, without allocating.
 func UserKey(user vapisec.Principal) vapisec.Principal {
-	return vapisec.Principal{Name: strings.ToLower(user.Name), Domain: strings.ToLower(user.Domain)}
+	return vapisec.Principal{Name: foldName(user.Name), Domain: foldName(user.Domain)}
+}
+
+// foldName returns s with every rune mapped to the lower case of its upper
+// case; s itself when that changes nothing.
+func foldName(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, s)
+		}
+	}
+	return s
 }
 
 // Kind says what a Record is. The zero value is KindSession, so that records
