@@ -1,6 +1,10 @@
 package vapisec
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Principal is an authenticated identity: a user name and the identity
 // domain it belongs to (for vCenter, e.g. "Administrator" in "vsphere.local").
@@ -49,3 +53,18 @@ func (p Principal) DownLevel() string {
 
 // IsZero reports whether p is the anonymous principal.
 func (p Principal) IsZero() bool { return p.Name == "" && p.Domain == "" }
+
+// FoldCase returns s case-folded the way vapisec compares user names (quotas,
+// the administrator's per-user operations, replay shares): every rune mapped
+// to the lower case of its upper case, so that the variants strings.EqualFold
+// equates fold alike (the Kelvin sign and "k", "ſ" and "s"). A string that is
+// folded already is returned as it is, without allocating; for ASCII it is
+// the lower case.
+func FoldCase(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, s)
+		}
+	}
+	return s
+}

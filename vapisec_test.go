@@ -104,3 +104,24 @@ func ExampleParsePrincipal() {
 	fmt.Println(p.Name, p.Domain, p.String())
 	// Output: Administrator VSPHERE.LOCAL Administrator@VSPHERE.LOCAL
 }
+
+func TestFoldCase(t *testing.T) {
+	tests := []struct{ given, expect string }{
+		{"administrator", "administrator"},
+		{"Administrator", "administrator"},
+		{"VSPHERE.LOCAL", "vsphere.local"},
+		{"\u212Aelvin", "kelvin"}, // Kelvin sign, as strings.EqualFold equates it with K
+		{"\u017Fam", "sam"},       // long s
+	}
+	for _, tt := range tests {
+		if got := vapisec.FoldCase(tt.given); got != tt.expect {
+			t.Errorf("FoldCase(%q) = %q, want %q", tt.given, got, tt.expect)
+		}
+		if !strings.EqualFold(tt.given, tt.expect) {
+			t.Errorf("%q and %q are not EqualFold", tt.given, tt.expect)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = vapisec.FoldCase("administrator") }); n != 0 {
+		t.Errorf("FoldCase of a folded name allocates %v times", n)
+	}
+}

@@ -13,7 +13,15 @@ import (
 // Identity is what an Authenticator knows about a user it accepted.
 type Identity struct {
 	// Principal is the authenticated user. When its Name is empty the
-	// middleware uses vapisec.ParsePrincipal of the user name that was sent.
+	// middleware uses vapisec.ParsePrincipal of the user name that was sent,
+	// spelled as the client typed it. Return the directory's canonical
+	// principal instead (the account's own spelling and domain), so that
+	// one account is one principal in logs, groups and authorization
+	// checks. Session quotas and the administrator's per-user operations
+	// compare names case-insensitively (session.UserKey) either way, so
+	// "alice" and "ALICE" share one quota; they cannot know that
+	// "CORP\alice" and "alice@corp.example" are one account when the
+	// domains differ in more than case.
 	Principal vapisec.Principal
 	// Groups the user belongs to.
 	Groups []string
@@ -27,7 +35,10 @@ type Identity struct {
 // down, say): the request is refused with 503, never let through.
 //
 // Implementations must be safe for concurrent use and should compare secrets
-// in constant time (crypto/subtle).
+// in constant time (crypto/subtle). An Authenticator backed by a
+// case-insensitive directory (vCenter SSO, Active Directory, LDAP) should
+// return the account's canonical principal in Identity.Principal rather
+// than leave it to the spelling the client sent.
 type Authenticator interface {
 	Authenticate(ctx context.Context, username, password string) (Identity, error)
 }

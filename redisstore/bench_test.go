@@ -122,3 +122,45 @@ func BenchmarkTouch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInsertChannel measures Store.Insert of channel credentials with
+// the user's record bound set, for users that hold up to 100 records each
+// (a login session and its credentials): every insert counts the user's
+// records, checking each credential's parent chain (once per parent).
+func BenchmarkInsertChannel(b *testing.B) {
+	srv := startRedis(b, false)
+	opt, err := redisstore.ParseURL(srv.URL(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := redis.NewClient(opt)
+	b.Cleanup(func() { _ = client.Close() })
+	store := newStore(b, client)
+	now := time.Now()
+	limits := session.Limits{Records: 1000, Sessions: 550}
+	rec := session.Record{
+		Identity: session.Identity{
+			Principal: vapisec.Principal{Name: "alice", Domain: "vsphere.local"},
+			Scheme:    vapisec.SchemeUserPass,
+		},
+		Created: now, LastAccessed: now, IdleTimeout: time.Hour, Expiry: now.Add(time.Hour),
+	}
+	var root session.Key
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		key := session.Key{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i), 1}
+		r := rec
+		if i%100 == 0 {
+			r.Identity.Principal.Name = "alice" + strconv.Itoa(i/100)
+			root = key
+		} else {
+			r.Kind, r.Parent, r.Secret = session.KindChannel, root, session.Key{1}
+		}
+		rec.Identity.Principal.Name = r.Identity.Principal.Name
+		i++
+		if err := store.Insert(b.Context(), key, r, limits); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -22,10 +22,10 @@ func newStore(t testing.TB, client redis.UniversalClient, opts ...redisstore.Opt
 	return s
 }
 
-// TestConformanceMemory runs the conformance suite against the memory store
-// next to the Redis backends, so the three always run from one table.
-func TestConformanceMemory(t *testing.T) {
-	storetest.Run(t, storetest.Harness{
+// memoryHarness is the memory store, run next to the Redis backends so the
+// three always run from one table.
+func memoryHarness() storetest.Harness {
+	return storetest.Harness{
 		New: func(t *testing.T) session.Store {
 			store, err := session.NewMemoryStore()
 			if err != nil {
@@ -33,15 +33,15 @@ func TestConformanceMemory(t *testing.T) {
 			}
 			return store
 		},
-	})
+	}
 }
 
-// TestConformanceMiniredis runs the suite against miniredis. Its TTLs run
-// on a clock the suite moves with FastForward, so records also vanish by
-// their TTL, as in a real Redis.
-func TestConformanceMiniredis(t *testing.T) {
+// miniredisHarness is the Store on miniredis. Its TTLs run on a clock the
+// suite moves with FastForward, so records also vanish by their TTL, as in
+// a real Redis.
+func miniredisHarness() storetest.Harness {
 	servers := map[session.Store]*miniredis.Miniredis{}
-	storetest.Run(t, storetest.Harness{
+	return storetest.Harness{
 		New: func(t *testing.T) session.Store {
 			m := miniredis.RunT(t)
 			c := redis.NewClient(&redis.Options{Addr: m.Addr()})
@@ -51,22 +51,52 @@ func TestConformanceMiniredis(t *testing.T) {
 			return s
 		},
 		Advance: func(_ *testing.T, s session.Store, d time.Duration) { servers[s].FastForward(d) },
-	})
+	}
 }
 
-// TestConformanceRedis runs the suite against a real redis-server. Its TTLs
+// redisHarness is the Store on a real redis-server started for t. Its TTLs
 // run on real time, which the suite does not move: expiry is decided by the
 // time the suite passes (see the package documentation), the TTLs only
 // collect garbage, so Advance is not needed.
-func TestConformanceRedis(t *testing.T) {
+func redisHarness(t *testing.T) storetest.Harness {
 	srv := startRedis(t, false)
 	client := srv.Client(t)
-	storetest.Run(t, storetest.Harness{
+	return storetest.Harness{
 		New: func(t *testing.T) session.Store {
 			if err := client.FlushDB(t.Context()).Err(); err != nil {
 				t.Fatal(err)
 			}
 			return newStore(t, client)
 		},
-	})
+	}
+}
+
+func TestConformanceMemory(t *testing.T)    { storetest.Run(t, memoryHarness()) }
+func TestConformanceMiniredis(t *testing.T) { storetest.Run(t, miniredisHarness()) }
+func TestConformanceRedis(t *testing.T)     { storetest.Run(t, redisHarness(t)) }
+
+// runEverywhere runs the named conformance cases against the memory store,
+// miniredis and a real redis-server.
+func runEverywhere(t *testing.T, names ...string) {
+	t.Run("memory", func(t *testing.T) { storetest.RunCases(t, memoryHarness(), names...) })
+	t.Run("miniredis", func(t *testing.T) { storetest.RunCases(t, miniredisHarness(), names...) })
+	t.Run("redis-server", func(t *testing.T) { storetest.RunCases(t, redisHarness(t), names...) })
+}
+
+// TestUserNameSpellingsShareOneQuota: with a case-insensitive directory,
+// alice, Alice, aLice… are one account; they must share one session cap and
+// one record bound, or one account fills the store (8,192 casings of
+// "administrator" × 1,000 records), and the administrator's list and
+// terminate must find every spelling.
+func TestUserNameSpellingsShareOneQuota(t *testing.T) {
+	runEverywhere(t, storetest.SpellingsCase)
+}
+
+// TestOrphanedRecordsDoNotCountAgainstTheUser: channel credentials (and
+// derived sessions) of a session that idled out, left behind because a
+// Redis key expiring cascades nothing, must not keep counting against the
+// user's record bound: 16 credentials per session, a bound of 40 and 31
+// minutes between logins used to refuse the third round.
+func TestOrphanedRecordsDoNotCountAgainstTheUser(t *testing.T) {
+	runEverywhere(t, storetest.OrphansCase)
 }

@@ -25,9 +25,11 @@ const (
 const fieldCount = 11
 
 // userHex returns the hex name of the index set of user: the SHA-256 of
-// the principal's name and domain, so the set's key is of fixed length and
-// shows no user name.
+// the name and domain of its session.UserKey (case-folded, so every
+// spelling of a name shares one set and one quota), so the set's key is of
+// fixed length and shows no user name.
 func userHex(user vapisec.Principal) string {
+	user = session.UserKey(user)
 	h := sha256.New()
 	h.Write([]byte(user.Name))
 	h.Write([]byte{0})

@@ -148,7 +148,8 @@ return f
 // the record's field/value pairs; ARGV[4] (now) is the record's
 // LastAccessed. The counts walk only what the limits bound (the user's set,
 // one parent's set, the live sessions of one tree), and remove members of
-// those sets whose record expired.
+// those sets whose record expired; in the user's set a record whose parent
+// chain is dead does not count and is removed with its descendants.
 const insertScript = prelude + `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 3
@@ -207,14 +208,35 @@ if parent ~= '' then
   end
 end
 if (kind <= 1 and maxSessions > 0) or maxRecords > 0 then
+  -- A record counts when it is alive by its own times and its parent chain
+  -- is alive: a credential or child whose session idled out (its key simply
+  -- expired, nothing cascaded) is an orphan. Dead records and orphans are
+  -- removed with their descendants. Each distinct parent's chain is walked
+  -- once (at most MAXDEPTH + 1 HMGETs).
   local sessions, records = 0, 0
+  local chains = {}
   for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-    local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e')
+    local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e', 'p')
     if not r[1] then
       redis.call('SREM', KEYS[2], m)
     elseif alive(r[2], r[3], r[4], now) then
-      records = records + 1
-      if tonumber(r[1]) <= 1 then sessions = sessions + 1 end
+      local ok = true
+      if r[5] ~= '' then
+        ok = chains[r[5]]
+        if ok == nil then
+          local _, live = chain(r[5], now)
+          ok = live
+          chains[r[5]] = ok
+        end
+      end
+      if ok then
+        records = records + 1
+        if tonumber(r[1]) <= 1 then sessions = sessions + 1 end
+      else
+        remove(m)
+      end
+    else
+      remove(m)
     end
   end
   if kind <= 1 and maxSessions > 0 and sessions >= maxSessions then

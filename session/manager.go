@@ -190,7 +190,9 @@ func (m *Manager) Delete(ctx context.Context, sessionID string) error {
 }
 
 // Sessions lists the live sessions of user (an administrator's view: keys,
-// never ids), without touching them.
+// never ids), without touching them. User names match case-insensitively
+// (UserKey): every spelling's sessions are listed, each with its principal
+// as it was authenticated.
 func (m *Manager) Sessions(ctx context.Context, user vapisec.Principal) ([]Info, error) {
 	entries, err := m.store.ListUser(ctx, user, m.now())
 	if err != nil {
@@ -220,9 +222,9 @@ func (m *Manager) Terminate(ctx context.Context, key Key) error {
 	return storeError(m.store.Delete(ctx, key))
 }
 
-// TerminateUser ends every session of user (and everything derived from
-// them) and returns how many live
-// sessions it ended.
+// TerminateUser ends every session of user, in any spelling (UserKey), and
+// everything derived from them, and returns how many live sessions it
+// ended.
 func (m *Manager) TerminateUser(ctx context.Context, user vapisec.Principal) (int, error) {
 	n, err := m.store.DeleteUser(ctx, user, m.now())
 	return n, storeError(err)

@@ -59,8 +59,11 @@ func WithMaxEntries(n int) MemoryOption {
 // atomic compare-and-swap; it allocates nothing. Inserts are serialised (they
 // count what Limits bounds and insert in one step: the user's records, the
 // parent's tickets or credentials, the live derived sessions of a login
-// session's tree) and are the only operations that do housekeeping. Dead records are removed when they are touched, by a sweep of
-// one shard at a time while sessions are being created (every shard at least
+// session's tree) and are the only operations that do housekeeping. Dead
+// records are removed when they are touched, by an insert that counts their
+// user's records (with the records whose session chain ended, so an
+// idled-out session's credentials do not outlive it), by a sweep of one
+// shard at a time while sessions are being created (every shard at least
 // once a minute of store time), by a full sweep when the store is full, and
 // by Sweep. No goroutine runs in the background; there is nothing to close.
 //
@@ -76,7 +79,7 @@ type MemoryStore struct {
 	// lastSweep. Lock order: mu before a shard's lock; at most one shard
 	// lock is held at a time.
 	mu        sync.Mutex
-	users     map[vapisec.Principal]map[Key]struct{} // records of every kind; a superset: may hold keys already removed from a shard
+	users     map[vapisec.Principal]map[Key]struct{} // UserKey → records of every kind; a superset: may hold keys already removed from a shard
 	children  map[Key]map[Key]struct{}               // parent key → keys of the records that name it as Parent
 	nextShard int
 	lastSweep int64 // unix nanoseconds
@@ -159,7 +162,7 @@ func (m *MemoryStore) Insert(_ context.Context, key Key, rec Record, limits Limi
 		return ErrInvalidRecord
 	}
 	n := rec.LastAccessed.UnixNano()
-	user := rec.Identity.Principal
+	user := UserKey(rec.Identity.Principal)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -339,10 +342,16 @@ func (m *MemoryStore) chain(parent Key, n int64) (int, Key, bool) {
 }
 
 // countLocked counts the sessions and the records of every kind of user
-// alive at n, and forgets index entries whose record is gone. m.mu must be
-// held.
+// (a UserKey) alive at n, and forgets index entries whose record is gone. A
+// record whose parent chain is not alive at n (its parent idled out and no
+// cascade ran yet) does not count. Records dead at n, by their own times or
+// their chain's, are removed with their descendants after the count. Each
+// distinct parent's chain is walked once (at most MaxDepth+1 lookups).
+// m.mu must be held.
 func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) (sessions, records int) {
 	keys := m.users[user]
+	var chains map[Key]bool // parent → chain alive at n
+	var dead []removed
 	for k := range keys {
 		s := m.shard(k)
 		s.mu.RLock()
@@ -351,12 +360,42 @@ func (m *MemoryStore) countLocked(user vapisec.Principal, n int64) (sessions, re
 		s.mu.RUnlock()
 		if e == nil {
 			delete(keys, k)
+			continue
 		}
-		if alive {
-			records++
-			if e.rec.Kind.isSession() {
-				sessions++
+		if !alive {
+			dead = append(dead, removed{k, e})
+			continue
+		}
+		if p := e.rec.Parent; !p.IsZero() {
+			ok, seen := chains[p]
+			if !seen {
+				_, _, ok = m.chain(p, n)
+				if chains == nil {
+					chains = make(map[Key]bool)
+				}
+				chains[p] = ok
 			}
+			if !ok {
+				dead = append(dead, removed{k, e})
+				continue
+			}
+		}
+		records++
+		if e.rec.Kind.isSession() {
+			sessions++
+		}
+	}
+	for _, d := range dead {
+		s := m.shard(d.key)
+		s.mu.Lock()
+		gone := s.m[d.key] == d.e // not removed by an earlier one's cascade
+		if gone {
+			delete(s.m, d.key)
+			m.entries.Add(-1)
+		}
+		s.mu.Unlock()
+		if gone {
+			m.unindexLocked([]removed{d})
 		}
 	}
 	return sessions, records
@@ -498,7 +537,7 @@ func (m *MemoryStore) ListUser(_ context.Context, user vapisec.Principal, now ti
 	n := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	keys := m.users[user]
+	keys := m.users[UserKey(user)]
 	entries := make([]Entry, 0, len(keys))
 	for k := range keys {
 		s := m.shard(k)
@@ -518,6 +557,7 @@ func (m *MemoryStore) DeleteUser(_ context.Context, user vapisec.Principal, now 
 	defer m.mu.Unlock()
 	count := 0
 	var gone []removed
+	user = UserKey(user)
 	for k := range m.users[user] {
 		s := m.shard(k)
 		s.mu.Lock()
@@ -584,7 +624,7 @@ func (m *MemoryStore) unindexLocked(gone []removed) {
 	for len(gone) > 0 {
 		g := gone[len(gone)-1]
 		gone = gone[:len(gone)-1]
-		removeIndex(m.users, g.e.rec.Identity.Principal, g.key)
+		removeIndex(m.users, UserKey(g.e.rec.Identity.Principal), g.key)
 		if !g.e.rec.Parent.IsZero() {
 			removeIndex(m.children, g.e.rec.Parent, g.key)
 		}

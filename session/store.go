@@ -13,7 +13,9 @@ import (
 // shared, read-only: it may be the very slice the store keeps, so callers
 // must copy it before changing it.
 type Identity struct {
-	// Principal is the authenticated user. It must not be zero.
+	// Principal is the authenticated user. It must not be zero. Quotas and
+	// the per-user operations compare it case-insensitively (see UserKey);
+	// it is kept and shown as given.
 	Principal vapisec.Principal
 	// Groups are the groups the principal belongs to, as far as the login
 	// credential said.
@@ -21,6 +23,22 @@ type Identity struct {
 	// Scheme is the scheme the login was authenticated with
 	// (vapisec.SchemeUserPass, vapisec.SchemeSAMLBearer, …).
 	Scheme vapisec.SchemeID
+}
+
+// UserKey returns the form of user that quotas and the administrator's
+// per-user operations (Store.ListUser, Store.DeleteUser) go by: the name
+// and the domain case-folded (lower case). User names are compared
+// case-insensitively, as vCenter SSO, Active Directory and most LDAP
+// directories do, so that "administrator", "Administrator" and
+// "ADMINISTRATOR", or "alice@corp" and "CORP\alice", are one user with one
+// quota, not one quota per spelling. Each letter is mapped to the lower
+// case of its upper case, so Unicode variants that strings.EqualFold
+// equates fold too (the Kelvin sign and "k", "ſ" and "s"; vapisec.FoldCase). Records keep the
+// principal as it was authenticated (the display form); only the index
+// goes by UserKey. Every Store must index and look users up by it. A name
+// that is folded already is returned as it is, without allocating.
+func UserKey(user vapisec.Principal) vapisec.Principal {
+	return vapisec.Principal{Name: vapisec.FoldCase(user.Name), Domain: vapisec.FoldCase(user.Domain)}
 }
 
 // Kind says what a Record is. The zero value is KindSession, so that records
@@ -122,7 +140,10 @@ func (r *Record) Valid() bool {
 // Limits are the quotas Store.Insert enforces in the same atomic step as
 // the insert (DESIGN Q22: one user, or one session, must not be able to
 // fill the store for everyone). Only records alive at the new record's
-// LastAccessed count. A field ≤ 0 means no limit for that quota; the
+// LastAccessed count, by their own times and their whole parent chain's: a
+// record whose parent ended (an orphan not yet removed by a cascade)
+// counts for nothing. A user is its UserKey: every spelling of a name
+// shares one quota. A field ≤ 0 means no limit for that quota; the
 // Manager always sets Records, Children, Tickets and Channels (see its
 // options), and Sessions unless WithMaxSessionsPerUser(0) was given.
 type Limits struct {
@@ -236,14 +257,16 @@ type Store interface {
 	// credentials are checked.
 	Get(ctx context.Context, key Key, kind Kind, now time.Time) (Record, error)
 
-	// ListUser returns the sessions (KindSession, KindChild) of user that
+	// ListUser returns the sessions (KindSession, KindChild) of user (of
+	// every principal with the same UserKey: the match ignores case) that
 	// are alive at now (a child whose parent ended may still be listed until
 	// the cascade ran), in no
 	// particular order; it does not touch them. An unknown user yields an
 	// empty list and no error.
 	ListUser(ctx context.Context, user vapisec.Principal, now time.Time) ([]Entry, error)
 
-	// DeleteUser removes every session of user, alive or dead, with
+	// DeleteUser removes every session of user (of every principal with
+	// the same UserKey), alive or dead, with
 	// everything derived from them (as Delete), and returns how many of the
 	// removed sessions were alive at now.
 	DeleteUser(ctx context.Context, user vapisec.Principal, now time.Time) (int, error)

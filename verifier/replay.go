@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -54,11 +53,11 @@ func NewReplaySubject(p vapisec.Principal) ReplaySubject {
 
 // appendLower appends to b the length of lower-cased s (4 bytes, big
 // endian) and lower-cased s: ASCII in place, without an allocation; other
-// text through strings.ToLower.
+// text through vapisec.FoldCase, the folding the session quotas use.
 func appendLower(b []byte, s string) []byte {
 	for i := range len(s) {
 		if s[i] >= utf8.RuneSelf {
-			s = strings.ToLower(s)
+			s = vapisec.FoldCase(s)
 			b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
 			return append(b, s...)
 		}

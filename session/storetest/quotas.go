@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/session"
 )
 
@@ -20,8 +21,19 @@ func quotaCases() []Case {
 		{"nok, one user's records of all kinds stop at Limits.Records, other users unaffected", caseUserRecordFlood},
 		{"ok, concurrent channel credential inserts never exceed Limits.Channels", caseConcurrentChannels},
 		{"ok, concurrent inserts of all kinds never exceed Limits.Records", caseConcurrentRecords},
+		{SpellingsCase, caseSpellingsShareOneQuota},
+		{OrphansCase, caseOrphansDoNotCount},
 	}
 }
+
+// The names of two quota cases, for stores' tests that run them on their
+// own (RunCases) under the name of the attack they stop.
+const (
+	// SpellingsCase: every spelling of a user name shares one quota.
+	SpellingsCase = "nok, every spelling of a user name shares one quota, list and terminate ignore case"
+	// OrphansCase: records whose parent chain ended do not count.
+	OrphansCase = "ok, records whose session ended uncascaded do not count against the user"
+)
 
 // insertLimited inserts a record of kind below parent under a new key with
 // limits and returns the key and the error.
@@ -220,5 +232,105 @@ func caseConcurrentRecords(f *Fixture) {
 	}, session.Limits{Records: limit}, session.ErrUserRecordLimit)
 	if ok != limit-1 { // the root is one of alice's records
 		f.T.Fatalf("%d concurrent inserts succeeded, want exactly %d", ok, limit-1)
+	}
+}
+
+// insertAs inserts a login session of principal (name, domain) under a new
+// key with limits and returns the key and the error.
+func (f *Fixture) insertAs(name, domain string, limits session.Limits) (session.Key, error) {
+	key, rec := f.NewKey(), f.Record(name)
+	rec.Identity.Principal = vapisec.Principal{Name: name, Domain: domain}
+	return key, f.Store.Insert(f.Ctx, key, rec, limits)
+}
+
+// caseSpellingsShareOneQuota: with a case-insensitive directory every
+// spelling of a name is the same account, so it must not get a quota of
+// its own (issue 14 item 1 follow-up: 8,192 casings of "administrator"
+// times its record bound exceed the default memory store).
+func caseSpellingsShareOneQuota(f *Fixture) {
+	capped := session.Limits{Sessions: 2, Records: 3}
+	first, err := f.insertAs("alice", "corp", capped)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	if _, err := f.insertAs("Alice", "CORP", capped); err != nil {
+		f.T.Fatal(err)
+	}
+	for _, spelling := range []vapisec.Principal{{Name: "ALICE", Domain: "corp"}, {Name: "aLice", Domain: "Corp"}, {Name: "alicE", Domain: "CORP"}} {
+		if _, err := f.insertAs(spelling.Name, spelling.Domain, capped); !errors.Is(err, session.ErrSessionLimit) {
+			f.T.Fatalf("session of %v beyond alice's cap of 2: err = %v, want ErrSessionLimit", spelling, err)
+		}
+	}
+	// The bound on all records goes by the folded name too.
+	rec := f.Derived(session.KindChannel, first, "ALICE")
+	rec.Identity.Principal.Domain = "Corp"
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), rec, capped); err != nil {
+		f.T.Fatal(err)
+	}
+	rec = f.Derived(session.KindTicket, first, "aLICE")
+	rec.Identity.Principal.Domain = "corp"
+	if err := f.Store.Insert(f.Ctx, f.NewKey(), rec, capped); !errors.Is(err, session.ErrUserRecordLimit) {
+		f.T.Fatalf("fourth record of alice under another spelling: err = %v, want ErrUserRecordLimit", err)
+	}
+	// Another user is not affected; a different name is a different user.
+	if _, err := f.insertAs("alicia", "corp", capped); err != nil {
+		f.T.Fatal(err)
+	}
+	// The administrator's list and terminate match every spelling, and
+	// records keep the principal as it was authenticated.
+	entries, err := f.Store.ListUser(f.Ctx, vapisec.Principal{Name: "ALICE", Domain: "Corp"}, f.Now)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	got := map[vapisec.Principal]bool{}
+	for _, e := range entries {
+		got[e.Record.Identity.Principal] = true
+	}
+	if len(entries) != 2 || !got[vapisec.Principal{Name: "alice", Domain: "corp"}] || !got[vapisec.Principal{Name: "Alice", Domain: "CORP"}] {
+		f.T.Fatalf("ListUser(ALICE@Corp) = %d entries of %v, want alice@corp and Alice@CORP as given", len(entries), got)
+	}
+	n, err := f.Store.DeleteUser(f.Ctx, vapisec.Principal{Name: "aLiCe", Domain: "cOrP"}, f.Now)
+	if err != nil || n != 2 {
+		f.T.Fatalf("DeleteUser(aLiCe@cOrP) = %d, %v, want 2", n, err)
+	}
+	f.ExpectGone(first)
+	if _, err := f.insertAs("ALICE", "CORP", capped); err != nil {
+		f.T.Fatalf("alice's login after her sessions were terminated: %v", err)
+	}
+}
+
+// caseOrphansDoNotCount: a channel credential lives as long as its session
+// may (its own idle timeout is the maximum lifetime), so when the session
+// idles out and no cascade runs (a Redis key that simply expired) the
+// credential stays behind; it must not count against its user, or a user
+// whose sessions all ended is refused as if they were alive.
+func caseOrphansDoNotCount(f *Fixture) {
+	limits := session.Limits{Records: 40, Channels: 16}
+	for round := range 4 {
+		root, err := f.insertAs("alice", "corp", limits)
+		if err != nil {
+			f.T.Fatalf("round %d: login: %v", round, err)
+		}
+		for i := range 16 {
+			rec := f.Derived(session.KindChannel, root, "alice")
+			rec.Identity.Principal.Domain = "corp"
+			rec.IdleTimeout, rec.Expiry = Lifetime, f.Now.Add(Lifetime)
+			if err := f.Store.Insert(f.Ctx, f.NewKey(), rec, limits); err != nil {
+				f.T.Fatalf("round %d: credential %d: %v (every earlier session is dead)", round, i, err)
+			}
+		}
+		// A derived session of the root ends with it too.
+		child := f.Derived(session.KindChild, root, "alice")
+		child.Identity.Principal.Domain = "corp"
+		child.IdleTimeout, child.Expiry = Lifetime, f.Now.Add(Lifetime) // alive by its own times
+		if err := f.Store.Insert(f.Ctx, f.NewKey(), child, limits); err != nil {
+			f.T.Fatalf("round %d: child: %v", round, err)
+		}
+		f.Advance(Idle + time.Minute) // the root idles out, untouched
+	}
+	// The session cap does not count orphaned derived sessions either.
+	capped := session.Limits{Sessions: 1}
+	if _, err := f.insertAs("alice", "corp", capped); err != nil {
+		f.T.Fatalf("alice's only live session refused: %v", err)
 	}
 }

@@ -152,6 +152,27 @@ func Run(t *testing.T, h Harness) {
 	}
 }
 
+// RunCases runs the cases of Cases with the given names against the stores
+// h.New makes, each on a fresh store; it fails the test for a name that is
+// not a case.
+func RunCases(t *testing.T, h Harness, names ...string) {
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("storetest: Harness.New is required")
+	}
+	for _, name := range names {
+		i := slices.IndexFunc(Cases(), func(c Case) bool { return c.Name == name })
+		if i < 0 {
+			t.Fatalf("storetest: no case %q", name)
+		}
+		c := Cases()[i]
+		t.Run(c.Name, func(t *testing.T) {
+			f := &Fixture{T: t, Store: h.New(t), Now: start(), Ctx: t.Context(), h: h}
+			c.Run(f)
+		})
+	}
+}
+
 // Cases returns the behaviours every Store must show.
 func Cases() []Case {
 	return append([]Case{
