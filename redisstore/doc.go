@@ -46,11 +46,14 @@
 //	{p}:r:<hex key>   a record: a hash of its fields (times in unix ms)
 //	{p}:c:<hex key>   the keys of the records whose Parent is <hex key>
 //	{p}:u:<hex>       the keys of a user's records, all kinds (SHA-256 of the
-//	                  principal's name and domain; no user name appears)
-//	p:replay:{<owner hex>}:<hex>  a replay entry (owner: SHA-256 of the
-//	                  holder-of-key certificate)
-//	p:replay:{<owner hex>}        the owner's live replay entries, a
-//	                  sorted set scored by expiry
+//	                  case-folded name and domain, session.UserKey; no user
+//	                  name appears)
+//	p:replay:{<subject hex>}:<hex>          a replay entry (subject:
+//	                  verifier.NewReplaySubject of the token's principal)
+//	p:replay:{<subject hex>}                the user's live replay entries,
+//	                  a sorted set scored by expiry
+//	p:replay:{<subject hex>}:h:<owner hex>  the same per holder-of-key
+//	                  certificate (owner: its SHA-256)
 //
 // Records are keyed by session.Key, the SHA-256 of the session id or ticket:
 // a dump, a replica, a backup or a MONITOR session shows no usable id.
