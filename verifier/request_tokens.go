@@ -52,23 +52,7 @@ func (c *wireTokenCache) put(h uint64, e *wireEntry, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[h]; !ok && len(c.entries) >= c.max {
-		evicted := false
-		n := 0
-		for k, old := range c.entries {
-			if !now.Before(old.tok.until) {
-				delete(c.entries, k)
-				evicted = true
-			}
-			if n++; n >= 32 {
-				break
-			}
-		}
-		if !evicted {
-			for k := range c.entries {
-				delete(c.entries, k)
-				break
-			}
-		}
+		makeRoom(c.entries, now, func(e *wireEntry) time.Time { return e.tok.until })
 	}
 	c.entries[h] = e
 }
