@@ -35,8 +35,7 @@ func (s *state) number(dst []byte) ([]byte, error) {
 	case i < len(src) && src[i] == '0':
 		i++
 	case i < len(src) && src[i] >= '1' && src[i] <= '9':
-		for i++; i < len(src) && isDigit(src[i]); i++ {
-		}
+		i, _ = digits(src, i+1)
 	default:
 		s.pos = i
 		return dst, s.unexpected()
@@ -45,12 +44,8 @@ func (s *state) number(dst []byte) ([]byte, error) {
 	integer := true
 	if i < len(src) && src[i] == '.' {
 		integer = false
-		i++
-		j := i
-		for i < len(src) && isDigit(src[i]) {
-			i++
-		}
-		if i == j {
+		var ok bool
+		if i, ok = digits(src, i+1); !ok {
 			s.pos = i
 			return dst, s.unexpected()
 		}
@@ -63,11 +58,8 @@ func (s *state) number(dst []byte) ([]byte, error) {
 		if i < len(src) && (src[i] == '+' || src[i] == '-') {
 			i++
 		}
-		j := i
-		for i < len(src) && isDigit(src[i]) {
-			i++
-		}
-		if i == j {
+		var ok bool
+		if i, ok = digits(src, i); !ok {
 			s.pos = i
 			return dst, s.unexpected()
 		}
@@ -111,6 +103,17 @@ func (s *state) number(dst []byte) ([]byte, error) {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// digits returns the end of the run of ASCII digits that starts at src[i],
+// and whether the run is non-empty (JSON wants one digit at least after
+// '.', after the exponent's sign and in the integer part).
+func digits(src []byte, i int) (end int, ok bool) {
+	end = i
+	for end < len(src) && isDigit(src[end]) {
+		end++
+	}
+	return end, end > i
+}
 
 // decimal is a number literal as exact decimal: value = ±digits × 10^exp,
 // digits without leading or trailing zeros (empty for zero).

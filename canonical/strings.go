@@ -181,17 +181,31 @@ func shortEscape(r rune) byte {
 	return 0
 }
 
+// appendShortEscape writes the escapes every profile shares: '"' and '\\'
+// after a backslash, and the control characters that have a two-character
+// form (\b \f \n \r \t). For any other rune it writes nothing and
+// reports false.
+func appendShortEscape(dst []byte, r rune) ([]byte, bool) {
+	switch {
+	case r == '"' || r == '\\':
+		return append(dst, '\\', byte(r)), true
+	case r < 0x20:
+		if e := shortEscape(r); e != 0 {
+			return append(dst, '\\', e), true
+		}
+	}
+	return dst, false
+}
+
 // appendJavaRune writes r as Jackson does (Java and GoSDK profiles): raw
 // UTF-8 except '"', '\\' and U+0000..U+001F (short form, else \u00XX with
 // upper-case hex).
 func appendJavaRune(dst []byte, r rune) []byte {
+	if out, ok := appendShortEscape(dst, r); ok {
+		return out
+	}
 	switch {
-	case r == '"' || r == '\\':
-		return append(dst, '\\', byte(r))
 	case r < 0x20:
-		if e := shortEscape(r); e != 0 {
-			return append(dst, '\\', e)
-		}
 		return append(dst, '\\', 'u', '0', '0', upperHex[r>>4], upperHex[r&0xF])
 	case r < utf8.RuneSelf:
 		return append(dst, byte(r))
@@ -203,13 +217,12 @@ func appendJavaRune(dst []byte, r rune) []byte {
 // printable ASCII raw except '"' and '\\', short escapes, everything else
 // \uxxxx with lower-case hex, astral characters as surrogate pairs.
 func appendPythonRune(dst []byte, r rune) []byte {
+	if out, ok := appendShortEscape(dst, r); ok {
+		return out
+	}
 	switch {
-	case r == '"' || r == '\\':
-		return append(dst, '\\', byte(r))
 	case r < 0x20:
-		if e := shortEscape(r); e != 0 {
-			return append(dst, '\\', e)
-		}
+		// No two-character form: \u00xx below.
 	case r < 0x7F:
 		return append(dst, byte(r))
 	case r >= 0x10000:

@@ -140,21 +140,14 @@ func (mw *basicMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
 		return next(c)
 	}
 	st := ensureState(c, &mw.errors)
-	req := c.Request()
-	user, pass, err := parser.ParseBasic(req.Header)
-	if errors.Is(err, parser.ErrAbsent) {
+	user, pass, outcome, err := basicCredentials(c, &mw.errors, mw.csrf)
+	switch outcome {
+	case basicAbsent:
 		return next(c)
-	}
-	if err != nil {
-		cause := redactParseError(err)
-		return mw.errors.malformed(c, cause.Error(), cause)
-	}
-	// Before the password is checked: a cross-site page must not be able
-	// to use (or probe) the browser's cached credentials.
-	if refused, err := mw.csrf.checkBasic(c); refused {
+	case basicAnswered:
 		return err
 	}
-	id, err := mw.auth.Authenticate(req.Context(), user, pass)
+	id, err := mw.auth.Authenticate(c.Request().Context(), user, pass)
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
 		// The cause kept for the logs names the category only: never the
@@ -174,4 +167,41 @@ func (mw *basicMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
 		Source:        vapisec.SourceAuthorization,
 	}
 	return next(c)
+}
+
+// basicOutcome says what basicCredentials found in a request.
+type basicOutcome int
+
+const (
+	// basicPresent: well-formed Basic credentials, not refused as
+	// cross-site; the caller checks them.
+	basicPresent basicOutcome = iota
+	// basicAbsent: no Basic credentials; the request passes on unchanged
+	// for the next scheme.
+	basicAbsent
+	// basicAnswered: the request was answered (400 for malformed
+	// credentials, 403 for a cross-site unsafe request); the caller
+	// returns the error it got.
+	basicAnswered
+)
+
+// basicCredentials is the preamble Basic and ChannelBasic share: it parses
+// the Basic credentials of c's request, answers malformed ones with a 400
+// (the parser error redacted to its sentinel: never the password), and
+// refuses a cross-site unsafe request with csrf before the caller checks the
+// password, so a cross-site page can neither use nor probe the browser's
+// cached credentials.
+func basicCredentials(c echo.Context, ec *ErrorsConfig, csrf *csrfGuard) (user, pass string, outcome basicOutcome, err error) {
+	user, pass, err = parser.ParseBasic(c.Request().Header)
+	if errors.Is(err, parser.ErrAbsent) {
+		return "", "", basicAbsent, nil
+	}
+	if err != nil {
+		cause := redactParseError(err)
+		return "", "", basicAnswered, ec.malformed(c, cause.Error(), cause)
+	}
+	if refused, err := csrf.checkBasic(c); refused {
+		return "", "", basicAnswered, err
+	}
+	return user, pass, basicPresent, nil
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec"
-	"github.com/vapisec/vapisec/parser"
 	"github.com/vapisec/vapisec/session"
 )
 
@@ -89,19 +88,14 @@ func (config ChannelBasicConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 				return next(c)
 			}
 			st := ensureState(c, &ec)
-			req := c.Request()
-			user, pass, err := parser.ParseBasic(req.Header)
-			if errors.Is(err, parser.ErrAbsent) {
+			user, pass, outcome, err := basicCredentials(c, &ec, csrf)
+			switch outcome {
+			case basicAbsent:
 				return next(c)
-			}
-			if err != nil {
-				cause := redactParseError(err)
-				return ec.malformed(c, cause.Error(), cause)
-			}
-			if refused, err := csrf.checkBasic(c); refused {
+			case basicAnswered:
 				return err
 			}
-			id, err := config.Manager.VerifyChannelCredential(req.Context(), user, pass, config.Channel)
+			id, err := config.Manager.VerifyChannelCredential(c.Request().Context(), user, pass, config.Channel)
 			switch {
 			case errors.Is(err, session.ErrStoreUnavailable):
 				return ec.unavailable(c, vapisec.ReasonStoreUnavailable, err)

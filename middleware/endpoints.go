@@ -140,12 +140,7 @@ func (ep *endpoints) created(c echo.Context, id string) error {
 	if _, headerOnly := c.Request().Header[http.CanonicalHeaderKey(vapisec.HeaderUseHeaderAuthn)]; !headerOnly {
 		c.SetCookie(ep.cookie(id, time.Time{}))
 	}
-	if ep.legacy(c) {
-		return c.JSON(http.StatusOK, struct {
-			Value string `json:"value"`
-		}{id})
-	}
-	return c.JSON(http.StatusCreated, id)
+	return answer(c, ep.legacy(c), http.StatusCreated, id)
 }
 
 // get answers "get current session".
@@ -156,12 +151,18 @@ func (ep *endpoints) get(c echo.Context) error {
 		CreatedTime:      sc.SessionCreated.UTC().Format(vapisec.TimestampLayout),
 		LastAccessedTime: sc.SessionLastAccessed.UTC().Format(vapisec.TimestampLayout),
 	}
-	if ep.legacy(c) {
+	return answer(c, ep.legacy(c), http.StatusOK, info)
+}
+
+// answer writes v as the JSON response: with status, or, for the legacy
+// (/rest) API, wrapped as {"value": v} with 200 OK.
+func answer[T any](c echo.Context, legacy bool, status int, v T) error {
+	if legacy {
 		return c.JSON(http.StatusOK, struct {
-			Value SessionInfo `json:"value"`
-		}{info})
+			Value T `json:"value"`
+		}{v})
 	}
-	return c.JSON(http.StatusOK, info)
+	return c.JSON(status, v)
 }
 
 // delete logs out: the session ends now, on every instance sharing the store.

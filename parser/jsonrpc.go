@@ -135,18 +135,7 @@ func readEnvelope(req *JSONRPCRequest, b []byte) error {
 		return fmt.Errorf("%w: the request is not a JSON object", ErrJSONRPCInvalid)
 	}
 	var version, params JSONValue
-	s.members(func(name []byte, v JSONValue) {
-		switch {
-		case nameIs(name, "jsonrpc"):
-			version = v
-		case nameIs(name, "method"):
-			req.Method = v
-		case nameIs(name, "id"):
-			req.ID = v
-		case nameIs(name, "params"):
-			params = v
-		}
-	})
+	s.pick(field{"jsonrpc", &version}, field{"method", &req.Method}, field{"id", &req.ID}, field{"params", &params})
 	switch k := req.ID.Kind(); {
 	case req.ID == nil, k == KindString, k == KindNumber, k == KindNull:
 	default:
@@ -178,16 +167,7 @@ func readParams(req *JSONRPCRequest, params JSONValue) (JSONValue, error) {
 		return nil, fmt.Errorf("%w: \"params\" is not an object", ErrJSONRPCInvalid)
 	}
 	var ctx JSONValue
-	objectMembers(params, func(name []byte, v JSONValue) {
-		switch {
-		case nameIs(name, "serviceId"):
-			req.ServiceID = v
-		case nameIs(name, "operationId"):
-			req.OperationID = v
-		case nameIs(name, "ctx"):
-			ctx = v
-		}
-	})
+	pickMembers(params, field{"serviceId", &req.ServiceID}, field{"operationId", &req.OperationID}, field{"ctx", &ctx})
 	if ctx == nil {
 		return nil, nil
 	}
@@ -195,11 +175,7 @@ func readParams(req *JSONRPCRequest, params JSONValue) (JSONValue, error) {
 		return nil, fmt.Errorf("%w: \"params.ctx\" is not an object", ErrJSONRPCInvalid)
 	}
 	var sec JSONValue
-	objectMembers(ctx, func(name []byte, v JSONValue) {
-		if nameIs(name, "securityCtx") {
-			sec = v
-		}
-	})
+	pickMembers(ctx, field{"securityCtx", &sec})
 	if sec != nil && sec.Kind() != KindObject {
 		return nil, fmt.Errorf("%w: %w: \"params.ctx.securityCtx\" is not an object", ErrSecurityCtxInvalid, ErrJSONRPCInvalid)
 	}
@@ -210,6 +186,19 @@ func readParams(req *JSONRPCRequest, params JSONValue) (JSONValue, error) {
 func objectMembers(v JSONValue, fn func(name []byte, v JSONValue)) {
 	s := scanner{b: v}
 	s.members(fn)
+}
+
+// field names an object member to pick and where its value goes.
+type field struct {
+	name string
+	dst  *JSONValue
+}
+
+// pickMembers picks fields from the members of the valid JSON object v;
+// see scanner.pick.
+func pickMembers(v JSONValue, fields ...field) {
+	s := scanner{b: v}
+	s.pick(fields...)
 }
 
 // nameIs reports whether the raw member name (between the quotes, escapes
@@ -332,6 +321,21 @@ func (s *scanner) members(fn func(name []byte, v JSONValue)) {
 		s.ws()
 		fn(name, s.value())
 	}
+}
+
+// pick walks the object at s.i and stores the value of each member that a
+// field names (nameIs: after unescaping) into the field's dst; for a
+// repeated name the last one wins (the canonicalizer has refused duplicates
+// already). Other members are passed over.
+func (s *scanner) pick(fields ...field) {
+	s.members(func(name []byte, v JSONValue) {
+		for _, f := range fields {
+			if nameIs(name, f.name) {
+				*f.dst = v
+				return
+			}
+		}
+	})
 }
 
 // indexByteFrom returns the index of c in b at or after i, or -1.

@@ -108,11 +108,7 @@ func (x *SessionIDExtractor) cookie(h http.Header, name string) (string, error) 
 	for _, line := range h[cookieKey] {
 		for line != "" {
 			var part string
-			if i := strings.IndexByte(line, ';'); i >= 0 {
-				part, line = line[:i], line[i+1:]
-			} else {
-				part, line = line, ""
-			}
+			part, line, _ = strings.Cut(line, ";")
 			k, v, _ := strings.Cut(part, "=")
 			if trimOWS(k) != name {
 				continue
@@ -163,11 +159,7 @@ func (x *SessionIDExtractor) query(u *url.URL, name string) (string, error) {
 	q := u.RawQuery
 	for q != "" {
 		var part string
-		if i := strings.IndexByte(q, '&'); i >= 0 {
-			part, q = q[:i], q[i+1:]
-		} else {
-			part, q = q, ""
-		}
+		part, q, _ = strings.Cut(q, "&")
 		k, v, _ := strings.Cut(part, "=")
 		if strings.ContainsAny(k, "%+") {
 			uk, err := url.QueryUnescape(k)

@@ -3,7 +3,6 @@ package verifier
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -53,23 +52,7 @@ func (c *wireTokenCache) put(h uint64, e *wireEntry, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[h]; !ok && len(c.entries) >= c.max {
-		evicted := false
-		n := 0
-		for k, old := range c.entries {
-			if !now.Before(old.tok.until) {
-				delete(c.entries, k)
-				evicted = true
-			}
-			if n++; n >= 32 {
-				break
-			}
-		}
-		if !evicted {
-			for k := range c.entries {
-				delete(c.entries, k)
-				break
-			}
-		}
+		makeRoom(c.entries, now, func(e *wireEntry) time.Time { return e.tok.until })
 	}
 	c.entries[h] = e
 }
@@ -117,38 +100,13 @@ func token[W string | []byte](ctx context.Context, v *RequestVerifier, wire W, d
 // verifyForRequest is Verify that also returns the validity bounds and the
 // trust state, for the wire token cache.
 func (v *TokenVerifier) verifyForRequest(ctx context.Context, token []byte) (*verifiedToken, error) {
-	if len(token) > v.cfg.maxSize {
-		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(token), v.cfg.maxSize), ErrTokenTooLarge, ErrMalformedToken)
+	e, st, err := v.verify(ctx, token)
+	if err != nil {
+		return nil, err
 	}
-	st := v.state.Load()
-	now := v.cfg.clock()
-	key := sha256.Sum256(token)
-	var (
-		t           *Token
-		from, until time.Time
-	)
-	if e, ok := st.cache.get(&key); ok {
-		if now.Before(e.from) {
-			return nil, newError("", ErrTokenNotYetValid)
-		}
-		if !now.Before(e.until) {
-			st.cache.remove(&key)
-			return nil, newError("", ErrTokenExpired)
-		}
-		t, from, until = e.token, e.from, e.until
-	} else {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		var err error
-		if t, from, until, err = v.verifyCold(st, token, now); err != nil {
-			return nil, err
-		}
-		st.cache.put(&key, cacheEntry{token: t, from: from, until: until}, now)
-	}
-	vt := &verifiedToken{token: t, info: t.Info(), state: st, from: from, until: until}
-	if t.HoKCertificate != nil {
-		vt.certSum = sha256.Sum256(t.HoKCertificate.Raw)
+	vt := &verifiedToken{token: e.token, info: e.token.Info(), state: st, from: e.from, until: e.until}
+	if e.token.HoKCertificate != nil {
+		vt.certSum = sha256.Sum256(e.token.HoKCertificate.Raw)
 	}
 	return vt, nil
 }

@@ -182,7 +182,7 @@ func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Resu
 		return v.verifyHoK(ctx, body, &req)
 	case scheme.Equal(string(vapisec.SchemeSAMLBearer)):
 		return v.verifyJSONBearer(ctx, body, sc)
-	case equalFoldASCII(scheme.Value, string(vapisec.SchemeSAMLHoK)), equalFoldASCII(scheme.Value, string(vapisec.SchemeSAMLBearer)):
+	case asciiEqualFold(scheme.Value, string(vapisec.SchemeSAMLHoK)), asciiEqualFold(scheme.Value, string(vapisec.SchemeSAMLBearer)):
 		// Java compares case-insensitively; a case variant is refused rather
 		// than passed on as "another scheme".
 		return nil, malformedRequest("schemeId %.80q is not in the exact case", scheme.Value)
@@ -375,24 +375,4 @@ func (v *RequestVerifier) result(vt *verifiedToken, scheme vapisec.SchemeID, src
 	}
 	r.res = Result{SecurityContext: &r.sc, Token: vt.token, Profile: p}
 	return &r.res
-}
-
-// equalFoldASCII reports whether a and b are equal ignoring ASCII case.
-func equalFoldASCII(a []byte, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

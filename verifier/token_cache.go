@@ -62,24 +62,32 @@ func (c *tokenCache) put(key *[32]byte, e cacheEntry, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[*key]; !ok && len(c.entries) >= c.max {
-		scanned, evicted := 0, false
-		for k, old := range c.entries {
-			if !now.Before(old.until) {
-				delete(c.entries, k)
-				evicted = true
-			}
-			if scanned++; scanned >= 32 {
-				break
-			}
-		}
-		if !evicted {
-			for k := range c.entries {
-				delete(c.entries, k)
-				break
-			}
-		}
+		makeRoom(c.entries, now, func(e cacheEntry) time.Time { return e.until })
 	}
 	c.entries[*key] = e
+}
+
+// makeRoom frees at least one slot of a full cache's entries before a new
+// key is stored: it drops the entries that have expired at now (until
+// gives an entry's expiry) among the first 32 the map's order visits, or,
+// when none of them has, one arbitrary entry. The caller holds the lock.
+func makeRoom[K comparable, V any](entries map[K]V, now time.Time, until func(V) time.Time) {
+	scanned, evicted := 0, false
+	for k, old := range entries {
+		if !now.Before(until(old)) {
+			delete(entries, k)
+			evicted = true
+		}
+		if scanned++; scanned >= 32 {
+			break
+		}
+	}
+	if !evicted {
+		for k := range entries {
+			delete(entries, k)
+			break
+		}
+	}
 }
 
 // len returns the number of entries.

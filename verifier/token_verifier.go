@@ -72,8 +72,20 @@ func (v *TokenVerifier) Reload(anchors TrustAnchors) error {
 // injected clock; fields read from the verified element only; conditions.
 // Errors wrap the sentinels of errors.go; ReasonOf maps them to reason codes.
 func (v *TokenVerifier) Verify(ctx context.Context, token []byte) (*Token, error) {
+	e, _, err := v.verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return e.token, nil
+}
+
+// verify is Verify that also returns the validity bounds and the trust
+// state it verified under, for verifyForRequest: the steps before the
+// XML (size limit, then the token cache, keyed by SHA-256 of the bytes
+// and skipped, hash included, when the cache is off), then verifyCold.
+func (v *TokenVerifier) verify(ctx context.Context, token []byte) (cacheEntry, *trustState, error) {
 	if len(token) > v.cfg.maxSize {
-		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(token), v.cfg.maxSize), ErrTokenTooLarge, ErrMalformedToken)
+		return cacheEntry{}, nil, newError(fmt.Sprintf("%d bytes, limit %d", len(token), v.cfg.maxSize), ErrTokenTooLarge, ErrMalformedToken)
 	}
 	st := v.state.Load()
 	now := v.cfg.clock()
@@ -82,24 +94,25 @@ func (v *TokenVerifier) Verify(ctx context.Context, token []byte) (*Token, error
 		key = sha256.Sum256(token)
 		if e, ok := st.cache.get(&key); ok {
 			if now.Before(e.from) {
-				return nil, newError("", ErrTokenNotYetValid)
+				return cacheEntry{}, nil, newError("", ErrTokenNotYetValid)
 			}
 			if !now.Before(e.until) {
 				st.cache.remove(&key)
-				return nil, newError("", ErrTokenExpired)
+				return cacheEntry{}, nil, newError("", ErrTokenExpired)
 			}
-			return e.token, nil
+			return e, st, nil
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return cacheEntry{}, nil, err
 	}
 	t, from, until, err := v.verifyCold(st, token, now)
 	if err != nil {
-		return nil, err
+		return cacheEntry{}, nil, err
 	}
-	st.cache.put(&key, cacheEntry{token: t, from: from, until: until}, now)
-	return t, nil
+	e := cacheEntry{token: t, from: from, until: until}
+	st.cache.put(&key, e, now)
+	return e, st, nil
 }
 
 func (v *TokenVerifier) verifyCold(st *trustState, token []byte, now time.Time) (*Token, time.Time, time.Time, error) {

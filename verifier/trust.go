@@ -207,10 +207,11 @@ func (s *trustState) signerNamed(leaf *x509.Certificate) bool {
 	return false
 }
 
-// asciiEqualFold compares DNS names ignoring ASCII case only (RFC 4343):
-// strings.EqualFold would also fold non-ASCII letters such as the Kelvin
-// sign onto "k".
-func asciiEqualFold(a, b string) bool {
+// asciiEqualFold reports whether a and b are equal ignoring ASCII case only
+// (RFC 4343 for DNS names; scheme names on the wire): strings.EqualFold
+// would also fold non-ASCII letters such as the Kelvin sign onto "k". a may
+// be the request's bytes, compared without a copy.
+func asciiEqualFold[A ~string | ~[]byte](a A, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -53,15 +52,15 @@ func newCanonicalizeCmd() *cobra.Command {
 // readCanonicalizeInput reads FILE or stdin ("-" or no argument), at most limit+1 bytes
 // so that the canonicalizer reports an oversized input itself.
 func readCanonicalizeInput(cmd *cobra.Command, args []string, limit int) ([]byte, error) {
-	var r io.Reader = cmd.InOrStdin()
-	if len(args) == 1 && args[0] != "-" {
-		f, err := os.Open(args[0])
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	name := "-"
+	if len(args) == 1 {
+		name = args[0]
 	}
+	r, err := openInput(cmd.InOrStdin(), name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
 	src, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return nil, fmt.Errorf("canonicalize: reading input: %w", err)

@@ -171,15 +171,11 @@ func loadSignTokenAndKey(tokenFile, keyFile string, bearer bool) ([]byte, crypto
 
 // readSignInput reads a file, or stdin for "-", at most limit bytes.
 func readSignInput(cmd *cobra.Command, name string, limit int) ([]byte, error) {
-	r := cmd.InOrStdin()
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	r, err := openInput(cmd.InOrStdin(), name)
+	if err != nil {
+		return nil, err
 	}
+	defer r.Close()
 	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return nil, err

@@ -145,13 +145,9 @@ func writeNew(name string, data []byte, perm os.FileMode) error {
 }
 
 func loadKeyPair(keyFile, certFile string) (crypto.Signer, *x509.Certificate, error) {
-	data, err := os.ReadFile(keyFile)
+	key, err := loadPEMFile(keyFile, vapisec.ParsePrivateKeyPEM)
 	if err != nil {
-		return nil, nil, usagef("%v", err)
-	}
-	key, err := vapisec.ParsePrivateKeyPEM(data)
-	if err != nil {
-		return nil, nil, usagef("%s: %v", keyFile, err)
+		return nil, nil, err
 	}
 	cert, err := loadCertFile(certFile)
 	if err != nil {
@@ -161,13 +157,5 @@ func loadKeyPair(keyFile, certFile string) (crypto.Signer, *x509.Certificate, er
 }
 
 func loadCertFile(name string) (*x509.Certificate, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	cert, err := sts.ParseCertificatePEM(data)
-	if err != nil {
-		return nil, usagef("%s: %v", name, err)
-	}
-	return cert, nil
+	return loadPEMFile(name, sts.ParseCertificatePEM)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -137,15 +136,11 @@ func newTokenInspectCmd() *cobra.Command {
 // start with '<' (after whitespace) is taken as the base64-gzip form of a
 // SIGN header's token parameter.
 func readToken(stdin io.Reader, name string) ([]byte, error) {
-	var r io.Reader = stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-		defer f.Close()
-		r = f
+	r, err := openInput(stdin, name)
+	if err != nil {
+		return nil, usagef("%v", err)
 	}
+	defer r.Close()
 	data, err := io.ReadAll(io.LimitReader(r, maxTokenInput+1))
 	if err != nil {
 		return nil, err
@@ -161,15 +156,7 @@ func readToken(stdin io.Reader, name string) ([]byte, error) {
 }
 
 func loadCertsFile(name string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	certs, err := verifier.LoadCertificatesPEM(data)
-	if err != nil {
-		return nil, usagef("%s: %v", name, err)
-	}
-	return certs, nil
+	return loadPEMFile(name, verifier.LoadCertificatesPEM)
 }
 
 func printToken(w io.Writer, tok *verifier.Token, verified bool) error {

@@ -40,11 +40,7 @@ func benchScenarios(cfg Config) ([]scenario, error) {
 	bare := newEcho()
 	bare.GET("/bench", ok)
 
-	store, err := session.NewMemoryStore()
-	if err != nil {
-		return nil, err
-	}
-	manager, err := session.NewManager(store)
+	manager, err := newMemoryManager()
 	if err != nil {
 		return nil, err
 	}
@@ -267,4 +263,14 @@ func benchJSONRPCBody(size int) []byte {
 	}
 	b.WriteString(`]}}}}}}`)
 	return b.Bytes()
+}
+
+// newMemoryManager returns a session manager over a fresh in-memory store,
+// with the defaults: the sessions of the in-process scenarios.
+func newMemoryManager() (*session.Manager, error) {
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		return nil, err
+	}
+	return session.NewManager(store)
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec/middleware"
-	"github.com/vapisec/vapisec/session"
 	"github.com/vapisec/vapisec/signer"
 	"github.com/vapisec/vapisec/verifier"
 )
@@ -122,11 +121,7 @@ type signedServers struct {
 }
 
 func newSignedServers(mat *benchTokens, bs *benchSigned, newEcho func() *echo.Echo, ok echo.HandlerFunc) (*signedServers, error) {
-	store, err := session.NewMemoryStore()
-	if err != nil {
-		return nil, err
-	}
-	manager, err := session.NewManager(store)
+	manager, err := newMemoryManager()
 	if err != nil {
 		return nil, err
 	}
