@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
@@ -55,13 +54,8 @@ type Info struct {
 // talks to a Store. A Manager is safe for concurrent use; its configuration
 // does not change after NewManager.
 type Manager struct {
-	store       Store
-	idleTimeout time.Duration
-	maxLifetime time.Duration
-	limits      Limits
-	ticketTTL   time.Duration
-	clock       func() time.Time
-	random      io.Reader
+	store Store
+	managerConfig
 }
 
 // NewManager returns a Manager over store, configured by opts (defaults:
@@ -80,15 +74,7 @@ func NewManager(store Store, opts ...ManagerOption) (*Manager, error) {
 			return nil, err
 		}
 	}
-	return &Manager{
-		store:       store,
-		idleTimeout: c.idleTimeout,
-		maxLifetime: c.maxLifetime,
-		limits:      c.limits,
-		ticketTTL:   c.ticketTTL,
-		clock:       c.clock,
-		random:      c.random,
-	}, nil
+	return &Manager{store: store, managerConfig: c}, nil
 }
 
 // IdleTimeout returns the idle timeout of the sessions this Manager creates.

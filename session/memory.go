@@ -430,6 +430,18 @@ func (m *MemoryStore) Touch(_ context.Context, key Key, now time.Time) (Record, 
 	return m.expire(s, key, e, n)
 }
 
+// dropUnlock deletes the entry e stored under key from s, whose lock the
+// caller holds and which it releases, then unindexes e with its
+// descendants.
+func (m *MemoryStore) dropUnlock(s *memShard, key Key, e *memEntry) {
+	delete(s.m, key)
+	m.entries.Add(-1)
+	s.mu.Unlock()
+	m.mu.Lock()
+	m.unindexLocked([]removed{{key, e}})
+	m.mu.Unlock()
+}
+
 // remove deletes e from s if it is still stored under key, with its
 // descendants.
 func (m *MemoryStore) remove(s *memShard, key Key, e *memEntry) {
@@ -438,12 +450,7 @@ func (m *MemoryStore) remove(s *memShard, key Key, e *memEntry) {
 		s.mu.Unlock()
 		return
 	}
-	delete(s.m, key)
-	m.entries.Add(-1)
-	s.mu.Unlock()
-	m.mu.Lock()
-	m.unindexLocked([]removed{{key, e}})
-	m.mu.Unlock()
+	m.dropUnlock(s, key, e)
 }
 
 // expire deletes e, found dead at n by Touch, unless a concurrent touch
@@ -458,13 +465,7 @@ func (m *MemoryStore) expire(s *memShard, key Key, e *memEntry, n int64) (Record
 		s.mu.Unlock()
 		return e.record(last), nil
 	}
-	delete(s.m, key)
-	m.entries.Add(-1)
-	s.mu.Unlock()
-
-	m.mu.Lock()
-	m.unindexLocked([]removed{{key, e}})
-	m.mu.Unlock()
+	m.dropUnlock(s, key, e)
 	return Record{}, ErrExpired
 }
 
@@ -477,13 +478,7 @@ func (m *MemoryStore) Delete(_ context.Context, key Key) error {
 		s.mu.Unlock()
 		return ErrUnknownSession
 	}
-	delete(s.m, key)
-	m.entries.Add(-1)
-	s.mu.Unlock()
-
-	m.mu.Lock()
-	m.unindexLocked([]removed{{key, e}})
-	m.mu.Unlock()
+	m.dropUnlock(s, key, e)
 	return nil
 }
 
@@ -497,13 +492,7 @@ func (m *MemoryStore) Redeem(_ context.Context, key Key, now time.Time) (Record,
 		s.mu.Unlock()
 		return Record{}, ErrUnknownTicket
 	}
-	delete(s.m, key)
-	m.entries.Add(-1)
-	s.mu.Unlock()
-
-	m.mu.Lock()
-	m.unindexLocked([]removed{{key, e}})
-	m.mu.Unlock()
+	m.dropUnlock(s, key, e)
 	if !e.alive(n) {
 		return Record{}, ErrTicketExpired
 	}
