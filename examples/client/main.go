@@ -7,12 +7,14 @@
 //
 //	go run ./examples/client
 //
-// or against examples/server (or "vapisec serve --user alice@vsphere.local:secret"):
+// or against examples/server, or the demo server of the CLI:
 //
 //	go run ./examples/client -target http://127.0.0.1:8080
+//	go run ./examples/client -target http://127.0.0.1:8080 -path /api/vapisec/whoami  # vapisec serve --dev --user alice@vsphere.local:secret
 //
 // The target must have the user alice@vsphere.local with the password
-// "secret" (-user, -password) and the route GET /api/example/hello (-path).
+// "secret" (or give -user and -password) and the route GET
+// /api/example/hello (or give -path).
 // It prints one line per step and exits 1 on any unexpected answer.
 package main
 

@@ -11,9 +11,11 @@
 //
 //	go run ./examples/plugin-backend
 //
-// or against examples/server:
+// or against examples/server, or the demo server of the CLI (which has
+// alice@vsphere.local with -user, and its own route):
 //
 //	go run ./examples/plugin-backend -target http://127.0.0.1:8080
+//	go run ./examples/plugin-backend -target http://127.0.0.1:8080 -path /api/vapisec/whoami  # vapisec serve --dev --user alice@vsphere.local:secret
 //
 // It prints one line per step and exits 1 on any unexpected answer.
 package main
@@ -40,14 +42,15 @@ import (
 func main() {
 	target := flag.String("target", "", "base URL of the server (default: start one in process)")
 	addr := flag.String("addr", "127.0.0.1:0", "address of the in-process server when there is no -target")
+	path := flag.String("path", demoserver.HelloPath, "route the backend calls")
 	flag.Parse()
-	if err := run(*target, *addr, os.Stdout); err != nil {
+	if err := run(*target, *addr, *path, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "plugin-backend:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target, addr string, out io.Writer) error {
+func run(target, addr, path string, out io.Writer) error {
 	if target == "" {
 		store, err := session.NewMemoryStore()
 		if err != nil {
@@ -95,7 +98,7 @@ func run(target, addr string, out io.Writer) error {
 	// that the user logged out, over channels, and reports what it saw.
 	tickets, loggedOut := make(chan string), make(chan struct{})
 	reports := make(chan string)
-	b := &backend{base: target, http: &http.Client{Timeout: 5 * time.Second}}
+	b := &backend{base: target, path: path, http: &http.Client{Timeout: 5 * time.Second}}
 	go b.run(ctx, tickets, loggedOut, reports)
 
 	tickets <- ticket
@@ -127,6 +130,7 @@ func report(out io.Writer, r string) error {
 // the clone ticket it is handed.
 type backend struct {
 	base string
+	path string // the route it calls
 	http *http.Client
 	id   string // the session id the ticket was redeemed for
 }
@@ -145,12 +149,12 @@ func (b *backend) run(ctx context.Context, tickets <-chan string, loggedOut <-ch
 	}
 	reports <- result(err, "redeemed the clone ticket for its own session of the user")
 
-	res, err = b.do(ctx, http.MethodGet, demoserver.HelloPath, map[string]string{vapisec.HeaderSessionID: b.id})
+	res, err = b.do(ctx, http.MethodGet, b.path, map[string]string{vapisec.HeaderSessionID: b.id})
 	var body string
 	if err == nil {
 		body, err = readBody(res, http.StatusOK)
 	}
-	reports <- result(err, "GET "+demoserver.HelloPath+": 200 "+body)
+	reports <- result(err, "GET "+b.path+": 200 "+body)
 
 	res, err = b.do(ctx, http.MethodPost, vapisec.SessionPath, map[string]string{
 		vapisec.HeaderCloneTicket:    ticket,
@@ -163,11 +167,11 @@ func (b *backend) run(ctx context.Context, tickets <-chan string, loggedOut <-ch
 	reports <- result(err, "the ticket again: 401 "+reason+" (single use)")
 
 	<-loggedOut
-	res, err = b.do(ctx, http.MethodGet, demoserver.HelloPath, map[string]string{vapisec.HeaderSessionID: b.id})
+	res, err = b.do(ctx, http.MethodGet, b.path, map[string]string{vapisec.HeaderSessionID: b.id})
 	if err == nil {
 		reason, err = readReason(res, http.StatusUnauthorized)
 	}
-	reports <- result(err, "GET "+demoserver.HelloPath+" after the user's logout: 401 "+reason)
+	reports <- result(err, "GET "+b.path+" after the user's logout: 401 "+reason)
 }
 
 // result is the report of a step.
