@@ -181,6 +181,9 @@ func TestServer(t *testing.T) {
 	rpc := call(t, http.MethodPost, base+"/api", id,
 		`{"jsonrpc":"2.0","method":"invoke","id":1,"params":{"serviceId":"com.example.hello","operationId":"greet"}}`, http.StatusOK, false)
 	expectBody(t, rpc, `{"jsonrpc":"2.0","id":1,"result":{"output":"hello alice@vsphere.local"}}`)
+	unknown := call(t, http.MethodPost, base+"/api", id,
+		`{"jsonrpc":"2.0","method":"invoke","id":3,"params":{"serviceId":"com.example.hello","operationId":"shout"}}`, http.StatusOK, false)
+	expectBody(t, unknown, `{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"Method not found"}}`)
 	anon := call(t, http.MethodPost, base+"/api", "",
 		`{"jsonrpc":"2.0","method":"invoke","id":2,"params":{"serviceId":"com.example.hello","operationId":"greet"}}`, http.StatusUnauthorized, false)
 	var e struct{ Error struct{ Code int } }
