@@ -150,6 +150,26 @@ func TestClient(t *testing.T) {
 	expectLines(t, run(t, nil, "client"), append(slices.Clone(expectClient), expectClientSigned...))
 }
 
+// TestClientFlags: -hok-key and -token come together, and with -target.
+func TestClientFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-token", "token.xml"}, "-hok-key and -token need -target"},
+		{[]string{"-target", "http://127.0.0.1:1", "-hok-key", "hok.key.pem"}, "needs both -hok-key and -token"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+		cmd := exec.CommandContext(ctx, binary(t, "client"), tc.args...)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("client %v: %v, output %q; want a failure saying %q", tc.args, err, out, tc.want)
+		}
+	}
+}
+
 func TestPluginBackend(t *testing.T) {
 	t.Parallel()
 	expectLines(t, run(t, nil, "plugin-backend"), expectPluginBackend)
