@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,14 +112,28 @@ func expectLines(t *testing.T, got, expect []string) {
 	}
 }
 
-var expectClient = []string{
-	`call: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
-	`logged in with Basic: session id held`,
-	`session ended behind the client's back: 204`,
-	`call after re-login: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
-	`re-logged in: new session id`,
-	`logged out: the session answers 401`,
-}
+// expectClient is the Basic part of examples/client, expectClientSigned its
+// signed part (in process), expectClientTarget what it prints in place of the
+// signed part against a -target without -hok-key and -token.
+var (
+	expectClient = []string{
+		`call: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
+		`logged in with Basic: session id held`,
+		`session ended behind the client's back: 204`,
+		`call after re-login: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
+		`re-logged in: new session id`,
+		`logged out: the session answers 401`,
+	}
+	expectClientSigned = []string{
+		`token call: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
+		`logged in with the HoK token (SIGN): session id held`,
+		`token session logged out: the session answers 401`,
+		`SIGN-signed request, no session: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
+	}
+	expectClientTarget = []string{
+		`signed part skipped: -target without -hok-key and -token (written by vapisec serve --dev --dev-dir DIR)`,
+	}
+)
 
 var expectPluginBackend = []string{
 	`user: logged in with Basic`,
@@ -132,7 +147,27 @@ var expectPluginBackend = []string{
 
 func TestClient(t *testing.T) {
 	t.Parallel()
-	expectLines(t, run(t, nil, "client"), expectClient)
+	expectLines(t, run(t, nil, "client"), append(slices.Clone(expectClient), expectClientSigned...))
+}
+
+// TestClientFlags: -hok-key and -token come together, and with -target.
+func TestClientFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-token", "token.xml"}, "-hok-key and -token need -target"},
+		{[]string{"-target", "http://127.0.0.1:1", "-hok-key", "hok.key.pem"}, "needs both -hok-key and -token"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+		cmd := exec.CommandContext(ctx, binary(t, "client"), tc.args...)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("client %v: %v, output %q; want a failure saying %q", tc.args, err, out, tc.want)
+		}
+	}
 }
 
 func TestPluginBackend(t *testing.T) {
@@ -194,7 +229,7 @@ func TestServer(t *testing.T) {
 	call(t, http.MethodGet, base+"/api/example/hello", id, "", http.StatusUnauthorized, false)
 
 	// The other examples against this server.
-	expectLines(t, run(t, nil, "client", "-target", base), expectClient)
+	expectLines(t, run(t, nil, "client", "-target", base), append(slices.Clone(expectClient), expectClientTarget...))
 	expectLines(t, run(t, nil, "plugin-backend", "-target", base), expectPluginBackend)
 
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {

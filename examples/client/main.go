@@ -1,20 +1,33 @@
-// Command client shows package client against a vapisec server: it logs in
-// with HTTP Basic credentials, calls a route within the session, finds the
-// session ended behind its back (a logout by someone else holding the id),
-// logs in again and retries by itself, and logs out on Close.
+// Command client shows package client against a vapisec server, in two
+// parts.
 //
-// Run it alone (it starts an in-process server on a free loopback port):
+// Basic: it logs in with HTTP Basic credentials, calls a route within the
+// session, finds the session ended behind its back (a logout by someone else
+// holding the id), logs in again and retries by itself, and logs out on Close.
+//
+// Signed: with a SAML holder-of-key token and its private key it logs in with
+// an "Authorization: SIGN" header (client.WithTokenLogin with a
+// signer.HeaderSigner), calls the route within that session and logs out; then
+// it sends one request through an http.Client whose Transport is a
+// signer.Transport: SIGN-signed on its own, without any session.
+//
+// Run it alone (it starts an in-process server on a free loopback port, with
+// a development STS that issues the token):
 //
 //	go run ./examples/client
 //
 // or against examples/server, or the demo server of the CLI:
 //
 //	go run ./examples/client -target http://127.0.0.1:8080
-//	go run ./examples/client -target http://127.0.0.1:8080 -path /api/vapisec/whoami  # vapisec serve --dev --user alice@vsphere.local:secret
+//	go run ./examples/client -target http://127.0.0.1:8080 -path /api/vapisec/whoami \
+//		-hok-key DIR/hok.key.pem -token DIR/token.xml  # vapisec serve --dev --dev-dir DIR --user alice@vsphere.local:secret
 //
 // The target must have the user alice@vsphere.local with the password
 // "secret" (or give -user and -password) and the route GET
-// /api/example/hello (or give -path).
+// /api/example/hello (or give -path). With -target, the signed part needs
+// -hok-key (the holder-of-key private key, PEM) and -token (the token XML),
+// as "vapisec serve --dev --dev-dir DIR" writes them; without both it is
+// skipped, with a line that says so (examples/server has no SAML scheme).
 // It prints one line per step and exits 1 on any unexpected answer.
 package main
 
@@ -32,6 +45,7 @@ import (
 	"github.com/vapisec/vapisec/client"
 	"github.com/vapisec/vapisec/examples/internal/demoserver"
 	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/signer"
 )
 
 func main() {
@@ -40,29 +54,76 @@ func main() {
 	user := flag.String("user", demoserver.User, "user name to log in with")
 	password := flag.String("password", demoserver.Password, "password to log in with")
 	path := flag.String("path", demoserver.HelloPath, "route to call")
+	hokKey := flag.String("hok-key", "", "with -target: file of the holder-of-key private key (PEM), for the signed part")
+	token := flag.String("token", "", "with -target: file of the holder-of-key token (XML), for the signed part")
 	flag.Parse()
-	if err := run(*target, *addr, *user, *password, *path, os.Stdout); err != nil {
+	if err := run(*target, *addr, *user, *password, *path, *hokKey, *token, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target, addr, user, password, path string, out io.Writer) error {
-	if target == "" {
+// skipSigned is the line printed when -target is given without -hok-key and
+// -token.
+const skipSigned = "signed part skipped: -target without -hok-key and -token (written by vapisec serve --dev --dev-dir DIR)"
+
+func run(target, addr, user, password, path, hokKey, token string, out io.Writer) error {
+	var signing *demoserver.Signing
+	switch {
+	case target == "" && (hokKey != "" || token != ""):
+		return fmt.Errorf("-hok-key and -token need -target (the in-process server issues its own token)")
+	case target == "":
 		store, err := session.NewMemoryStore()
 		if err != nil {
 			return err
 		}
-		srv, err := demoserver.Start(addr, store)
+		srv, err := demoserver.Start(addr, store, demoserver.WithSigning())
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		target = srv.URL()
+		target, signing = srv.URL(), srv.Signing()
 		fmt.Fprintf(out, "listening on %s\n", target)
+	case hokKey != "" && token != "":
+		var err error
+		if signing, err = readSigning(hokKey, token); err != nil {
+			return err
+		}
+	case hokKey != "" || token != "":
+		return fmt.Errorf("the signed part needs both -hok-key and -token")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := runBasic(ctx, target, user, password, path, out); err != nil {
+		return err
+	}
+	if signing == nil {
+		fmt.Fprintln(out, skipSigned)
+		return nil
+	}
+	return runSigned(ctx, target, path, signing, out)
+}
+
+// readSigning reads the holder-of-key key and token files.
+func readSigning(keyFile, tokenFile string) (*demoserver.Signing, error) {
+	pemData, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	key, err := vapisec.ParsePrivateKeyPEM(pemData)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", keyFile, err)
+	}
+	token, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return nil, err
+	}
+	return &demoserver.Signing{Key: key, Token: token}, nil
+}
+
+// runBasic is the Basic part: login, a call, the re-login after the session
+// ended behind the client's back, logout on Close.
+func runBasic(ctx context.Context, target, user, password, path string, out io.Writer) error {
 
 	c, err := client.New(target, client.WithBasicAuth(user, password))
 	if err != nil {
@@ -109,6 +170,67 @@ func run(target, addr, user, password, path string, out io.Writer) error {
 		return fmt.Errorf("session after Close: status %d, want 401", code)
 	}
 	fmt.Fprintf(out, "logged out: the session answers %d\n", code)
+	return nil
+}
+
+// runSigned is the signed part: a session logged in with the holder-of-key
+// token, then one SIGN-signed request without a session.
+func runSigned(ctx context.Context, target, path string, sg *demoserver.Signing, out io.Writer) error {
+	// The HeaderSigner makes "Authorization: SIGN" headers: the token, and a
+	// signature with the holder-of-key key over a fresh nonce, the method,
+	// path, host, port and body hash.
+	h, err := signer.NewHeaderSigner(sg.Key, sg.Token)
+	if err != nil {
+		return err
+	}
+
+	// A session client that logs in with a SIGN header instead of Basic; the
+	// calls within the session carry only the session id.
+	c, err := client.New(target, client.WithTokenLogin(h))
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	if err := call(ctx, c, path, out, "token call"); err != nil {
+		return err
+	}
+	if c.SessionID() == "" {
+		return fmt.Errorf("no session after the token login")
+	}
+	fmt.Fprintln(out, "logged in with the HoK token (SIGN): session id held")
+	last := c.SessionID()
+	if err := c.Close(ctx); err != nil {
+		return err
+	}
+	code, err := status(ctx, http.MethodGet, target+vapisec.SessionPath, last)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusUnauthorized {
+		return fmt.Errorf("token session after Close: status %d, want 401", code)
+	}
+	fmt.Fprintf(out, "token session logged out: the session answers %d\n", code)
+
+	// No session at all: signer.Transport signs each request it sends, and the
+	// server verifies each one on its own (a fresh nonce each time).
+	hc := &http.Client{Transport: &signer.Transport{Header: h}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+path, nil)
+	if err != nil {
+		return err
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("SIGN-signed request: GET %s: status %d: %s", path, res.StatusCode, body)
+	}
+	fmt.Fprintf(out, "SIGN-signed request, no session: GET %s: %d %s\n", path, res.StatusCode, bytes.TrimSpace(body))
 	return nil
 }
 

@@ -4,10 +4,14 @@
 // the caller's choice, without the printing. Read examples/server for the
 // wiring explained; this package only saves the other examples from repeating
 // it.
+//
+// WithSigning adds the SAML scheme on a development STS of its own (package
+// sts), for examples/client's signed requests.
 package demoserver
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"io"
 	"net"
@@ -18,6 +22,8 @@ import (
 
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/sts"
+	"github.com/vapisec/vapisec/verifier"
 )
 
 // User and Password are the one user of the server.
@@ -32,14 +38,45 @@ const HelloPath = "/api/example/hello"
 
 // Server is a running demo server.
 type Server struct {
-	srv  *http.Server
-	ln   net.Listener
-	errc chan error
+	srv     *http.Server
+	ln      net.Listener
+	errc    chan error
+	signing *Signing
 }
+
+// Signing is what a server started WithSigning hands its in-process clients:
+// a holder-of-key key pair's private key and a SAML holder-of-key token for
+// User confirmed by its certificate, issued by the server's own STS.
+type Signing struct {
+	// Key is the holder-of-key private key.
+	Key crypto.Signer
+	// Token is the token XML (sts.STS.Issue).
+	Token []byte
+}
+
+// Option configures Start.
+type Option func(*options)
+
+type options struct{ signing bool }
+
+// WithSigning makes the server accept SAML-signed requests: it starts a
+// development STS (package sts) with a fresh key, trusts its certificate
+// (verifier.WithTrustedCertificates), allows the SIGN scheme for the host and
+// port it listens on (verifier.WithAllowedHosts), sets the RequestVerifier of
+// its middleware.Config, and issues one holder-of-key token for User, which
+// Server.Signing returns. Default: no SAML scheme, Basic and sessions only.
+//
+// WARNING: the STS signs a token for anyone who calls it; it is for examples
+// and tests only.
+func WithSigning() Option { return func(o *options) { o.signing = true } }
 
 // Start serves the demo server on addr ("127.0.0.1:0" picks a free port)
 // with its sessions in store.
-func Start(addr string, store session.Store) (*Server, error) {
+func Start(addr string, store session.Store, opts ...Option) (_ *Server, err error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	manager, err := session.NewManager(store)
 	if err != nil {
 		return nil, err
@@ -48,10 +85,26 @@ func Start(addr string, store session.Store) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Listen first: the SIGN scheme needs the host and port it is served on.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+		}
+	}()
 	// WARNING: InsecureNoSecureFlag only because the examples run on
 	// http://127.0.0.1.
 	cfg := middleware.Config{Manager: manager, Authenticator: users,
 		Cookie: middleware.CookieConfig{InsecureNoSecureFlag: true}}
+	var signing *Signing
+	if o.signing {
+		if cfg.RequestVerifier, signing, err = newSigning(ln.Addr().String()); err != nil {
+			return nil, err
+		}
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
@@ -66,14 +119,47 @@ func Start(addr string, store session.Store) (*Server, error) {
 		return c.JSON(http.StatusOK, map[string]string{"hello": middleware.SecurityContextFrom(c).Principal.String()})
 	}, append(chain, middleware.Require())...)
 
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{srv: &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}, ln: ln, errc: make(chan error, 1)}
+	s := &Server{srv: &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}, ln: ln, errc: make(chan error, 1), signing: signing}
 	go func() { s.errc <- s.srv.Serve(ln) }()
 	return s, nil
 }
+
+// newSigning starts a development STS, builds the request verifier that
+// trusts it for SIGN requests to host (host:port as listened on) and issues
+// a holder-of-key token for User.
+func newSigning(host string) (*verifier.RequestVerifier, *Signing, error) {
+	now := time.Now()
+	from, to := now.Add(-time.Hour), now.Add(24*time.Hour)
+	stsKey, stsCert, err := sts.GenerateKeyPair("demoserver STS", from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	hokKey, hokCert, err := sts.GenerateKeyPair("demoserver user", from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	issuer, err := sts.New(stsKey, stsCert)
+	if err != nil {
+		return nil, nil, err
+	}
+	token, err := issuer.Issue(sts.IssueRequest{Subject: User, HoKCertificate: hokCert, Lifetime: time.Hour})
+	if err != nil {
+		return nil, nil, err
+	}
+	tv, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(stsCert))
+	if err != nil {
+		return nil, nil, err
+	}
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithAllowedHosts(host))
+	if err != nil {
+		return nil, nil, err
+	}
+	return rv, &Signing{Key: hokKey, Token: token}, nil
+}
+
+// Signing returns the holder-of-key key and token of a server started
+// WithSigning, nil for one started without.
+func (s *Server) Signing() *Signing { return s.signing }
 
 // URL is the server's base URL, http://host:port.
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
