@@ -1,0 +1,288 @@
+package doctest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// docAddr is the address the pages use; it is replaced by the test
+// server's address.
+const docAddr = "http://127.0.0.1:8080"
+
+// pageTimeout bounds one page: server start-up, every block, shutdown.
+const pageTimeout = 20 * time.Second
+
+var serveMarker = regexp.MustCompile(`(?m)^<!-- doctest: serve ([^>]*?) -->$`)
+
+// page is one Markdown file's runnable part.
+type page struct {
+	name   string
+	flags  []string
+	blocks []string
+}
+
+// step is one command of a page and the output the page shows for it
+// (want is empty when the page shows none).
+type step struct {
+	cmd  string
+	want []string
+}
+
+func TestDocs(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the recipes are POSIX shell")
+	}
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+				t.Fatalf("%s not found (CI=true: the runnable docs must run)", tool)
+			}
+			t.Skipf("%s not found: runnable docs not checked", tool)
+		}
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append([]string{filepath.Join(root, "README.md")}, files...)
+	var pages []page
+	for _, f := range files {
+		p, err := readPage(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p != nil {
+			pages = append(pages, *p)
+		}
+	}
+	if len(pages) == 0 {
+		t.Fatal("no page carries a doctest marker")
+	}
+
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "github.com/vapisec/vapisec/cmd/vapisec")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/vapisec: %v\n%s", err, out)
+	}
+	for _, p := range pages {
+		t.Run(p.name, func(t *testing.T) { runPage(t, bin, p) })
+	}
+}
+
+// readPage returns the runnable part of a Markdown file, nil when it has
+// no doctest marker. Runnable blocks on a page without a marker are an
+// error, as is a second marker.
+func readPage(file string) (*page, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	text := string(b)
+	name := filepath.Base(file)
+	markers := serveMarker.FindAllStringSubmatch(text, -1)
+	var blocks []string
+	var cur []string
+	in, run := false, false
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case !in && strings.HasPrefix(line, "```"):
+			in = true
+			run = strings.TrimSpace(strings.TrimPrefix(line, "```")) == "sh run"
+			cur = nil
+		case in && strings.HasPrefix(line, "```"):
+			in = false
+			if run {
+				blocks = append(blocks, strings.Join(cur, "\n"))
+			}
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	switch {
+	case len(markers) > 1:
+		return nil, fmt.Errorf("%s: %d doctest markers, want one", name, len(markers))
+	case len(markers) == 0 && len(blocks) > 0:
+		return nil, fmt.Errorf("%s: %d runnable blocks but no <!-- doctest: serve … --> marker", name, len(blocks))
+	case len(markers) == 0:
+		return nil, nil
+	case len(blocks) == 0:
+		return nil, fmt.Errorf("%s: doctest marker but no ```sh run block", name)
+	}
+	return &page{name: name, flags: strings.Fields(markers[0][1]), blocks: blocks}, nil
+}
+
+// steps splits a block into commands, each with the comment lines that
+// follow it directly. A command continues over lines ending in a
+// backslash and over lines inside an open "$(" or quote; the split only
+// needs to be right for commands that show an output.
+func steps(block string) []step {
+	var out []step
+	var cmd []string
+	expecting := false
+	flush := func() {
+		if len(cmd) > 0 {
+			out = append(out, step{cmd: strings.Join(cmd, "\n")})
+			cmd = nil
+		}
+	}
+	for _, line := range strings.Split(block, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "":
+			flush()
+			expecting = false
+		case strings.HasPrefix(trimmed, "#"):
+			if len(cmd) > 0 && !continues(cmd) {
+				flush()
+				expecting = true
+			}
+			if expecting {
+				last := &out[len(out)-1]
+				last.want = append(last.want, strings.TrimSpace(strings.TrimPrefix(trimmed, "#")))
+			}
+		default:
+			if len(cmd) > 0 && !continues(cmd) {
+				flush()
+			}
+			expecting = false
+			cmd = append(cmd, line)
+		}
+	}
+	flush()
+	return out
+}
+
+// continues reports whether the command so far goes on on the next line.
+func continues(cmd []string) bool {
+	s := strings.Join(cmd, "\n")
+	if strings.HasSuffix(strings.TrimSpace(cmd[len(cmd)-1]), `\`) {
+		return true
+	}
+	return strings.Count(s, "$(")+strings.Count(s, "( {") > strings.Count(s, ")") ||
+		strings.Count(s, `"`)%2 == 1
+}
+
+// script is the bash program of a page: its blocks with every command that
+// shows an output wrapped in markers, so its output can be found again.
+func script(p page, base string) (string, [][]string) {
+	var b strings.Builder
+	var wants [][]string
+	b.WriteString("set -e\n")
+	for _, block := range p.blocks {
+		for _, s := range steps(strings.ReplaceAll(block, docAddr, base)) {
+			if len(s.want) == 0 {
+				b.WriteString(s.cmd + "\n")
+				continue
+			}
+			fmt.Fprintf(&b, "printf '\\n@@doctest-begin %d\\n'\n%s\nprintf '\\n@@doctest-end %d\\n'\n", len(wants), s.cmd, len(wants))
+			wants = append(wants, s.want)
+		}
+	}
+	return b.String(), wants
+}
+
+func runPage(t *testing.T, bin string, p page) {
+	ctx, cancel := context.WithTimeout(context.Background(), pageTimeout)
+	defer cancel()
+	base := startServer(ctx, t, filepath.Join(bin, "vapisec"), p.flags)
+	prog, wants := script(p, base)
+
+	sh := exec.CommandContext(ctx, "bash", "-c", prog)
+	sh.Dir = t.TempDir()
+	sh.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var stdout, stderr strings.Builder
+	sh.Stdout, sh.Stderr = &stdout, &stderr
+	err := sh.Run()
+	if err != nil {
+		t.Fatalf("%s run top to bottom: %v\nstderr:\n%s\nstdout:\n%s\nscript:\n%s", p.name, err, stderr.String(), stdout.String(), prog)
+	}
+	out := stdout.String()
+	for i, want := range wants {
+		begin := fmt.Sprintf("\n@@doctest-begin %d\n", i)
+		end := fmt.Sprintf("\n@@doctest-end %d\n", i)
+		_, rest, ok1 := strings.Cut(out, begin)
+		got, _, ok2 := strings.Cut(rest, end)
+		if !ok1 || !ok2 {
+			t.Errorf("%s: output %d not found in\n%s", p.name, i, out)
+			continue
+		}
+		if !matches(strings.Join(want, "\n"), strings.TrimSpace(got)) {
+			t.Errorf("%s: a command shows\n%s\nbut printed\n%s", p.name, strings.Join(want, "\n"), got)
+		}
+	}
+}
+
+// matches reports whether got is want with each "…" standing for any text.
+func matches(want, got string) bool {
+	parts := strings.Split(want, "…")
+	for i := range parts {
+		parts[i] = regexp.QuoteMeta(parts[i])
+	}
+	return regexp.MustCompile(`(?s)\A` + strings.Join(parts, ".*") + `\z`).MatchString(got)
+}
+
+// startServer starts "vapisec serve FLAGS --addr 127.0.0.1:0" and returns
+// its base URL; the server is stopped (SIGINT, so that --dev removes its
+// directory) when the test ends.
+func startServer(ctx context.Context, t *testing.T, vapisec string, flags []string) string {
+	t.Helper()
+	args := append([]string{"serve"}, flags...)
+	args = append(args, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(vapisec, args...)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	go func() {
+		_ = cmd.Wait()
+		pw.Close()
+		close(done)
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		listening := regexp.MustCompile(`^vapisec: listening on (https?://\S+)`)
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	select {
+	case a := <-addr:
+		return a
+	case <-done:
+		t.Fatalf("vapisec %s exited before listening", strings.Join(args, " "))
+	case <-ctx.Done():
+		t.Fatalf("vapisec %s did not listen in time", strings.Join(args, " "))
+	}
+	return ""
+}
