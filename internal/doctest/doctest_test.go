@@ -180,9 +180,9 @@ func continues(cmd []string) bool {
 
 // script is the bash program of a page: its blocks with every command that
 // shows an output wrapped in markers, so its output can be found again.
-func script(p page, base string) (string, [][]string) {
+func script(p page, base string) (string, []step) {
 	var b strings.Builder
-	var wants [][]string
+	var wants []step
 	b.WriteString("set -e\n")
 	for _, block := range p.blocks {
 		for _, s := range steps(strings.ReplaceAll(block, docAddr, base)) {
@@ -191,7 +191,7 @@ func script(p page, base string) (string, [][]string) {
 				continue
 			}
 			fmt.Fprintf(&b, "printf '\\n@@doctest-begin %d\\n'\n%s\nprintf '\\n@@doctest-end %d\\n'\n", len(wants), s.cmd, len(wants))
-			wants = append(wants, s.want)
+			wants = append(wants, s)
 		}
 	}
 	return b.String(), wants
@@ -222,8 +222,9 @@ func runPage(t *testing.T, bin string, p page) {
 			t.Errorf("%s: output %d not found in\n%s", p.name, i, out)
 			continue
 		}
-		if !matches(strings.Join(want, "\n"), strings.TrimSpace(got)) {
-			t.Errorf("%s: a command shows\n%s\nbut printed\n%s", p.name, strings.Join(want, "\n"), got)
+		got = strings.TrimSpace(strings.ReplaceAll(got, "\r\n", "\n")) // HTTP headers from curl -i
+		if !matches(strings.Join(want.want, "\n"), got) {
+			t.Errorf("%s: the page shows for\n%s\nthe output\n%s\nbut it printed\n%s", p.name, want.cmd, strings.Join(want.want, "\n"), got)
 		}
 	}
 }
