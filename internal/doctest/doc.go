@@ -10,10 +10,12 @@
 // the page, reads the printed address, and runs every block fenced as
 // "```sh run" of that page top to bottom in one bash with "set -e", the
 // built vapisec first on PATH, the working directory a fresh temporary
-// directory, and every "http://127.0.0.1:8080" of the page replaced by the
-// server's address. A block fenced as plain "```sh" is not run (the page
-// says why when it needs something the test cannot provide, such as a real
-// vCenter).
+// directory, every "127.0.0.1:8080" of the page replaced by the server's
+// address and every other "8080" (PORT=8080) by its port. A --dev-dir of
+// the marker is replaced, in the flags and in the blocks, by a temporary
+// directory. A block fenced as plain "```sh" is not run (the page says why
+// when it needs something the test cannot provide, such as a real vCenter,
+// Redis or a second server).
 //
 // Inside a runnable block, comment lines that directly follow a command
 // (no blank line between) are the output the page shows for it: the test

@@ -16,9 +16,15 @@ import (
 	"time"
 )
 
-// docAddr is the address the pages use; it is replaced by the test
-// server's address.
-const docAddr = "http://127.0.0.1:8080"
+// docHost and docPort are the address the pages use; every docHost:docPort
+// and every other docPort (PORT=8080) of a runnable block is replaced by the
+// test server's.
+const (
+	docHost = "127.0.0.1"
+	docPort = "8080"
+)
+
+var docPortRE = regexp.MustCompile(`\b` + docPort + `\b`)
 
 // pageTimeout bounds one page: server start-up, every block, shutdown.
 const pageTimeout = 20 * time.Second
@@ -180,12 +186,18 @@ func continues(cmd []string) bool {
 
 // script is the bash program of a page: its blocks with every command that
 // shows an output wrapped in markers, so its output can be found again.
-func script(p page, base string) (string, []step) {
+func script(p page, hostPort string, devDir [2]string) (string, []step) {
 	var b strings.Builder
 	var wants []step
 	b.WriteString("set -e\n")
 	for _, block := range p.blocks {
-		for _, s := range steps(strings.ReplaceAll(block, docAddr, base)) {
+		_, port, _ := strings.Cut(hostPort, ":")
+		block = strings.ReplaceAll(block, docHost+":"+docPort, hostPort)
+		block = docPortRE.ReplaceAllString(block, port)
+		if devDir[0] != "" {
+			block = strings.ReplaceAll(block, devDir[0], devDir[1])
+		}
+		for _, s := range steps(block) {
 			if len(s.want) == 0 {
 				b.WriteString(s.cmd + "\n")
 				continue
@@ -200,8 +212,18 @@ func script(p page, base string) (string, []step) {
 func runPage(t *testing.T, bin string, p page) {
 	ctx, cancel := context.WithTimeout(context.Background(), pageTimeout)
 	defer cancel()
-	base := startServer(ctx, t, filepath.Join(bin, "vapisec"), p.flags)
-	prog, wants := script(p, base)
+	// A --dev-dir of the page is a fixed path: the test uses its own.
+	flags := append([]string(nil), p.flags...)
+	var devDir [2]string
+	for i := range flags {
+		if flags[i] == "--dev-dir" && i+1 < len(flags) {
+			devDir = [2]string{flags[i+1], filepath.Join(t.TempDir(), "dev")}
+			flags[i+1] = devDir[1]
+		}
+	}
+	base := startServer(ctx, t, filepath.Join(bin, "vapisec"), flags)
+	hostPort := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
+	prog, wants := script(p, hostPort, devDir)
 
 	sh := exec.CommandContext(ctx, "bash", "-c", prog)
 	sh.Dir = t.TempDir()
