@@ -174,14 +174,41 @@ func steps(block string) []step {
 	return out
 }
 
-// continues reports whether the command so far goes on on the next line.
+// continues reports whether the command so far goes on on the next line:
+// it ends in a backslash, or a quote, "$(" or "(" is still open. It is a
+// small shell lexer (quotes, backslashes, comments, parentheses), enough
+// for the recipes of the docs.
 func continues(cmd []string) bool {
 	s := strings.Join(cmd, "\n")
-	if strings.HasSuffix(strings.TrimSpace(cmd[len(cmd)-1]), `\`) {
+	if strings.HasSuffix(strings.TrimRight(s, " \t"), `\`) {
 		return true
 	}
-	return strings.Count(s, "$(")+strings.Count(s, "( {") > strings.Count(s, ")") ||
-		strings.Count(s, `"`)%2 == 1
+	single, double, comment := false, false, false
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case comment:
+			comment = c != '\n'
+		case single:
+			single = c != '\''
+		case c == '\\':
+			i++ // the next byte is quoted
+		case double:
+			double = c != '"'
+		case c == '\'':
+			single = true
+		case c == '"':
+			double = true
+		case c == '#' && (i == 0 || strings.IndexByte(" \t\n;(", s[i-1]) >= 0):
+			comment = true
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		}
+	}
+	return single || double || depth > 0
 }
 
 // script is the bash program of a page: its blocks with every command that
