@@ -23,5 +23,9 @@
 // comments are prose. Each page is bounded by pageTimeout.
 //
 // The test needs bash and curl. Without them it skips, except with CI=true,
-// where it fails.
+// where it fails. A page that needs other commands names them in
+//
+//	<!-- doctest-needs: openssl gzip -->
+//
+// and is skipped where one of them is missing.
 package doctest

@@ -29,12 +29,16 @@ var docPortRE = regexp.MustCompile(`\b` + docPort + `\b`)
 // pageTimeout bounds one page: server start-up, every block, shutdown.
 const pageTimeout = 20 * time.Second
 
-var serveMarker = regexp.MustCompile(`(?m)^<!-- doctest: serve ([^>]*?) -->$`)
+var (
+	serveMarker = regexp.MustCompile(`(?m)^<!-- doctest: serve ([^>]*?) -->$`)
+	needsMarker = regexp.MustCompile(`(?m)^<!-- doctest-needs: ([^>]*?) -->$`)
+)
 
 // page is one Markdown file's runnable part.
 type page struct {
 	name   string
 	flags  []string
+	needs  []string // commands besides bash and curl
 	blocks []string
 }
 
@@ -130,7 +134,11 @@ func readPage(file string) (*page, error) {
 	case len(blocks) == 0:
 		return nil, fmt.Errorf("%s: doctest marker but no ```sh run block", name)
 	}
-	return &page{name: name, flags: strings.Fields(markers[0][1]), blocks: blocks}, nil
+	p := &page{name: name, flags: strings.Fields(markers[0][1]), blocks: blocks}
+	for _, m := range needsMarker.FindAllStringSubmatch(text, -1) {
+		p.needs = append(p.needs, strings.Fields(m[1])...)
+	}
+	return p, nil
 }
 
 // steps splits a block into commands, each with the comment lines that
@@ -237,6 +245,12 @@ func script(p page, hostPort string, devDir [2]string) (string, []step) {
 }
 
 func runPage(t *testing.T, bin string, p page) {
+	for _, tool := range p.needs {
+		if _, err := exec.LookPath(tool); err != nil {
+			// Not a failure in CI either: .ci/run installs only curl.
+			t.Skipf("%s needs %s, which is not installed", p.name, tool)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), pageTimeout)
 	defer cancel()
 	// A --dev-dir of the page is a fixed path: the test uses its own.
@@ -261,6 +275,7 @@ func runPage(t *testing.T, bin string, p page) {
 	if err != nil {
 		t.Fatalf("%s run top to bottom: %v\nstderr:\n%s\nstdout:\n%s\nscript:\n%s", p.name, err, stderr.String(), stdout.String(), prog)
 	}
+	t.Logf("%s: %d blocks run, %d outputs compared", p.name, len(p.blocks), len(wants))
 	out := stdout.String()
 	for i, want := range wants {
 		begin := fmt.Sprintf("\n@@doctest-begin %d\n", i)
