@@ -313,12 +313,15 @@ func runServe(ctx context.Context, o serveOptions, out io.Writer) error {
 	if o.tlsCert != "" {
 		scheme = "https"
 	}
+	for name, pass := range srv.users {
+		fmt.Fprintf(out, "vapisec: dev user %s password %s\n", name, pass)
+		// Both are shell-safe (a user name of ours, a base64url password),
+		// so the line can be pasted into another terminal as it is.
+		fmt.Fprintf(out, "export VAPISEC_USER=%s VAPISEC_PASSWORD=%s\n", name, pass)
+	}
 	fmt.Fprintf(out, "vapisec: listening on %s://%s\n", scheme, ln.Addr())
 	if srv.hosts != nil {
 		fmt.Fprintf(out, "vapisec: SIGN headers accepted for hosts %s (add names with --public-host)\n", strings.Join(srv.hosts, ", "))
-	}
-	for name, pass := range srv.users {
-		fmt.Fprintf(out, "vapisec: dev user %s password %s\n", name, pass)
 	}
 
 	hs := newHTTPServer(o, srv.echo)

@@ -266,3 +266,32 @@ func devDirOf(t *testing.T, rs *runningServe) string {
 	t.Fatalf("no dev directory in %q", rs.lines)
 	return ""
 }
+
+// TestServeDevPrintsExportLine: serve --dev without users prints the
+// random dev user as an export line a shell takes as it is, and those
+// credentials log in.
+func TestServeDevPrintsExportLine(t *testing.T) {
+	rs := startServe(t, serveOptions{dev: true})
+	var user, pass string
+	for _, line := range rs.lines {
+		if rest, ok := strings.CutPrefix(line, "export VAPISEC_USER="); ok {
+			user, pass, _ = strings.Cut(rest, " VAPISEC_PASSWORD=")
+		}
+	}
+	if user == "" || len(pass) < 20 || strings.ContainsAny(user+pass, " '\"$`\\;&|") {
+		t.Fatalf("no shell-safe export line in %q", rs.lines)
+	}
+	req, err := http.NewRequest(http.MethodPost, rs.url+vapisec.SessionPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(user, pass)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK {
+		t.Errorf("login with the exported credentials: %s", res.Status)
+	}
+}
