@@ -264,13 +264,15 @@ func runPage(t *testing.T, bin string, p page) {
 			flags[i+1] = devDir[1]
 		}
 	}
-	base := startServer(ctx, t, filepath.Join(bin, "vapisec"), flags)
+	base, exports := startServer(ctx, t, filepath.Join(bin, "vapisec"), flags)
 	hostPort := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
 	prog, wants := script(p, hostPort, devDir)
 
 	sh := exec.CommandContext(ctx, "bash", "-c", prog)
 	sh.Dir = t.TempDir()
-	sh.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// The export line serve --dev prints, as a reader pastes it into the
+	// second terminal.
+	sh.Env = append(append(os.Environ(), exports...), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	var stdout, stderr strings.Builder
 	sh.Stdout, sh.Stderr = &stdout, &stderr
 	err := sh.Run()
@@ -305,9 +307,10 @@ func matches(want, got string) bool {
 }
 
 // startServer starts "vapisec serve FLAGS --addr 127.0.0.1:0" and returns
-// its base URL; the server is stopped (SIGINT, so that --dev removes its
+// its base URL and the NAME=VALUE pairs of the "export …" line it printed
+// (serve --dev's user and password); the server is stopped (SIGINT, so that --dev removes its
 // directory) when the test ends.
-func startServer(ctx context.Context, t *testing.T, vapisec string, flags []string) string {
+func startServer(ctx context.Context, t *testing.T, vapisec string, flags []string) (string, []string) {
 	t.Helper()
 	args := append([]string{"serve"}, flags...)
 	args = append(args, "--addr", "127.0.0.1:0")
@@ -333,10 +336,14 @@ func startServer(ctx context.Context, t *testing.T, vapisec string, flags []stri
 		close(done)
 	}()
 	addr := make(chan string, 1)
+	var exports []string // written before addr is sent: serve prints it first
 	go func() {
 		sc := bufio.NewScanner(pr)
 		listening := regexp.MustCompile(`^vapisec: listening on (https?://\S+)`)
 		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "export "); ok {
+				exports = append(exports, strings.Fields(rest)...)
+			}
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
@@ -345,11 +352,11 @@ func startServer(ctx context.Context, t *testing.T, vapisec string, flags []stri
 	}()
 	select {
 	case a := <-addr:
-		return a
+		return a, exports
 	case <-done:
 		t.Fatalf("vapisec %s exited before listening", strings.Join(args, " "))
 	case <-ctx.Done():
 		t.Fatalf("vapisec %s did not listen in time", strings.Join(args, " "))
 	}
-	return ""
+	return "", nil
 }
