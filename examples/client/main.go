@@ -158,6 +158,12 @@ func runBasic(ctx context.Context, target, user, password, path string, out io.W
 	fmt.Fprintln(out, "re-logged in: new session id")
 
 	// Close logs out; the id is dead afterwards.
+	return closeAndCheck(ctx, c, target, out, "session", "logged out")
+}
+
+// closeAndCheck logs c out and checks that its session id answers 401
+// afterwards, printing "<done>: the session answers 401".
+func closeAndCheck(ctx context.Context, c *client.Client, target string, out io.Writer, what, done string) error {
 	last := c.SessionID()
 	if err := c.Close(ctx); err != nil {
 		return err
@@ -167,9 +173,9 @@ func runBasic(ctx context.Context, target, user, password, path string, out io.W
 		return err
 	}
 	if code != http.StatusUnauthorized {
-		return fmt.Errorf("session after Close: status %d, want 401", code)
+		return fmt.Errorf("%s after Close: status %d, want 401", what, code)
 	}
-	fmt.Fprintf(out, "logged out: the session answers %d\n", code)
+	fmt.Fprintf(out, "%s: the session answers %d\n", done, code)
 	return nil
 }
 
@@ -198,18 +204,9 @@ func runSigned(ctx context.Context, target, path string, sg *demoserver.Signing,
 		return fmt.Errorf("no session after the token login")
 	}
 	fmt.Fprintln(out, "logged in with the HoK token (SIGN): session id held")
-	last := c.SessionID()
-	if err := c.Close(ctx); err != nil {
+	if err := closeAndCheck(ctx, c, target, out, "token session", "token session logged out"); err != nil {
 		return err
 	}
-	code, err := status(ctx, http.MethodGet, target+vapisec.SessionPath, last)
-	if err != nil {
-		return err
-	}
-	if code != http.StatusUnauthorized {
-		return fmt.Errorf("token session after Close: status %d, want 401", code)
-	}
-	fmt.Fprintf(out, "token session logged out: the session answers %d\n", code)
 
 	// No session at all: signer.Transport signs each request it sends, and the
 	// server verifies each one on its own (a fresh nonce each time).
