@@ -35,10 +35,12 @@ const opAudience = "vmware-tes:vapi"
 // testOP is a running provider.
 type testOP struct {
 	Issuer  string
+	Client  *http.Client // trusts the provider's TLS certificate
 	storage *opStorage
 }
 
-// startOP starts a provider on a free loopback port with one client
+// startOP starts a provider (https, httptest's certificate) on a free
+// loopback port with one client
 // (clientID, secret) whose tokens have subject sub and group_names groups.
 func startOP(t *testing.T, clientID, secret, sub string, groups ...string) *testOP {
 	t.Helper()
@@ -46,27 +48,27 @@ func startOP(t *testing.T, clientID, secret, sub string, groups ...string) *test
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := "http://" + ln.Addr().String()
+	issuer := "https://" + ln.Addr().String()
 	st := &opStorage{clients: map[string]*opClient{clientID: {id: clientID, secret: secret, sub: sub, groups: groups}}}
 	st.rotate(t)
 	cfg := &op.Config{CryptoKey: sha256.Sum256([]byte(t.Name())), CryptoKeyId: "aes-1"}
-	provider, err := op.NewProvider(cfg, st, op.StaticIssuer(issuer), op.WithAllowInsecure())
+	provider, err := op.NewProvider(cfg, st, op.StaticIssuer(issuer))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(provider)
 	srv.Listener.Close()
 	srv.Listener = ln
-	srv.Start()
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return &testOP{Issuer: issuer, storage: st}
+	return &testOP{Issuer: issuer, Client: srv.Client(), storage: st}
 }
 
 // TokenSource is the clientcredentials flow against the provider, with the
 // given client credentials (the token endpoint from discovery).
 func (o *testOP) TokenSource(ctx context.Context, clientID, secret string) oauth2.TokenSource {
 	cc := &clientcredentials.Config{ClientID: clientID, ClientSecret: secret, TokenURL: o.Issuer + "/oauth/token", Scopes: []string{"openid"}}
-	return cc.TokenSource(ctx)
+	return cc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, o.Client))
 }
 
 // Token obtains one fresh access token (no reuse).
@@ -288,7 +290,7 @@ func (c *opClient) RestrictAdditionalAccessTokenScopes() func([]string) []string
 // JWT signed by the current key, for the vAPI audience, with group_names.
 func TestOPIssuesJWTAccessTokens(t *testing.T) {
 	o := startOP(t, "svc", "svc-secret", "svc-account@example.com", "Administrators")
-	res, err := http.Get(o.Issuer + "/.well-known/openid-configuration")
+	res, err := o.Client.Get(o.Issuer + "/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatal(err)
 	}
