@@ -203,7 +203,7 @@ func ParseSuite(data []byte) (*Suite, error) {
 var (
 	idPattern      = regexp.MustCompile(`^(spec-[0-9]+(\.[0-9]+)*|ext-[a-z]+)/[a-z0-9]+(-[a-z0-9]+)*$`)
 	bodyKinds      = map[string]bool{"": true, "vapi-error-api": true, "vapi-error-legacy": true, "legacy-value-string": true, "legacy-value-object": true, "bare-string": true, "json-object": true, "jsonrpc-result": true, "jsonrpc-error": true, "empty": true, "any": true}
-	requirements   = map[string]bool{"basic": true, "hok": true, "bearer": true, "sts": true, "idle-timeout": true}
+	requirements   = map[string]bool{"basic": true, "hok": true, "bearer": true, "sts": true, "idle-timeout": true, "oauth": true, "oauth-key": true}
 	runtimes       = map[string]bool{"java": true, "python": true, "gosdk": true, "govmomi": true, "vcsim": true, "vcenter": true, "vapisec": true}
 	signKinds      = map[string]bool{"sign-hok": true, "sign-bearer": true, "jsonrpc-hok": true, "jsonrpc-bearer": true}
 	captureKinds   = map[string]bool{"body-string": true, "body-value": true, "cookie": true}
