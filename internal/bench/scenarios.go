@@ -117,7 +117,15 @@ func microRatios(d time.Duration) ([]RatioResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]RatioResult{canon, cold, cached}, more...), nil
+	oa, err := newBenchOAuth()
+	if err != nil {
+		return nil, err
+	}
+	oauthCold, err := oauthColdRatio(d, oa)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]RatioResult{canon, cold, cached}, more...), oauthCold), nil
 }
 
 // canonicalRatio measures the canonical JSON of a 64 KiB JSON-RPC body
