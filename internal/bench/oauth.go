@@ -4,10 +4,14 @@ import (
 	"context"
 	"crypto/rsa"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v4"
 
+	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/sts"
 	"github.com/vapisec/vapisec/verifier"
 )
@@ -99,4 +103,41 @@ func oauthColdRatio(d time.Duration, b *benchOAuth) (RatioResult, error) {
 	}
 	return costRatio("OAuth, cold token (cache off) / one RS256 jwt.Parse", floor, ours, benchOAuthColdBar,
 		fmt.Sprintf("%v vs %v per token", ours, floor)), nil
+}
+
+// oauthScenarios are the OAuth servers: the same handler behind the chain
+// with an AccessTokenVerifier (cache on, the default size), and bare Echo
+// receiving the same Authorization: Bearer request.
+func oauthScenarios(newEcho func() *echo.Echo, ok echo.HandlerFunc) ([]scenario, error) {
+	b, err := newBenchOAuth()
+	if err != nil {
+		return nil, err
+	}
+	v, err := b.verifier(verifier.DefaultAccessTokenCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	manager, err := newMemoryManager()
+	if err != nil {
+		return nil, err
+	}
+	chain, err := middleware.Chain(middleware.Config{Manager: manager, AccessTokenVerifier: v})
+	if err != nil {
+		return nil, err
+	}
+	secured := newEcho()
+	secured.GET("/bench", ok, append(chain, middleware.Require(vapisec.SchemeOAuth))...)
+	bare := newEcho()
+	bare.GET("/bench", ok)
+	req := func(base string, _ int) (*http.Request, error) {
+		r, err := http.NewRequest(http.MethodGet, base+"/bench", nil)
+		if err == nil {
+			r.Header.Set("Authorization", "Bearer "+b.token)
+		}
+		return r, err
+	}
+	return []scenario{
+		{name: "bare, bearer request", handler: bare, newRequest: req},
+		{name: "OAuth, cached token", handler: secured, newRequest: req, baseline: "bare, bearer request", bar: benchOAuthCachedBar},
+	}, nil
 }

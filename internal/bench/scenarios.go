@@ -87,6 +87,11 @@ func benchScenarios(cfg Config) ([]scenario, error) {
 		{name: "bare, Basic request", handler: bare, newRequest: basicReq},
 		{name: "basic", handler: secured, newRequest: basicReq, baseline: "bare, Basic request", bar: benchThroughputBar},
 	}
+	oauth, err := oauthScenarios(newEcho, ok)
+	if err != nil {
+		return nil, err
+	}
+	scenarios = append(scenarios, oauth...)
 	extra, err := benchExtraScenarios(cfg, newEcho, ok)
 	if err != nil {
 		return nil, err
