@@ -318,8 +318,8 @@ func WithRequireAccessTokenType() AccessTokenOption {
 
 // WithSubjectClaim names the string claim the principal is read from
 // (vapisec.ParsePrincipal splits "user@domain" and "DOMAIN\user"). Default
-// "sub". VMware Identity Broker tokens carry the user's account name in
-// "acct" (see docs/oauth.md).
+// "sub" (GoSDK's JwtAuthenticationHandler); for VMware Identity Broker
+// see docs/oauth.md.
 func WithSubjectClaim(name string) AccessTokenOption {
 	return func(c *accessConfig) error {
 		if name == "" {

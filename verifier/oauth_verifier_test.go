@@ -633,10 +633,10 @@ func TestClaimMapping(t *testing.T) {
 	}{
 		{name: "ok, defaults", expectPrincipal: vapisec.Principal{Name: "alice", Domain: "vsphere.local"}, expectGroups: []string{`vsphere.local\Administrators`, "admins"}},
 		{
-			name:      "ok, Identity Broker style acct and domain claims",
-			givenOpts: []verifier.AccessTokenOption{verifier.WithSubjectClaim("acct"), verifier.WithDomainClaim("domain"), verifier.WithGroupClaims("group_names")},
+			name:      "ok, custom subject and domain claims",
+			givenOpts: []verifier.AccessTokenOption{verifier.WithSubjectClaim("upn"), verifier.WithDomainClaim("domain"), verifier.WithGroupClaims("group_names")},
 			givenClaims: func(c jwt.MapClaims) {
-				c["sub"], c["acct"], c["domain"] = "2b8c0f0e-uuid", "alice@corp.example", "corp.example"
+				c["sub"], c["upn"], c["domain"] = "2b8c0f0e-uuid", "alice@corp.example", "corp.example"
 			},
 			expectPrincipal: vapisec.Principal{Name: "alice", Domain: "corp.example"},
 			expectGroups:    []string{`vsphere.local\Administrators`},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -40,10 +41,12 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache,
 		return nil, err
 	}
 	if o.dev {
-		cert, dir, temp, err := writeDevSAML(o.devDir)
+		key, cert, dir, temp, err := writeDevSAML(o.devDir)
 		if err != nil {
 			return nil, err
 		}
+		// The development OAuth issuer signs with the same key.
+		srv.devKey, srv.devDir = key, dir
 		if temp {
 			srv.cleanup = sync.OnceFunc(func() {
 				if err := os.RemoveAll(dir); err != nil {
@@ -81,12 +84,13 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache,
 }
 
 // writeDevSAML creates the development STS material in dir ("" = a new
-// temporary directory, temp true) and returns the STS certificate and the
-// directory. A temporary directory is removed again when writing fails.
-func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, temp bool, err error) {
+// temporary directory, temp true) and returns the STS key and certificate
+// and the directory. A temporary directory is removed again when writing
+// fails.
+func writeDevSAML(dir string) (keyOut crypto.Signer, certOut *x509.Certificate, dirOut string, temp bool, err error) {
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "vapisec-dev-"); err != nil {
-			return nil, "", false, err
+			return nil, nil, "", false, err
 		}
 		defer func() {
 			if err != nil {
@@ -95,33 +99,33 @@ func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, temp bo
 		}()
 		temp = true
 	} else if err = os.MkdirAll(dir, 0o700); err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	now := time.Now()
 	from, to := now.Add(-time.Hour), now.Add(365*24*time.Hour)
 	stsKey, stsCert, err := sts.GenerateKeyPair("vapisec development STS", from, to)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	hokKey, hokCert, err := sts.GenerateKeyPair("vapisec development user", from, to)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	s, err := sts.New(stsKey, stsCert)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	token, err := s.Issue(sts.IssueRequest{Subject: "dev@vsphere.local", Groups: []string{`vsphere.local\Administrators`}, HoKCertificate: hokCert, Lifetime: 12 * time.Hour})
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	stsKeyPEM, err := sts.EncodePrivateKeyPEM(stsKey)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	hokKeyPEM, err := sts.EncodePrivateKeyPEM(hokKey)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	files := map[string][]byte{
 		devSTSKey: stsKeyPEM, devSTSCert: sts.EncodeCertificatePEM(stsCert),
@@ -130,8 +134,8 @@ func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, temp bo
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			return nil, "", false, err
+			return nil, nil, "", false, err
 		}
 	}
-	return stsCert, dir, temp, nil
+	return stsKey, stsCert, dir, temp, nil
 }
