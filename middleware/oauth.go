@@ -153,34 +153,19 @@ func (mw *oauthMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
 	return next(c)
 }
 
-// fail answers a refused request: REST with the vAPI error body, the
-// JSON-RPC path with the shared JSON-RPC failure helper; both with the RFC
-// 6750 challenge on 400 and 401.
+// fail answers a refused request with the vAPI error body of its route
+// style (REST /api or /rest, or a JSON-RPC call's result.error in the form
+// VMware's SDK decodes, which ErrorsConfig picks), with the RFC 6750
+// challenge on 400 and 401.
 func (mw *oauthMiddleware) fail(c echo.Context, status int, cause error) error {
-	req := c.Request()
 	var err error
-	if req.Method == http.MethodPost && req.URL.Path == mw.cfg.JSONRPCPath {
-		var id []byte
-		if body, tooLarge, rerr := readLimited(req, mw.cfg.MaxBodySize); rerr == nil && !tooLarge {
-			id = jsonrpcID(body)
-		}
-		switch status {
-		case http.StatusBadRequest:
-			err = mw.errors.jsonrpcFailure(c, id, jsonrpcInvalidRequest, "Invalid Request", status, cause)
-		case http.StatusServiceUnavailable:
-			err = mw.errors.jsonrpcFailure(c, id, jsonrpcServerError, "Service unavailable", status, cause)
-		default:
-			err = mw.errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", status, cause)
-		}
-	} else {
-		switch status {
-		case http.StatusBadRequest:
-			err = mw.errors.malformed(c, cause.Error(), cause)
-		case http.StatusServiceUnavailable:
-			err = mw.errors.unavailable(c, vapisec.ReasonKeysUnavailable, cause)
-		default:
-			err = mw.errors.unauthenticated(c, verifier.ReasonOf(cause), cause)
-		}
+	switch status {
+	case http.StatusBadRequest:
+		err = mw.errors.malformed(c, cause.Error(), cause)
+	case http.StatusServiceUnavailable:
+		err = mw.errors.unavailable(c, vapisec.ReasonKeysUnavailable, cause)
+	default:
+		err = mw.errors.unauthenticated(c, verifier.ReasonOf(cause), cause)
 	}
 	switch status {
 	case http.StatusBadRequest:
