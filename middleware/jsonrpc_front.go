@@ -60,8 +60,9 @@ const jsonrpcBufMax = 64 << 10
 // schemes that travel in params.ctx.securityCtx and need no signature:
 // user_pass (the Authenticator, as strict as Basic) and session_id (the
 // Manager). SAML bodies go on to the SAML middleware, which verifies the
-// parsed request; OAuth is refused until an OAuth verifier is plugged in
-// (bodyOAuth). A body scheme together with a header credential of another
+// parsed request; OAuth (accessToken) goes through the chain's
+// AccessTokenVerifier, the one of the OAuth middleware, and is refused when
+// none is configured (bodyOAuth). A body scheme together with a header credential of another
 // scheme is ambiguous and refused; a body session id must equal the header
 // or cookie one.
 type jsonrpcFront struct {
@@ -74,6 +75,7 @@ type jsonrpcFront struct {
 	manager   *session.Manager
 	auth      Authenticator
 	saml      bool
+	oauth     *verifier.AccessTokenVerifier
 	csrf      *csrfGuard
 	errors    ErrorsConfig
 }
@@ -87,7 +89,7 @@ func (cfg Config) jsonrpcMiddleware() (echo.MiddlewareFunc, error) {
 	}
 	f := &jsonrpcFront{
 		path: cfg.Errors.JSONRPCPath, maxBody: cfg.MaxBodySize, extractor: x, maxID: cfg.MaxSessionIDLength,
-		manager: cfg.Manager, auth: cfg.Authenticator, saml: cfg.RequestVerifier != nil, errors: cfg.Errors,
+		manager: cfg.Manager, auth: cfg.Authenticator, saml: cfg.RequestVerifier != nil, oauth: cfg.AccessTokenVerifier, errors: cfg.Errors,
 		csrf: CSRFConfig{TrustedOrigins: cfg.TrustedOrigins, Errors: cfg.Errors}.guard(),
 	}
 	switch v := cfg.RequestVerifier; {
@@ -322,10 +324,32 @@ func (f *jsonrpcFront) bodyUserPass(c echo.Context, next echo.HandlerFunc, st *r
 	return next(c)
 }
 
-// bodyOAuth is where the OAuth verifier plugs in (accessToken, DESIGN
-// Q20): until then the scheme is refused, scheme_not_allowed.
-func (f *jsonrpcFront) bodyOAuth(c echo.Context, _ echo.HandlerFunc, _ *requestState, _ *parser.SecurityCtx) error {
-	return f.errors.unauthenticated(c, vapisec.ReasonSchemeNotAllowed, errOAuthNotEnabled)
+// bodyOAuth authenticates an oauth securityCtx (accessToken, DESIGN Q20)
+// with the AccessTokenVerifier of the OAuth middleware, under its rules:
+// the token as strict as a Bearer header (parser.SecurityCtx
+// AccessTokenValue, 400 when malformed), 401 with the verifier's reason
+// when refused, 503 when the issuer's keys are unavailable (fail closed).
+// Without a verifier the scheme is refused, scheme_not_allowed. No CSRF
+// check: a token in the body is never ambient, unlike a cookie or Basic
+// credentials a browser replays.
+func (f *jsonrpcFront) bodyOAuth(c echo.Context, next echo.HandlerFunc, st *requestState, sc *parser.SecurityCtx) error {
+	if f.oauth == nil {
+		return f.errors.unauthenticated(c, vapisec.ReasonSchemeNotAllowed, errOAuthNotEnabled)
+	}
+	tok, err := sc.AccessTokenValue()
+	if err != nil {
+		cause := redactParseError(err)
+		return f.errors.malformed(c, cause.Error(), cause)
+	}
+	at, err := f.oauth.Verify(c.Request().Context(), tok)
+	switch {
+	case errors.Is(err, verifier.ErrKeysUnavailable):
+		return f.errors.unavailable(c, vapisec.ReasonKeysUnavailable, err)
+	case err != nil:
+		return f.errors.unauthenticated(c, verifier.ReasonOf(err), err)
+	}
+	st.sc = *at.SecurityContext(vapisec.SourceBody)
+	return next(c)
 }
 
 // cloneTicket redeems a clone ticket on JSON-RPC session create, as the
