@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -36,6 +37,7 @@ const opAudience = "vmware-tes:vapi"
 type testOP struct {
 	Issuer  string
 	Client  *http.Client // trusts the provider's TLS certificate
+	cert    *x509.Certificate
 	storage *opStorage
 }
 
@@ -61,7 +63,7 @@ func startOP(t *testing.T, clientID, secret, sub string, groups ...string) *test
 	srv.Listener = ln
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return &testOP{Issuer: issuer, Client: srv.Client(), storage: st}
+	return &testOP{Issuer: issuer, Client: srv.Client(), cert: srv.Certificate(), storage: st}
 }
 
 // TokenSource is the clientcredentials flow against the provider, with the
