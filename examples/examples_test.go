@@ -113,8 +113,9 @@ func expectLines(t *testing.T, got, expect []string) {
 }
 
 // expectClient is the Basic part of examples/client, expectClientSigned its
-// signed part (in process), expectClientTarget what it prints in place of the
-// signed part against a -target without -hok-key and -token.
+// signed part and expectClientOAuth its OAuth part (in process),
+// expectClientTarget what it prints in place of them against a -target
+// without -hok-key and -token.
 var (
 	expectClient = []string{
 		`call: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
@@ -130,8 +131,15 @@ var (
 		`token session logged out: the session answers 401`,
 		`SIGN-signed request, no session: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
 	}
+	expectClientOAuth = []string{
+		`OAuth call: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
+		`logged in with an OAuth access token (Bearer): session id held`,
+		`OAuth session logged out: the session answers 401`,
+		`Bearer request, no session: GET /api/example/hello: 200 {"hello":"alice@vsphere.local"}`,
+	}
 	expectClientTarget = []string{
 		`signed part skipped: -target without -hok-key and -token (written by vapisec serve --dev --dev-dir DIR)`,
+		`OAuth part skipped: -target (the in-process server's development issuer signs the tokens)`,
 	}
 )
 
@@ -147,7 +155,7 @@ var expectPluginBackend = []string{
 
 func TestClient(t *testing.T) {
 	t.Parallel()
-	expectLines(t, run(t, nil, "client"), append(slices.Clone(expectClient), expectClientSigned...))
+	expectLines(t, run(t, nil, "client"), append(append(slices.Clone(expectClient), expectClientSigned...), expectClientOAuth...))
 }
 
 // TestClientFlags: -hok-key and -token come together, and with -target.
