@@ -289,6 +289,10 @@ type keySource struct {
 	cfg    *accessConfig
 	client *http.Client
 	set    atomic.Pointer[keySet]
+	// gen counts the key sets stored: a cached token verified under an
+	// older set is verified again (a key removed at the provider stops
+	// being accepted from the cache too).
+	gen atomic.Uint64
 
 	mu          sync.Mutex // serializes refreshes; guards the fields below
 	lastAttempt time.Time
@@ -366,8 +370,14 @@ func readLimit(r io.Reader, limit int) ([]byte, error) {
 // no key set at all it returns ErrKeysUnavailable.
 func (s *keySource) current(ctx context.Context, now time.Time) (*keySet, error) {
 	ks := s.set.Load()
-	if ks == nil || now.Sub(ks.fetched) >= s.cfg.maxAge {
-		s.refresh(ctx, now)
+	switch {
+	case ks == nil:
+		s.refresh(ctx, now, true)
+		ks = s.set.Load()
+	case now.Sub(ks.fetched) >= s.cfg.maxAge:
+		// Stale but usable: one caller fetches, the others go on with
+		// the keys they have instead of waiting for a slow provider.
+		s.refresh(ctx, now, false)
 		ks = s.set.Load()
 	}
 	if ks == nil {
@@ -386,13 +396,18 @@ func (s *keySource) current(ctx context.Context, now time.Time) (*keySet, error)
 // refresh fetches the key set unless a fetch was attempted less than the
 // refresh interval ago (successful or not): however many requests with
 // unknown kids arrive, the provider sees at most one fetch per interval.
-// Concurrent callers wait for the fetch in progress, then see its result.
-// A failed fetch keeps the previous key set.
-func (s *keySource) refresh(ctx context.Context, now time.Time) {
+// With wait, concurrent callers wait for the fetch in progress, then see
+// its result; without, they return at once when a fetch is in progress. A
+// failed fetch keeps the previous key set.
+func (s *keySource) refresh(ctx context.Context, now time.Time, wait bool) {
 	if s.cfg.source == keysStatic {
 		return
 	}
-	s.mu.Lock()
+	if wait {
+		s.mu.Lock()
+	} else if !s.mu.TryLock() {
+		return
+	}
 	defer s.mu.Unlock()
 	if !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < s.cfg.interval {
 		return
@@ -406,6 +421,7 @@ func (s *keySource) refresh(ctx context.Context, now time.Time) {
 		if ks, err = parseJWKS(data, s.cfg.maxKeys); err == nil {
 			ks.fetched = now
 			s.set.Store(ks)
+			s.gen.Add(1)
 		}
 	}
 	s.lastErr = err

@@ -93,6 +93,7 @@ type AccessTokenVerifier struct {
 type accessEntry struct {
 	token       *AccessToken
 	from, until time.Time
+	gen         uint64 // the key set generation it was verified under
 }
 
 // NewAccessTokenVerifier returns a verifier configured by opts. WithAccessTokenIssuer
@@ -148,7 +149,8 @@ func (v *AccessTokenVerifier) Audiences() []string { return slices.Clone(v.cfg.a
 // facts. Steps, cheapest first:
 //
 //  1. size limit (WithMaxAccessTokenSize; ErrTokenTooLarge);
-//  2. cache lookup by SHA-256 of the token;
+//  2. cache lookup by SHA-256 of the token (an entry verified under an
+//     older key set, or under one due for a refresh, is verified again);
 //  3. three parts, not five (a JWE is ErrEncryptedToken);
 //  4. the JOSE header: alg in the allow-list (never none; HS* only with
 //     WithHMACSecret), no crit, no cty (nested JWT), enc or zip, typ JWT or
@@ -175,7 +177,7 @@ func (v *AccessTokenVerifier) Verify(ctx context.Context, token string) (*Access
 		v.cacheMu.RLock()
 		e, ok := v.cache[key]
 		v.cacheMu.RUnlock()
-		if ok {
+		if ok && v.keysCurrent(e.gen, now) {
 			if now.Before(e.from) {
 				return nil, newError("", ErrTokenNotYetValid)
 			}
@@ -198,11 +200,18 @@ func (v *AccessTokenVerifier) Verify(ctx context.Context, token string) (*Access
 	default:
 		return nil, newError("not a compact JWS of three parts", ErrMalformedToken)
 	}
+	var gen uint64
+	if v.keys != nil {
+		// Read before the keys are: a set stored meanwhile makes the
+		// entry stale rather than wrongly current.
+		gen = v.keys.gen.Load()
+	}
 	e, err := v.verifyCold(ctx, token, now)
 	if err != nil {
 		return nil, err
 	}
 	if v.cache != nil {
+		e.gen = gen
 		v.put(&key, e, now)
 	}
 	return e.token, nil
@@ -220,6 +229,25 @@ func tokenKey(token string) [32]byte {
 		return sha256.Sum256(append(buf[:0], token...))
 	}
 	return sha256.Sum256([]byte(token))
+}
+
+// keysCurrent reports whether a cache entry verified under key set
+// generation gen may be used at now: no key set has been stored since, and
+// the set is not due for a refresh (WithJWKSMaxAge), so that a key removed
+// at the provider stops being accepted from the cache once it is fetched
+// again.
+func (v *AccessTokenVerifier) keysCurrent(gen uint64, now time.Time) bool {
+	if v.keys == nil {
+		return true
+	}
+	if gen != v.keys.gen.Load() {
+		return false
+	}
+	if v.cfg.source == keysStatic {
+		return true
+	}
+	ks := v.keys.set.Load()
+	return ks != nil && now.Sub(ks.fetched) < v.cfg.maxAge
 }
 
 // put stores a verified token in the cache.
@@ -293,7 +321,7 @@ func (v *AccessTokenVerifier) keyFor(ctx context.Context, t *jwt.Token, now time
 	if !known {
 		// Unknown kid: the provider may have rotated. At most one fetch
 		// per interval, whatever the kid (no refresh storm).
-		v.keys.refresh(ctx, now)
+		v.keys.refresh(ctx, now, true)
 		if ks2 := v.keys.set.Load(); ks2 != nil && ks2 != ks {
 			keys, known = matchKeys(ks2, kid, hasKid, alg, a.kind)
 		}

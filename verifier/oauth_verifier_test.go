@@ -675,3 +675,21 @@ func TestMalformedTokensAreRefusedAsMalformed(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyRemovedAtTheProviderStopsBeingAcceptedFromTheCache(t *testing.T) {
+	k := getOAKeys(t)
+	srv := newJWKSServer(t, trustedJWKS(k))
+	clock := newTestClock(testNow)
+	v := newOAVerifier(t, k, verifier.WithJWKSURL(srv.URL+"/keys"), verifier.WithAccessTokenClock(clock.now), verifier.WithJWKSMaxAge(2*time.Minute))
+	tok := rsaToken(t, k, nil) // exp = testNow + 4 min
+	for range 2 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The provider drops rsa-1 (compromised); the keys come due.
+	srv.set(jwksOf(ecJWK(&k.ec.PublicKey, "ec-1")), 0)
+	clock.advance(2 * time.Minute)
+	_, err := v.Verify(context.Background(), tok)
+	expectOAErr(t, err, verifier.ErrUnknownKey)
+}

@@ -359,12 +359,12 @@ func runServe(ctx context.Context, o serveOptions, out io.Writer) error {
 		// so the line can be pasted into another terminal as it is.
 		fmt.Fprintf(out, "export VAPISEC_USER=%s VAPISEC_PASSWORD=%s\n", name, pass)
 	}
+	for _, line := range srv.oauthBanner {
+		fmt.Fprintln(out, line)
+	}
 	fmt.Fprintf(out, "vapisec: listening on %s://%s\n", scheme, ln.Addr())
 	if srv.hosts != nil {
 		fmt.Fprintf(out, "vapisec: SIGN headers accepted for hosts %s (add names with --public-host)\n", strings.Join(srv.hosts, ", "))
-	}
-	for _, line := range srv.oauthBanner {
-		fmt.Fprintln(out, line)
 	}
 
 	hs := newHTTPServer(o, srv.echo)

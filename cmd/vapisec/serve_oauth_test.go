@@ -141,3 +141,36 @@ func TestServeOAuthFlagErrors(t *testing.T) {
 		t.Fatal("oauth token without key accepted")
 	}
 }
+
+// TestServeDevPrintsTheOAuthIssuerAndACurlLine: the banner names the dev
+// issuer and a curl line whose token command and URL work as printed.
+func TestServeDevPrintsTheOAuthIssuerAndACurlLine(t *testing.T) {
+	dir := t.TempDir()
+	rs := startServe(t, serveOptions{dev: true, devDir: dir})
+	var issuerLine, curlLine string
+	for _, line := range rs.lines {
+		if strings.HasPrefix(line, "vapisec: dev OAuth issuer ") {
+			issuerLine = line
+		}
+		if strings.HasPrefix(line, "curl ") {
+			curlLine = line
+		}
+	}
+	if !strings.Contains(issuerLine, rs.url+devIssuerPath) {
+		t.Fatalf("issuer line %q (server %s)", issuerLine, rs.url)
+	}
+	// curl -H "Authorization: Bearer $(vapisec oauth token --dev-dir DIR --subject S)" URL
+	inner, _, ok := strings.Cut(strings.TrimPrefix(curlLine, `curl -H "Authorization: Bearer $(vapisec `), `)"`)
+	url := curlLine[strings.LastIndexByte(curlLine, ' ')+1:]
+	if !ok || url != rs.url+"/api/vapisec/whoami" {
+		t.Fatalf("curl line %q", curlLine)
+	}
+	args := strings.Fields(inner)
+	if len(args) < 4 || args[0] != "oauth" || args[1] != "token" {
+		t.Fatalf("token command %q", inner)
+	}
+	tok := oauthToken(t, args[2:]...)
+	if code, body := getWithBearer(t, url, tok); code != http.StatusOK || !strings.Contains(string(body), string(vapisec.SchemeOAuth)) {
+		t.Fatalf("%d %s", code, body)
+	}
+}
