@@ -13,12 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/client"
 	"github.com/vapisec/vapisec/internal/relaytest"
+	"github.com/vapisec/vapisec/middleware"
+	"github.com/vapisec/vapisec/session"
 	"github.com/vapisec/vapisec/signer"
+	"github.com/vapisec/vapisec/sts"
+	"github.com/vapisec/vapisec/verifier"
 )
 
 // countingSource hands out "tok-1", "tok-2", … so a test sees every call.
@@ -198,3 +203,72 @@ func TestClientDoesNotSendBearerTokenAcrossRedirect(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenSourceLoginAgainstVapisec: against a real vapisec server (the
+// chain with an AccessTokenVerifier trusting a development issuer), the
+// token source's token logs in on both session resources and the calls run
+// in the session as the token's subject; a token the server refuses is
+// ErrLogin with the server's reason.
+func TestTokenSourceLoginAgainstVapisec(t *testing.T) {
+	iss, err := sts.NewAccessTokenIssuer(rsaKey(t), "https://idp.example.test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verifier.NewAccessTokenVerifier(verifier.WithAccessTokenIssuer("https://idp.example.test"),
+		verifier.WithAccessTokenAudiences(sts.DefaultAccessTokenAudience), verifier.WithJWKS(iss.JWKS()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := session.NewMemoryStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewManager(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := middleware.Config{Manager: m, AccessTokenVerifier: v}
+	e := echo.New()
+	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := middleware.Chain(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.GET("/api/vcenter/vm", func(c echo.Context) error {
+		sc := middleware.SecurityContextFrom(c)
+		return c.String(http.StatusOK, string(sc.Scheme)+" "+sc.Principal.String())
+	}, append(chain, middleware.Require())...)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	src := tokenSourceFunc(func() (*oauth2.Token, error) {
+		tok, err := iss.Issue(sts.AccessTokenRequest{Subject: "carol@vsphere.local"})
+		return &oauth2.Token{AccessToken: tok, TokenType: "Bearer"}, err
+	})
+	for _, style := range []client.SessionStyle{client.LegacySession, client.APISession} {
+		c, err := client.New(srv.URL, client.WithTokenSource(src), client.WithSessionStyle(style), client.WithKeepAlive(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, body := get(t, c, "/api/vcenter/vm"); code != http.StatusOK || body != "com.vmware.vapi.std.security.session_id carol@vsphere.local" {
+			t.Errorf("style %d: %d %q", style, code, body)
+		}
+		if err := c.Close(context.Background()); err != nil {
+			t.Errorf("style %d: logout: %v", style, err)
+		}
+	}
+	forged := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb290In0."})
+	c, err := client.New(srv.URL, client.WithTokenSource(forged), client.WithKeepAlive(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if err := c.Login(context.Background()); !errors.Is(err, client.ErrLogin) || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Errorf("forged token: %v, want ErrLogin with HTTP 401", err)
+	}
+}
+
+type tokenSourceFunc func() (*oauth2.Token, error)
+
+func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }

@@ -155,3 +155,36 @@ func TestCallCmdBearer(t *testing.T) {
 		})
 	}
 }
+
+// TestCallCmdBearerAgainstServeDev: "vapisec call --bearer-file" with a
+// token of "vapisec oauth token" logs in to serve --dev (its development
+// issuer), calls whoami within the session as the token's subject, and
+// logs out; a token signed for another issuer is a failed login.
+func TestCallCmdBearerAgainstServeDev(t *testing.T) {
+	dir := t.TempDir()
+	ts := newDevServer(t, serveOptions{dev: true, devDir: dir})
+	token := func(issuer string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := run([]string{"oauth", "token", "--key", filepath.Join(dir, "sts.key.pem"), "--issuer", issuer, "--subject", "carol@vsphere.local"}, nil, &out, &errOut); code != 0 {
+			t.Fatalf("oauth token: exit %d %s", code, errOut.String())
+		}
+		f := filepath.Join(t.TempDir(), "token")
+		if err := os.WriteFile(f, out.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"call", "--url", ts.URL + "/api/vapisec/whoami", "--bearer-file", token(ts.URL + "/vapisec/oauth")}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), `"scheme":"com.vmware.vapi.std.security.session_id"`) || !strings.Contains(out.String(), `"name":"carol"`) {
+		t.Errorf("whoami in the bearer session: %s", out.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"call", "--url", ts.URL + "/api/vapisec/whoami", "--bearer-file", token("https://other-issuer.invalid")}, nil, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "login failed: HTTP 401") {
+		t.Errorf("token of another issuer: exit %d, stderr %s", code, errOut.String())
+	}
+}
