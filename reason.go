@@ -52,6 +52,10 @@ const (
 	// ReasonUserRecordLimit: the user holds the maximum number of records
 	// (sessions, derived sessions, tickets, channel credentials) (HTTP 429).
 	ReasonUserRecordLimit Reason = "user_record_limit"
+	// ReasonKeysUnavailable: the keys that verify the credential (an OAuth
+	// issuer's JWKS) could not be fetched and none is cached; the request
+	// was refused (fail closed, HTTP 503).
+	ReasonKeysUnavailable Reason = "keys_unavailable"
 )
 
 // ReauthenticationHelps reports whether a client that gets this reason should
@@ -110,6 +114,8 @@ func (r Reason) Description() string {
 		return "The session holds the maximum number of derived sessions."
 	case ReasonUserRecordLimit:
 		return "The user holds the maximum number of sessions, tickets and credentials."
+	case ReasonKeysUnavailable:
+		return "The token issuer's signing keys are unavailable; try again later."
 	}
 	return "Authentication failed."
 }

@@ -14,13 +14,15 @@ import (
 	"time"
 
 	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/signer"
 )
 
 // maxErrorBody bounds how much of an error body is read to find reasons.
 const maxErrorBody = 64 << 10
 
-// Client calls a vAPI server within a session: it logs in (Basic, or SIGN
-// with a signer.HeaderSigner), sends the session id in the
+// Client calls a vAPI server within a session: it logs in (Basic, SIGN
+// with a signer.HeaderSigner, or an OAuth 2.0 bearer token from an
+// oauth2.TokenSource), sends the session id in the
 // vmware-api-session-id header, reads the session when idle to keep it
 // alive, and on a 401 that re-login can cure logs in again and retries the
 // request once. It is safe for
@@ -30,7 +32,7 @@ const maxErrorBody = 64 << 10
 // It follows redirects only within the origin (scheme, host and port) of
 // the request: a redirect elsewhere, https to http included, fails the
 // request with ErrCrossHostRedirect before the next hop is sent, so the
-// session id, Basic credentials and SIGN login header never reach another
+// session id, Basic credentials, bearer token and SIGN login header never reach another
 // host (http.Client alone would copy vmware-api-session-id to any host, and
 // Authorization to another port of the same host name). A SIGN login moved
 // by a same-origin redirect is signed again for its new URL.
@@ -49,8 +51,8 @@ type Client struct {
 }
 
 // New returns a client of the server at baseURL (scheme and host, e.g.
-// "https://vc.example.com"; a path is kept as a prefix). One of
-// WithBasicAuth and WithTokenLogin is required. It does not log in: the
+// "https://vc.example.com"; a path is kept as a prefix). Exactly one of
+// WithBasicAuth, WithTokenLogin and WithTokenSource is required. It does not log in: the
 // first request (or Login) does. Close it to stop the keep-alive and log
 // out. Errors match ErrInvalidOption or ErrNoCredentials.
 func New(baseURL string, opts ...Option) (*Client, error) {
@@ -68,8 +70,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if !cfg.basic && cfg.token == nil {
-		return nil, fmt.Errorf("%w: use WithBasicAuth or WithTokenLogin", ErrNoCredentials)
+	switch n := btoi(cfg.basic) + btoi(cfg.token != nil) + btoi(cfg.bearer != nil); {
+	case n == 0:
+		return nil, fmt.Errorf("%w: use WithBasicAuth, WithTokenLogin or WithTokenSource", ErrNoCredentials)
+	case n > 1:
+		return nil, fmt.Errorf("%w: WithBasicAuth, WithTokenLogin and WithTokenSource exclude each other", ErrInvalidOption)
 	}
 	if cfg.client == nil {
 		cfg.client = &http.Client{}
@@ -154,10 +159,19 @@ func (c *Client) loginLocked(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrLogin, err)
 	}
 	req.Header.Set(vapisec.HeaderUseHeaderAuthn, "true")
-	if c.cfg.basic {
+	switch {
+	case c.cfg.basic:
 		req.SetBasicAuth(c.cfg.user, c.cfg.password)
-	} else if err := c.cfg.token.SignRequest(req); err != nil {
-		return fmt.Errorf("%w: %w", ErrLogin, err)
+	case c.cfg.bearer != nil:
+		tok, err := signer.BearerToken(c.cfg.bearer)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrLogin, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	default:
+		if err := c.cfg.token.SignRequest(req); err != nil {
+			return fmt.Errorf("%w: %w", ErrLogin, err)
+		}
 	}
 	res, err := c.cfg.client.Do(req)
 	if err != nil {
@@ -181,6 +195,13 @@ func (c *Client) loginLocked(ctx context.Context) error {
 	c.id.Store(&id)
 	c.touch()
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sessionIDFromBody reads "<id>" (/api) or {"value":"<id>"} (/rest).

@@ -1,6 +1,7 @@
 // Package client calls a vAPI server within a session: it logs in with HTTP
-// Basic credentials or an "Authorization: SIGN" header from a SAML token
-// (spec vapi-protocol.md §3.2, §8), sends the session id in the
+// Basic credentials, an "Authorization: SIGN" header from a SAML token
+// (spec vapi-protocol.md §3.2, §8) or an OAuth 2.0 access token as
+// "Authorization: Bearer" (§3.3, from an oauth2.TokenSource), sends the session id in the
 // vmware-api-session-id header (§3.1), reads the session while idle to keep
 // it alive, logs in again and retries once when the server says the session
 // is gone, and logs out on Close (the session resources of §4).
@@ -14,7 +15,9 @@
 //
 // It supplies the session; package signer signs requests. The two meet
 // where x/oauth2's TokenSource and Transport meet: [WithTokenLogin] takes a
-// signer.HeaderSigner for the login, and [WithHTTPClient] may carry a
+// signer.HeaderSigner for the login, [WithTokenSource] an oauth2.TokenSource
+// whose token logs in (asked again on every re-login, so a refreshing source
+// keeps the client logged in), and [WithHTTPClient] may carry a
 // signer.Transport that signs every call.
 //
 // # Re-login
@@ -31,8 +34,8 @@
 // The client follows redirects only within the origin (scheme, host and
 // port) of the request: a redirect elsewhere, https to http included, fails
 // the request with [ErrCrossHostRedirect] before the next hop is sent, so the
-// session id, Basic credentials and SIGN login header never reach another
-// host. A SIGN login moved by a same-origin redirect is signed again for its
+// session id, Basic credentials, bearer token and SIGN login header never
+// reach another host. A SIGN login moved by a same-origin redirect is signed again for its
 // new URL.
 //
 // A [Client] is safe for concurrent use.

@@ -7,8 +7,9 @@ var (
 	// ErrInvalidOption reports a bad option, a nil option or a base URL
 	// that is not an absolute http(s) URL.
 	ErrInvalidOption = errors.New("client: invalid option")
-	// ErrNoCredentials reports a Client configured with neither Basic
-	// credentials (WithBasicAuth) nor a token (WithTokenLogin).
+	// ErrNoCredentials reports a Client configured with no login
+	// credentials: neither Basic (WithBasicAuth), nor a SAML token
+	// (WithTokenLogin), nor an OAuth token source (WithTokenSource).
 	ErrNoCredentials = errors.New("client: no login credentials configured")
 )
 
@@ -22,8 +23,8 @@ var (
 	ErrClosed = errors.New("client: closed")
 	// ErrCrossHostRedirect reports a redirect the client refused to follow
 	// because it leads to another origin (scheme, host or port; https to
-	// http included), where the session id, Basic credentials or SIGN login
-	// header it would carry could be used by another host. The message
+	// http included), where the session id, Basic credentials, bearer token
+	// or SIGN login header it would carry could be used by another host. The message
 	// names both origins. http.Client's Do returns it wrapped in a
 	// *url.Error; errors.Is sees through that.
 	ErrCrossHostRedirect = errors.New("client: refused redirect to another host")

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/vapisec/vapisec/signer"
 )
 
@@ -34,6 +36,7 @@ type config struct {
 	password  string
 	basic     bool
 	token     *signer.HeaderSigner
+	bearer    oauth2.TokenSource
 	style     SessionStyle
 	path      string
 	keepAlive time.Duration
@@ -45,7 +48,7 @@ type config struct {
 type Option func(*config) error
 
 // WithBasicAuth logs in with HTTP Basic credentials. Default: none (one of
-// WithBasicAuth and WithTokenLogin is required).
+// WithBasicAuth, WithTokenLogin and WithTokenSource is required).
 func WithBasicAuth(username, password string) Option {
 	return func(c *config) error {
 		if username == "" {
@@ -65,6 +68,26 @@ func WithTokenLogin(h *signer.HeaderSigner) Option {
 			return fmt.Errorf("%w: nil header signer", ErrInvalidOption)
 		}
 		c.token = h
+		return nil
+	}
+}
+
+// WithTokenSource logs in with an OAuth 2.0 access token from ts, sent as
+// "Authorization: Bearer <token>" (scheme com.vmware.vapi.std.security.oauth)
+// on the session login only; later requests carry the session id. Every
+// login, re-login included, asks ts for the token (signer.BearerToken), so a
+// source that refreshes (oauth2.ReuseTokenSource, the TokenSource of a
+// clientcredentials.Config) gives a re-login after the session expired a
+// fresh token. A source error, or an empty, expired or non-Bearer token,
+// fails the login with ErrLogin and signer.ErrTokenSource before any
+// request is sent. The token never follows a redirect to another origin
+// (ErrCrossHostRedirect). Default: none.
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(c *config) error {
+		if ts == nil {
+			return fmt.Errorf("%w: nil token source", ErrInvalidOption)
+		}
+		c.bearer = ts
 		return nil
 	}
 }

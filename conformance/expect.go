@@ -109,10 +109,16 @@ func checkBody(e *Expect, raw []byte, doc any, isJSON bool) error {
 		}
 		return nil
 	case "jsonrpc-result":
-		if obj == nil || obj["jsonrpc"] != "2.0" || obj["result"] == nil || obj["error"] != nil {
-			return fmt.Errorf("body %s, want a JSON-RPC 2.0 result", excerpt(raw))
+		robj, _ := obj["result"].(map[string]any)
+		if _, ok := robj["output"]; obj == nil || obj["jsonrpc"] != "2.0" || !ok || robj["error"] != nil || obj["error"] != nil {
+			return fmt.Errorf("body %s, want a JSON-RPC 2.0 result with an output", excerpt(raw))
 		}
 		return nil
+	case "jsonrpc-vapi-error":
+		var err error
+		if errStruct, err = jsonrpcVAPIError(obj, e, raw); err != nil {
+			return err
+		}
 	case "jsonrpc-error":
 		eobj, _ := obj["error"].(map[string]any)
 		if obj == nil || obj["jsonrpc"] != "2.0" || eobj == nil || obj["result"] != nil {
@@ -149,6 +155,50 @@ func checkBody(e *Expect, raw []byte, doc any, isJSON bool) error {
 		}
 	}
 	return checkMessages(e, errStruct, raw)
+}
+
+// jsonrpcVAPIError reads a vAPI error in result.error (spec §13.3):
+// {"result":{"error":{"ERROR":{"com.vmware.vapi.std.errors.<name>":{…}}}}},
+// and returns it flattened as an /api error body (error_type, messages with
+// id, default_message and args) for checkMessages.
+func jsonrpcVAPIError(obj map[string]any, e *Expect, raw []byte) (map[string]any, error) {
+	robj, _ := obj["result"].(map[string]any)
+	eobj, _ := robj["error"].(map[string]any)
+	named, _ := eobj["ERROR"].(map[string]any)
+	if obj == nil || obj["jsonrpc"] != "2.0" || obj["error"] != nil || len(robj) != 1 || len(eobj) != 1 || len(named) != 1 {
+		return nil, fmt.Errorf(`body %s, want {"result":{"error":{"ERROR":{…}}}}`, excerpt(raw))
+	}
+	var name string
+	var fields map[string]any
+	for k, v := range named {
+		name, fields = k, asObject(v)
+	}
+	kind, ok := strings.CutPrefix(name, "com.vmware.vapi.std.errors.")
+	if !ok || fields == nil {
+		return nil, fmt.Errorf("result.error %s is not a vAPI standard error", excerpt(raw))
+	}
+	et, _ := asObject(fields["error_type"])["OPTIONAL"].(string)
+	if et != strings.ToUpper(kind) {
+		return nil, fmt.Errorf("result.error %s: error_type %q does not match the error", excerpt(raw), et)
+	}
+	if e.ErrorType != "" && et != e.ErrorType {
+		return nil, fmt.Errorf("error_type %s, want %s", et, e.ErrorType)
+	}
+	list, _ := fields["messages"].([]any)
+	msgs := make([]any, 0, len(list))
+	for _, m := range list {
+		lm := asObject(asObject(m)["STRUCTURE"])["com.vmware.vapi.std.localizable_message"]
+		if lm == nil {
+			return nil, fmt.Errorf("message %.80v is not a com.vmware.vapi.std.localizable_message", m)
+		}
+		msgs = append(msgs, lm)
+	}
+	return map[string]any{"error_type": et, "messages": msgs}, nil
+}
+
+func asObject(v any) map[string]any {
+	o, _ := v.(map[string]any)
+	return o
 }
 
 // checkMessages checks the messages list of a vAPI error structure.

@@ -61,6 +61,31 @@ func signingOptions(t testing.TB) []conformance.Option {
 	return []conformance.Option{conformance.WithSTS(m.stsKey, m.stsCert), conformance.WithHoK(m.hokKey, m.hokCert)}
 }
 
+// testOAuthIssuerURL is the OAuth issuer the test server trusts.
+const testOAuthIssuerURL = "https://idp.conformance.test/oauth2"
+
+// testOAuthIssuer signs access tokens with testMaterial's STS key (RSA):
+// the test server trusts its JWKS, given as a document.
+func testOAuthIssuer() (*sts.AccessTokenIssuer, error) {
+	m, err := testMaterial()
+	if err != nil {
+		return nil, err
+	}
+	return sts.NewAccessTokenIssuer(m.stsKey, testOAuthIssuerURL, nil)
+}
+
+// oauthOptions give a runner the OAuth key, issuer and audience the test
+// server trusts.
+func oauthOptions(t testing.TB) []conformance.Option {
+	t.Helper()
+	oi, err := testOAuthIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := testMaterial()
+	return []conformance.Option{conformance.WithOAuthKey(m.stsKey, oi.KeyID(), testOAuthIssuerURL, sts.DefaultAccessTokenAudience)}
+}
+
 // vapisecHandler builds an in-process vapisec server like "vapisec serve
 // --dev": the session endpoints, the extensions, the whoami route and the
 // JSON-RPC endpoint. With hosts (the host:port the server listens on) it
@@ -80,6 +105,14 @@ func vapisecHandler(hosts ...string) (http.Handler, error) {
 		return nil, err
 	}
 	cfg := middleware.Config{Manager: manager, Authenticator: users, Cookie: middleware.CookieConfig{InsecureNoSecureFlag: true}}
+	oi, err := testOAuthIssuer()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AccessTokenVerifier, err = verifier.NewAccessTokenVerifier(verifier.WithAccessTokenIssuer(testOAuthIssuerURL),
+		verifier.WithAccessTokenAudiences(sts.DefaultAccessTokenAudience), verifier.WithJWKS(oi.JWKS())); err != nil {
+		return nil, err
+	}
 	if len(hosts) > 0 {
 		m, err := testMaterial()
 		if err != nil {

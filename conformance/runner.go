@@ -55,8 +55,11 @@ type config struct {
 	stsCert *x509.Certificate
 	token   []byte
 	subject string
-	now     func() time.Time
-	suite   *Suite
+
+	oauth       *oauthMaterial
+	accessToken string
+	now         func() time.Time
+	suite       *Suite
 }
 
 // NewRunner returns a runner for target, an http:// or https:// URL (a path
@@ -167,6 +170,7 @@ func (r *Runner) missing(c Case) string {
 		if st.Wait == "idle-timeout" {
 			need = append(need, "idle-timeout")
 		}
+		need = append(need, oauthNeeds(st)...)
 	}
 	for _, n := range need {
 		switch {
@@ -180,6 +184,10 @@ func (r *Runner) missing(c Case) string {
 			return "needs a bearer token (--sts-key/--sts-cert or a bearer --token)"
 		case n == "sts" && r.stsKey == nil:
 			return "needs an STS key and certificate the target trusts (--sts-key/--sts-cert)"
+		case n == "oauth" && !r.hasOAuth():
+			return "needs an OAuth access token (--bearer) or a signing key the target trusts (--oauth-key)"
+		case n == "oauth-key" && r.oauth == nil:
+			return "needs an OAuth signing key the target trusts (--oauth-key with --oauth-issuer, --oauth-audience)"
 		}
 	}
 	return ""

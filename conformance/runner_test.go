@@ -15,13 +15,13 @@ import (
 var skippedByDesign = map[string]string{}
 
 // TestSuiteAgainstVapisec: with the material "serve --dev-dir" would give
-// (an STS the server trusts, a HoK key pair, Basic credentials, the idle
-// timeout) every case runs against a vapisec server that verifies SIGN
+// (an STS the server trusts, a HoK key pair, an OAuth signing key, Basic
+// credentials, the idle timeout) every case runs against a vapisec server that verifies SIGN
 // for its own host:port, and every case passes: nothing is skipped but
 // the cases in skippedByDesign, nothing fails.
 func TestSuiteAgainstVapisec(t *testing.T) {
 	ts := newVapisecServer(t, nil)
-	r, err := conformance.NewRunner(ts.URL, append(signingOptions(t), conformance.WithBasic(testUser, testPassword),
+	r, err := conformance.NewRunner(ts.URL, append(append(signingOptions(t), oauthOptions(t)...), conformance.WithBasic(testUser, testPassword),
 		conformance.WithLevel(conformance.LevelExtension), conformance.WithIdleTimeout(testIdle))...)
 	if err != nil {
 		t.Fatal(err)

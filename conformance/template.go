@@ -22,6 +22,7 @@ import (
 //	{{b64:TEXT}}              base64(TEXT)
 //	{{b64hex:HEX}}            base64 of the bytes HEX
 //	{{repeat:C:N}}            the text C repeated N times (N ≤ 65536)
+//	{{access-token:VARIANT}}  an OAuth 2.0 JWT access token, valid or broken (oauth.go)
 //	{{<variable>}}            a value captured by an earlier step
 //
 // Templates needing the user and password make the case require "basic".
@@ -68,12 +69,37 @@ func checkTemplates(s string, vars map[string]bool) error {
 		case "repeat":
 			_, err := parseRepeat(arg)
 			return err
+		case "access-token":
+			if _, ok := oauthVariants[arg]; !ok {
+				return fmt.Errorf("unknown access-token variant %q", arg)
+			}
+			return nil
 		}
 		if builtinTemplates[name] || vars[name] {
 			return nil
 		}
 		return fmt.Errorf("unknown template or variable %q", name)
 	})
+}
+
+// oauthNeeds returns the material the access-token templates of a step
+// need: "oauth-key" for the minted variants, "oauth" for the others.
+func oauthNeeds(st Step) []string {
+	var need []string
+	texts := append([]string{st.Path, st.Body}, headerTexts(st.Headers)...)
+	for _, s := range texts {
+		_ = forEachTemplate(s, func(name, arg string) error {
+			if name == "access-token" {
+				if oauthVariants[arg] {
+					need = append(need, "oauth-key")
+				} else {
+					need = append(need, "oauth")
+				}
+			}
+			return nil
+		})
+	}
+	return need
 }
 
 // usesBasic reports whether s uses a template that needs Basic credentials.
@@ -161,6 +187,8 @@ func (cr *caseRun) value(t string) (string, error) {
 		return base64.StdEncoding.EncodeToString(b), nil
 	case "repeat":
 		return parseRepeat(arg)
+	case "access-token":
+		return cr.accessToken(arg)
 	}
 	if v, ok := cr.vars[name]; ok {
 		return v, nil

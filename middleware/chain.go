@@ -82,6 +82,12 @@ type Config struct {
 	// scheme.
 	RequestVerifier *verifier.RequestVerifier
 
+	// AccessTokenVerifier verifies OAuth 2.0 access tokens (Authorization:
+	// Bearer, csp-auth-token); see OAuthConfig. It is also a login scheme:
+	// a bearer token on the session endpoints creates a session for its
+	// principal. Default value nil, which disables the OAuth scheme.
+	AccessTokenVerifier *verifier.AccessTokenVerifier
+
 	// MaxBodySize bounds the request body of the login endpoints and of
 	// JSONRPCSessionService; a longer body is answered with 413 Request
 	// Entity Too Large. The other session resources accept at most 4 KiB,
@@ -159,6 +165,9 @@ func (cfg Config) withDefaults() (Config, error) {
 		if cfg.RequestVerifier != nil {
 			cfg.Errors.Challenges = append(cfg.Errors.Challenges, `SIGN realm="`+realm+`"`)
 		}
+		if cfg.AccessTokenVerifier != nil {
+			cfg.Errors.Challenges = append(cfg.Errors.Challenges, bearerChallenge(realm, ""))
+		}
 		if cfg.Authenticator != nil {
 			cfg.Errors.Challenges = append(cfg.Errors.Challenges, `Basic realm="`+realm+`"`)
 		}
@@ -197,6 +206,13 @@ func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 		}
 		mws = append(mws, mw)
 	}
+	if cfg.AccessTokenVerifier != nil {
+		mw, err := OAuthConfig{Skipper: DefaultSkipper, Verifier: cfg.AccessTokenVerifier, MaxBodySize: cfg.MaxBodySize, Errors: cfg.Errors}.ToMiddleware()
+		if err != nil {
+			return nil, err
+		}
+		mws = append(mws, mw)
+	}
 	if cfg.Authenticator != nil {
 		mw, err := BasicConfig{Skipper: DefaultSkipper, Authenticator: cfg.Authenticator, TrustedOrigins: cfg.TrustedOrigins, Errors: cfg.Errors}.ToMiddleware()
 		if err != nil {
@@ -208,9 +224,16 @@ func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 }
 
 // Chain returns the usual middleware chain for application routes, in
-// order: Session, CSRF (cookie-authenticated unsafe requests must be
+// order: JSON-RPC (on POSTs to Errors.JSONRPCPath, "/api": reads and parses
+// the body once, answers a body that is not a vAPI JSON-RPC request with
+// -32700 or -32600, authenticates the user_pass and session_id schemes of
+// params.ctx.securityCtx and refuses ambiguous credentials; every failure of
+// the chain on that path is then a vAPI error in result.error, HTTP 200,
+// spec §13.3), Session, CSRF (cookie-authenticated unsafe requests must be
 // same-origin), then SAML (SIGN and signed JSON-RPC, when a RequestVerifier
-// is configured), then Basic (when an Authenticator is configured). The first
+// is configured), then OAuth (bearer access tokens, when an
+// AccessTokenVerifier is configured), then Basic (when an Authenticator is
+// configured). The first
 // middleware that finds a credential decides. Add Require (or
 // AllowAnonymous) per route or group for the scheme policy:
 //
@@ -230,8 +253,12 @@ func Chain(cfg Config) ([]echo.MiddlewareFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	rpc, err := cfg.jsonrpcMiddleware()
+	if err != nil {
+		return nil, err
+	}
 	// Clipped: callers append a Require per route to the same slice.
-	return slices.Clip(append([]echo.MiddlewareFunc{sess}, login...)), nil
+	return slices.Clip(append([]echo.MiddlewareFunc{rpc, sess}, login...)), nil
 }
 
 // Router is where RegisterSessionEndpoints adds its routes: *echo.Echo and

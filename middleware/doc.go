@@ -17,6 +17,8 @@
 //     cached Basic credentials) authenticated.
 //   - SAML verifies Authorization: SIGN and signed JSON-RPC bodies with a
 //     verifier.RequestVerifier.
+//   - OAuth verifies OAuth 2.0 access tokens (Authorization: Bearer,
+//     csp-auth-token) with a verifier.AccessTokenVerifier.
 //   - Basic decodes HTTP Basic credentials strictly and asks an Authenticator.
 //   - Require enforces which schemes a route accepts, or lets it be anonymous.
 //   - CloneTicket, Handoff and ChannelBasic are the session extensions: a

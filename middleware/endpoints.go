@@ -29,7 +29,8 @@ type SessionInfo struct {
 //	DELETE <SessionPath>                     logout  → 204
 //
 // Login is authenticated by the login schemes of cfg (Basic when an
-// Authenticator is set), never by a session; the new id is returned in the
+// Authenticator is set, SIGN when a RequestVerifier is set, a bearer access
+// token when an AccessTokenVerifier is set), never by a session; the new id is returned in the
 // body and, unless the request carries vmware-use-header-authn, also as an
 // HttpOnly, Secure, SameSite=Strict cookie. The other operations are
 // authenticated by the session (cookie, then header). Each route carries its

@@ -13,6 +13,9 @@ var (
 	ErrNoLoginScheme = errors.New("middleware: session login needs at least one login scheme (an Authenticator for Basic)")
 	// ErrNoVerifier: the SAML middleware needs a verifier.RequestVerifier.
 	ErrNoVerifier = errors.New("middleware: a request verifier is required")
+	// ErrNoAccessTokenVerifier: the OAuth middleware needs a
+	// verifier.AccessTokenVerifier.
+	ErrNoAccessTokenVerifier = errors.New("middleware: an access token verifier is required")
 	// ErrInvalidConfig: a configuration value is not acceptable.
 	ErrInvalidConfig = errors.New("middleware: invalid configuration")
 )

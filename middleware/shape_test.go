@@ -46,6 +46,8 @@ func TestConfigShape(t *testing.T) {
 			givenGood: shape{middleware.BasicConfig{Authenticator: users}.ToMiddleware, func() echo.MiddlewareFunc { return middleware.Basic(users) }}},
 		{name: "SAML", expectErr: middleware.ErrNoVerifier,
 			givenBad: shape{middleware.SAMLConfig{}.ToMiddleware, func() echo.MiddlewareFunc { return middleware.SAMLWithConfig(middleware.SAMLConfig{}) }}},
+		{name: "OAuth", expectErr: middleware.ErrNoAccessTokenVerifier,
+			givenBad: shape{middleware.OAuthConfig{}.ToMiddleware, func() echo.MiddlewareFunc { return middleware.OAuthWithConfig(middleware.OAuthConfig{}) }}},
 		{name: "Require", expectErr: middleware.ErrInvalidConfig,
 			givenBad:  shape{middleware.RequireConfig{Schemes: []vapisec.SchemeID{"nope"}}.ToMiddleware, func() echo.MiddlewareFunc { return middleware.Require("nope") }},
 			givenGood: shape{middleware.RequireConfig{}.ToMiddleware, func() echo.MiddlewareFunc { return middleware.Require() }}},

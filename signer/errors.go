@@ -4,7 +4,8 @@ import "errors"
 
 // Configuration errors: the caller built a signer or Transport wrongly.
 var (
-	// ErrInvalidOption reports a bad option or a missing required argument.
+	// ErrInvalidOption reports a bad option or a missing required argument,
+	// or a Transport with both Header and TokenSource set.
 	ErrInvalidOption = errors.New("signer: invalid option")
 	// ErrUnsupportedAlgorithm reports an algorithm name outside RS256,
 	// RS384, RS512, ES256, ES384 and ES512 (names are case-sensitive), or
@@ -37,4 +38,9 @@ var (
 	// carry could be relayed. The message names both origins. http.Client's
 	// Do returns it wrapped in a *url.Error; errors.Is sees through that.
 	ErrCrossHostRedirect = errors.New("signer: refused redirect to another host")
+	// ErrTokenSource reports an OAuth 2.0 token source that failed or gave
+	// a token that cannot be sent as a bearer token (empty, expired, not of
+	// type Bearer, or not an RFC 6750 b64token). The request is not sent.
+	// The source's own error, if any, is wrapped too.
+	ErrTokenSource = errors.New("signer: OAuth token source")
 )

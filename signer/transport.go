@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"golang.org/x/oauth2"
 )
 
 // Transport is an http.RoundTripper that signs every request before Base
@@ -18,9 +20,11 @@ import (
 // before anything is signed, since a SIGN header or signed body made for
 // the attacker's host could be relayed to the real server (Q21). Requests
 // sent without http.Client's redirect handling (req.Response nil) are
-// signed for the URL they carry.
+// signed for the URL they carry. The bearer token of TokenSource obeys the
+// same rule: it is never put on a hop to another origin.
 //
 //	client := &http.Client{Transport: &signer.Transport{JSONRPC: js, Header: hs}}
+//	client := &http.Client{Transport: &signer.Transport{TokenSource: ts}} // OAuth 2.0
 type Transport struct {
 	// Base sends the signed requests.
 	// Default value nil: http.DefaultTransport.
@@ -33,6 +37,18 @@ type Transport struct {
 	// Header signs the other requests with an "Authorization: SIGN" header.
 	// Default value nil: they are sent as they are.
 	Header *HeaderSigner
+
+	// TokenSource supplies an OAuth 2.0 access token that is sent as
+	// "Authorization: Bearer <token>" (scheme
+	// com.vmware.vapi.std.security.oauth) on every request JSONRPC does not
+	// sign; each request asks the source (see BearerToken), so a source
+	// that refreshes (oauth2.ReuseTokenSource, a clientcredentials Config's
+	// TokenSource) keeps the requests authenticated. A source error fails
+	// the request with ErrTokenSource before anything is sent. Setting both
+	// Header and TokenSource is an error (ErrInvalidOption): a request
+	// carries one Authorization scheme.
+	// Default value nil: no bearer token.
+	TokenSource oauth2.TokenSource
 
 	// JSONRPCPath, when set, makes only POST requests to exactly this URL
 	// path JSON-RPC requests (vCenter's is "/api").
@@ -58,8 +74,12 @@ func (t *Transport) base() http.RoundTripper {
 // RoundTrip signs a copy of req and sends it with Base. The signed copy has
 // a replayable body (GetBody set), so redirects and retries keep working.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.JSONRPC == nil && t.Header == nil {
+	if t.JSONRPC == nil && t.Header == nil && t.TokenSource == nil {
 		return t.base().RoundTrip(req)
+	}
+	if t.Header != nil && t.TokenSource != nil {
+		closeBody(req)
+		return nil, fmt.Errorf("%w: Transport with both Header and TokenSource", ErrInvalidOption)
 	}
 	// A redirect hop to another origin would get a signature made for
 	// that origin (or a signed body), which its owner could relay to the
@@ -70,7 +90,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	maybeJSONRPC := t.JSONRPC != nil && req.Method == http.MethodPost && (t.JSONRPCPath == "" || req.URL.Path == t.JSONRPCPath)
 	needBody := maybeJSONRPC || (t.Header != nil && !t.Header.Bearer())
-	if !maybeJSONRPC && t.Header == nil {
+	if !maybeJSONRPC && t.Header == nil && t.TokenSource == nil {
 		return t.send(req)
 	}
 	out := req.Clone(req.Context())
@@ -112,6 +132,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("signer: SIGN header: %w", err)
 		}
 		out.Header.Set("Authorization", v)
+	}
+	if t.TokenSource != nil {
+		tok, err := BearerToken(t.TokenSource)
+		if err != nil {
+			closeBody(req)
+			return nil, err
+		}
+		out.Header.Set("Authorization", "Bearer "+tok)
 	}
 	return t.send(out)
 }

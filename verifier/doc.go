@@ -63,6 +63,19 @@
 //     WithoutSIGN, DESIGN Q21), then nonce time, body hash, token and the
 //     signature over the normalized request.
 //
+// # Access tokens
+//
+// An AccessTokenVerifier (NewAccessTokenVerifier, functional
+// AccessTokenOptions, DESIGN Q20) verifies OAuth 2.0 access tokens that are
+// signed JWTs (RFC 7519, RFC 9068) with golang-jwt/jwt/v5 against the
+// issuer's JWKS, from a file, a URL or OIDC discovery from the issuer:
+// issuer and audience required, an algorithm allow-list bound to the key
+// type, never none, HMAC only with an explicit secret, exp required, nbf
+// and iat with a skew, a lifetime cap, crit/cty/enc/zip refused, jku, x5u
+// and jwk never used. An unknown kid refreshes the keys at most once per
+// interval; no key at all is ErrKeysUnavailable (fail closed). Verified
+// tokens are cached by SHA-256 until exp + skew. See docs/oauth.md.
+//
 // Replay: an accepted signature is recorded in a ReplayCache (a
 // MemoryReplayCache by default; redisstore shares one between instances)
 // under its holder's certificate until it could no longer pass the time

@@ -104,7 +104,9 @@ func malformed(specific error, format string, args ...any) error {
 // ErrStoreUnavailable → store_unavailable, ErrRequestExpired → expired,
 // ErrRequestNotYetValid → not_yet_valid, ErrTimestampWindow → clock_skew,
 // ErrRequestAlgorithm → unsupported_algorithm, ErrSchemeNotAllowed →
-// scheme_not_allowed, ErrNotSigned/ErrOtherScheme → missing. Any other
+// scheme_not_allowed, ErrNotSigned/ErrOtherScheme → missing; for access
+// tokens ErrKeysUnavailable → keys_unavailable (the other access token
+// sentinels come with one of the categories above). Any other
 // non-nil error, including ErrBadSignature, ErrRequestSignature,
 // ErrBodyHash, ErrHostNotAllowed and ErrConfirmationMismatch, maps to
 // bad_signature; nil maps to "".
@@ -140,6 +142,8 @@ func ReasonOf(err error) vapisec.Reason {
 		return vapisec.ReasonSchemeNotAllowed
 	case errors.Is(err, ErrNotSigned), errors.Is(err, ErrOtherScheme):
 		return vapisec.ReasonMissing
+	case errors.Is(err, ErrKeysUnavailable):
+		return vapisec.ReasonKeysUnavailable
 	default:
 		return vapisec.ReasonBadSignature
 	}
@@ -264,4 +268,54 @@ var (
 	// identity (WithTrustedSignerNames or WithTrustedSignerSPKIPins; also
 	// ErrInvalidOption).
 	ErrNoTrustedSigner = errors.New("verifier: trusted roots without a trusted signer identity")
+)
+
+// OAuth 2.0 access token (JWT, DESIGN Q20) sentinels. Each is returned
+// together with a category sentinel (ErrMalformedToken, ErrBadSignature,
+// ErrUntrustedIssuer, ErrUnsupportedAlgorithm, ErrAudienceMismatch,
+// ErrTokenExpired, ErrTokenNotYetValid), except ErrKeysUnavailable, which
+// is its own category (HTTP 503, fail closed).
+var (
+	// ErrNoIssuer reports an AccessTokenVerifier built without WithAccessTokenIssuer
+	// (also ErrInvalidOption): there is no accept-any default.
+	ErrNoIssuer = errors.New("verifier: an access token issuer is required")
+	// ErrNoAudience reports an AccessTokenVerifier built without
+	// WithAccessTokenAudiences (also ErrInvalidOption).
+	ErrNoAudience = errors.New("verifier: an access token audience is required")
+	// ErrEncryptedToken reports a JWE (five parts, or an "enc" header) or a
+	// nested JWT ("cty" header): only signed JWTs are accepted (also
+	// ErrMalformedToken).
+	ErrEncryptedToken = errors.New("verifier: encrypted or nested JWT not accepted")
+	// ErrUnsupportedHeader reports a JOSE header the verifier does not
+	// accept: a "crit" member (no extension is understood), a "zip", a
+	// "typ" other than JWT or at+jwt (or, with WithRequireAccessTokenType,
+	// other than at+jwt), a kid that is not a string (also
+	// ErrMalformedToken).
+	ErrUnsupportedHeader = errors.New("verifier: unsupported JWT header")
+	// ErrMissingClaim reports a token without exp, iss, aud or the subject
+	// claim, or a claim of the wrong type (also ErrMalformedToken).
+	ErrMissingClaim = errors.New("verifier: missing or invalid claim")
+	// ErrLifetimeTooLong reports a token whose lifetime exceeds
+	// WithMaxAccessTokenLifetime (also ErrMalformedToken).
+	ErrLifetimeTooLong = errors.New("verifier: token lifetime too long")
+	// ErrIssuerMismatch reports an "iss" other than the configured issuer
+	// (also ErrUntrustedIssuer).
+	ErrIssuerMismatch = errors.New("verifier: token issuer is not the configured issuer")
+	// ErrUnknownKey reports a kid (or, without kid, an algorithm) for which
+	// the key set has no key, even after the refresh the interval allows
+	// (also ErrUntrustedIssuer).
+	ErrUnknownKey = errors.New("verifier: no trusted key for the token")
+	// ErrKeyAlgorithmMismatch reports a token whose alg does not fit the
+	// type of the key its kid names (an RSA key with ES256, an HMAC alg
+	// with a JWKS key; also ErrUnsupportedAlgorithm).
+	ErrKeyAlgorithmMismatch = errors.New("verifier: algorithm does not fit the key")
+	// ErrKeysUnavailable reports that the JWKS (or the discovery document)
+	// could not be fetched and no key is cached: the request is refused,
+	// fail closed (HTTP 503, reason keys_unavailable).
+	ErrKeysUnavailable = errors.New("verifier: signing keys unavailable")
+	// ErrInvalidJWKS reports a JWKS or discovery document that cannot be
+	// used (bad JSON, no usable key, issuer mismatch, too large); returned
+	// by NewAccessTokenVerifier for a file or fixed set, and inside
+	// ErrKeysUnavailable for fetched ones.
+	ErrInvalidJWKS = errors.New("verifier: invalid JWKS")
 )

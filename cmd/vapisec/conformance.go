@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/conformance"
 )
 
@@ -26,6 +27,12 @@ type conformanceOptions struct {
 	hokKey      string
 	hokCert     string
 	token       string
+	oauthKey    string
+	oauthKid    string
+	oauthIss    string
+	oauthAud    string
+	bearer      string
+	bearerFile  string
 	insecure    bool
 	level       string
 	run         string
@@ -49,8 +56,12 @@ Cases that log in need --user NAME:PASSWORD. Signed-request cases need HoK
 material: --hok-key/--hok-cert with --sts-key/--sts-cert (an STS the target
 trusts; the suite issues its own tokens), or --token (a SAML token file, with
 --hok-key for a HoK token). The expiry case needs --idle-timeout, the
-target's (short) session idle timeout. Cases without their material are
-skipped.
+target's (short) session idle timeout. The OAuth cases need --oauth-key
+(a PEM private key whose public half the target's JWKS holds, under
+--oauth-kid) with --oauth-issuer and --oauth-audience (the suite mints valid
+and broken access tokens), or --bearer/--bearer-file (an access token the
+target accepts: only the valid, tampered and alg:none cases run). Cases
+without their material are skipped.
 
 --level must runs the cases every runtime agrees on, should (the default)
 adds vapisec's decisions where runtimes differ, all adds vapisec's
@@ -70,6 +81,12 @@ Exit status: 0 when no selected case failed, 1 otherwise, 2 on a usage error.`,
 	f.StringVar(&o.hokKey, "hok-key", "", "PEM holder-of-key private key (with --hok-cert)")
 	f.StringVar(&o.hokCert, "hok-cert", "", "PEM holder-of-key certificate")
 	f.StringVar(&o.token, "token", "", "a SAML token (Assertion XML file) the target trusts")
+	f.StringVar(&o.oauthKey, "oauth-key", "", "PEM private key (RSA or ECDSA) the target trusts for OAuth access tokens (with --oauth-issuer, --oauth-audience)")
+	f.StringVar(&o.oauthKid, "oauth-kid", "", "the kid of --oauth-key in the target's JWKS")
+	f.StringVar(&o.oauthIss, "oauth-issuer", "", "the OAuth issuer the target is configured with")
+	f.StringVar(&o.oauthAud, "oauth-audience", "", "an audience the target accepts")
+	f.StringVar(&o.bearer, "bearer", "", "an OAuth access token the target accepts (visible in the process list: prefer --bearer-file)")
+	f.StringVar(&o.bearerFile, "bearer-file", "", "a file holding an OAuth access token the target accepts")
 	f.BoolVar(&o.insecure, "insecure", false, "do not verify the target's TLS certificate")
 	f.StringVar(&o.level, "level", "should", "cases to run: must, should or all")
 	f.StringVar(&o.run, "run", "", "run only the cases whose id matches this regular expression")
@@ -138,6 +155,34 @@ func conformanceRunnerOptions(o conformanceOptions) ([]conformance.Option, error
 			return nil, usagef("%v", err)
 		}
 		opts = append(opts, conformance.WithToken(tok))
+	}
+	oauthSet := o.oauthKey != "" || o.oauthIss != "" || o.oauthAud != "" || o.oauthKid != ""
+	switch {
+	case oauthSet && (o.oauthKey == "" || o.oauthIss == "" || o.oauthAud == ""):
+		return nil, usagef("--oauth-key, --oauth-issuer and --oauth-audience go together (--oauth-kid with them)")
+	case o.bearer != "" && o.bearerFile != "":
+		return nil, usagef("--bearer and --bearer-file exclude each other")
+	}
+	if o.oauthKey != "" {
+		b, err := os.ReadFile(o.oauthKey)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		key, err := vapisec.ParsePrivateKeyPEM(b)
+		if err != nil {
+			return nil, usagef("--oauth-key: %v", err)
+		}
+		opts = append(opts, conformance.WithOAuthKey(key, o.oauthKid, o.oauthIss, o.oauthAud))
+	}
+	if tok := o.bearer; tok != "" || o.bearerFile != "" {
+		if o.bearerFile != "" {
+			b, err := os.ReadFile(o.bearerFile)
+			if err != nil {
+				return nil, usagef("%v", err)
+			}
+			tok = strings.TrimSpace(string(b))
+		}
+		opts = append(opts, conformance.WithAccessToken(tok))
 	}
 	return opts, nil
 }

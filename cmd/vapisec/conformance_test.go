@@ -23,7 +23,9 @@ func TestConformanceAgainstServeDev(t *testing.T) {
 	code := run([]string{"conformance", "--target", ts.URL, "--user", "alice@vsphere.local:s3cret",
 		"--level", "all", "--idle-timeout", "1s", "--format", "json",
 		"--sts-key", filepath.Join(dir, "sts.key.pem"), "--sts-cert", filepath.Join(dir, "sts.crt.pem"),
-		"--hok-key", filepath.Join(dir, "hok.key.pem"), "--hok-cert", filepath.Join(dir, "hok.crt.pem")}, nil, &out, &errOut)
+		"--hok-key", filepath.Join(dir, "hok.key.pem"), "--hok-cert", filepath.Join(dir, "hok.crt.pem"),
+		// The development OAuth issuer of serve --dev signs with the STS key.
+		"--oauth-key", filepath.Join(dir, "sts.key.pem"), "--oauth-issuer", ts.URL + "/vapisec/oauth", "--oauth-audience", "vmware-tes:vapi"}, nil, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
@@ -114,5 +116,47 @@ func TestConformanceJUnitToFile(t *testing.T) {
 	}
 	if suite.Tests != 5 || suite.Failures != 0 || len(suite.Cases) != 5 || !strings.HasPrefix(suite.Cases[0].Name, "spec-3.4/") {
 		t.Errorf("junit: %+v", suite)
+	}
+}
+
+// TestConformanceWithGivenBearerToken: with only a token the user got
+// ("vapisec oauth token" here, an IdP's token in practice) the OAuth cases
+// that need a valid token, and the broken tokens derived from it, run and
+// pass; the ones that need the signing key are skipped with a reason.
+func TestConformanceWithGivenBearerToken(t *testing.T) {
+	dir := t.TempDir()
+	ts := newDevServer(t, serveOptions{dev: true, devDir: dir, users: []string{"alice@vsphere.local:s3cret"}, idleTimeout: time.Second, maxLifetime: time.Hour})
+	var tok, errOut bytes.Buffer
+	if code := run([]string{"oauth", "token", "--key", filepath.Join(dir, "sts.key.pem"), "--issuer", ts.URL + "/vapisec/oauth", "--subject", "carol@vsphere.local"}, nil, &tok, &errOut); code != 0 {
+		t.Fatalf("oauth token: exit %d %s", code, errOut.String())
+	}
+	tokFile := filepath.Join(dir, "access-token.txt")
+	if err := os.WriteFile(tokFile, tok.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	errOut.Reset()
+	code := run([]string{"conformance", "--target", ts.URL, "--run", "^spec-3.3/oauth-", "--level", "all", "--format", "json", "--bearer-file", tokFile}, nil, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	var rep struct {
+		Cases []struct{ ID, Status, Reason string } `json:"cases"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]bool{"spec-3.3/oauth-login": true, "spec-3.3/oauth-legacy-login": true, "spec-3.3/oauth-alg-none": true,
+		"spec-3.3/oauth-tampered": true, "spec-3.3/oauth-invalid-token-challenge": true, "spec-3.3/oauth-jsonrpc-login": true, "spec-3.3/oauth-jsonrpc-tampered": true}
+	if len(rep.Cases) < len(ran)+5 {
+		t.Errorf("%d OAuth cases selected", len(rep.Cases))
+	}
+	for _, c := range rep.Cases {
+		switch {
+		case ran[c.ID] && c.Status != "PASS":
+			t.Errorf("%s: %s %s", c.ID, c.Status, c.Reason)
+		case !ran[c.ID] && (c.Status != "SKIP" || !strings.Contains(c.Reason, "--oauth-key")):
+			t.Errorf("%s: %s %s, want SKIP for want of --oauth-key", c.ID, c.Status, c.Reason)
+		}
 	}
 }

@@ -44,6 +44,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newBenchCmd(),
 		newTokenCmd(),
 		newSTSCmd(),
+		newOAuthCmd(),
 		newCanonicalizeCmd(),
 		newVerifyCmd(),
 		newSignCmd(),

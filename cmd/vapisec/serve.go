@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/sts"
 )
 
 // serveOptions are the flags of "vapisec serve".
@@ -39,9 +41,15 @@ type serveOptions struct {
 	redisURL    string // sessions (and replay entries) in Redis; "" keeps them in memory
 	trust       []string
 	allowBearer bool
+	profiles    []string // extra canonical profiles of signed JSON-RPC bodies (--profile)
 	devDir      string
 	usersFile   string
 	publicHosts []string
+
+	// OAuth 2.0 access tokens (issue 18).
+	oauthIssuer    string
+	oauthAudiences []string
+	oauthJWKS      string
 
 	// HTTP server limits (item 9 of issue 14: a trickling client must not
 	// hold a connection for ever).
@@ -85,7 +93,19 @@ a host this server answers as: the --addr host with the listening port
 addresses of the --tls-cert certificate with the listening port, and each
 --public-host HOST[:PORT] (the name clients use behind a load balancer or
 proxy). A header signed for any other host is refused (401), so it cannot
-be relayed from another server.
+be relayed from another server. Signed JSON-RPC bodies are verified in the
+Java runtime's canonical form; --profile gosdk (the form VMware's Go SDK
+signs, which differs for doubles of 1e21 and more and for some member
+names) and --profile python accept those forms too.
+
+OAuth: with --oauth-issuer URL and --oauth-audience AUD the server accepts
+OAuth 2.0 JWT access tokens of that issuer (Authorization: Bearer, or the Go
+SDK's csp-auth-token header) on every route, and as a login on the session
+endpoints. The keys come from --oauth-jwks FILE|URL, by default from the
+issuer's OIDC discovery document. With --dev (and no --oauth-issuer) the
+server is also a development issuer at <scheme>://<addr>/vapisec/oauth,
+signing with the development STS key; "vapisec oauth token --dev-dir DIR"
+prints a token it accepts. See docs/oauth.md.
 
 Connections: --read-header-timeout, --read-timeout (the whole request,
 body included: a client that trickles its body is cut off),
@@ -125,7 +145,11 @@ balancer; see docs/distributed.md.`,
 	f.StringArrayVar(&o.admins, "admin", nil, "a principal allowed on /api/vapisec/admin/sessions (repeatable; none: admin routes off)")
 	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api and Authorization: SIGN (repeatable)")
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
+	f.StringArrayVar(&o.profiles, "profile", nil, "also accept JSON-RPC bodies signed in this canonical form: gosdk (VMware's Go SDK) or python (repeatable; java is always accepted)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
+	f.StringVar(&o.oauthIssuer, "oauth-issuer", "", "accept OAuth 2.0 JWT access tokens (Authorization: Bearer, csp-auth-token) of this issuer, compared exactly (needs --oauth-audience)")
+	f.StringArrayVar(&o.oauthAudiences, "oauth-audience", nil, "an audience this server accepts in access tokens (repeatable)")
+	f.StringVar(&o.oauthJWKS, "oauth-jwks", "", "the issuer's keys: a JWKS FILE or an https URL (default: OIDC discovery from --oauth-issuer)")
 	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
 	return cmd
 }
@@ -135,6 +159,12 @@ type devServer struct {
 	echo  *echo.Echo
 	users map[string]string // created in --dev mode, to print
 	hosts []string          // the hosts SIGN headers may be signed for (nil: SAML off)
+	// devKey and devDir are the development STS key and directory (--dev),
+	// also the key of the development OAuth issuer.
+	devKey crypto.Signer
+	devDir string
+	// oauthBanner are the lines printed about the OAuth scheme.
+	oauthBanner []string
 	// cleanup removes what the server created for its run (the temporary
 	// --dev directory); it is safe to call more than once.
 	cleanup func()
@@ -197,12 +227,19 @@ func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 	if cfg.RequestVerifier, err = requestVerifier(o, out, shared.replay, srv); err != nil {
 		return nil, err
 	}
+	var devIssuer *sts.AccessTokenIssuer
+	if cfg.AccessTokenVerifier, devIssuer, err = accessTokenVerifier(o, srv); err != nil {
+		return nil, err
+	}
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.Logger.SetOutput(out)
 	e.Use(echomw.BodyLimit(o.bodyLimit))
+	if devIssuer != nil {
+		mountDevIssuer(e, devIssuer)
+	}
 	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
 		return nil, err
 	}
@@ -290,6 +327,9 @@ func runServe(ctx context.Context, o serveOptions, out io.Writer) error {
 	if _, err := parsePublicHosts(o.publicHosts); err != nil {
 		return err
 	}
+	if err := checkOAuthFlags(o); err != nil {
+		return err
+	}
 	// SIGINT and SIGTERM shut down gracefully (and run the deferred
 	// clean-up: the temporary --dev directory); caught from before the
 	// address is printed, so that whoever waits for it may signal at once.
@@ -318,6 +358,9 @@ func runServe(ctx context.Context, o serveOptions, out io.Writer) error {
 		// Both are shell-safe (a user name of ours, a base64url password),
 		// so the line can be pasted into another terminal as it is.
 		fmt.Fprintf(out, "export VAPISEC_USER=%s VAPISEC_PASSWORD=%s\n", name, pass)
+	}
+	for _, line := range srv.oauthBanner {
+		fmt.Fprintln(out, line)
 	}
 	fmt.Fprintf(out, "vapisec: listening on %s://%s\n", scheme, ln.Addr())
 	if srv.hosts != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vapisec/vapisec/canonical"
 	"github.com/vapisec/vapisec/sts"
 	"github.com/vapisec/vapisec/verifier"
 )
@@ -40,10 +42,12 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache,
 		return nil, err
 	}
 	if o.dev {
-		cert, dir, temp, err := writeDevSAML(o.devDir)
+		key, cert, dir, temp, err := writeDevSAML(o.devDir)
 		if err != nil {
 			return nil, err
 		}
+		// The development OAuth issuer signs with the same key.
+		srv.devKey, srv.devDir = key, dir
 		if temp {
 			srv.cleanup = sync.OnceFunc(func() {
 				if err := os.RemoveAll(dir); err != nil {
@@ -58,9 +62,20 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache,
 			fmt.Fprintf(out, "vapisec: dev STS, HoK key and token in %s\n", dir)
 		}
 	}
+	var profs []canonical.Profile
+	for _, p := range o.profiles {
+		pp, err := canonical.ParseProfile(p)
+		if err != nil {
+			return nil, usagef("--profile: %v", err)
+		}
+		profs = append(profs, pp)
+	}
 	if len(certs) == 0 {
 		if o.allowBearer {
 			return nil, usagef("--allow-bearer needs --trust or --dev")
+		}
+		if len(profs) > 0 {
+			return nil, usagef("--profile needs --trust or --dev")
 		}
 		return nil, nil
 	}
@@ -68,7 +83,7 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache,
 	if err != nil {
 		return nil, err
 	}
-	opts := []verifier.RequestOption{verifier.WithAllowBearer(o.allowBearer), verifier.WithAllowedHosts(hosts...)}
+	opts := []verifier.RequestOption{verifier.WithAllowBearer(o.allowBearer), verifier.WithAllowedHosts(hosts...), verifier.WithProfiles(profs...)}
 	if replay != nil {
 		opts = append(opts, verifier.WithReplayCache(replay))
 	}
@@ -81,12 +96,13 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache,
 }
 
 // writeDevSAML creates the development STS material in dir ("" = a new
-// temporary directory, temp true) and returns the STS certificate and the
-// directory. A temporary directory is removed again when writing fails.
-func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, temp bool, err error) {
+// temporary directory, temp true) and returns the STS key and certificate
+// and the directory. A temporary directory is removed again when writing
+// fails.
+func writeDevSAML(dir string) (keyOut crypto.Signer, certOut *x509.Certificate, dirOut string, temp bool, err error) {
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "vapisec-dev-"); err != nil {
-			return nil, "", false, err
+			return nil, nil, "", false, err
 		}
 		defer func() {
 			if err != nil {
@@ -95,33 +111,33 @@ func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, temp bo
 		}()
 		temp = true
 	} else if err = os.MkdirAll(dir, 0o700); err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	now := time.Now()
 	from, to := now.Add(-time.Hour), now.Add(365*24*time.Hour)
 	stsKey, stsCert, err := sts.GenerateKeyPair("vapisec development STS", from, to)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	hokKey, hokCert, err := sts.GenerateKeyPair("vapisec development user", from, to)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	s, err := sts.New(stsKey, stsCert)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	token, err := s.Issue(sts.IssueRequest{Subject: "dev@vsphere.local", Groups: []string{`vsphere.local\Administrators`}, HoKCertificate: hokCert, Lifetime: 12 * time.Hour})
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	stsKeyPEM, err := sts.EncodePrivateKeyPEM(stsKey)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	hokKeyPEM, err := sts.EncodePrivateKeyPEM(hokKey)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, "", false, err
 	}
 	files := map[string][]byte{
 		devSTSKey: stsKeyPEM, devSTSCert: sts.EncodeCertificatePEM(stsCert),
@@ -130,8 +146,8 @@ func writeDevSAML(dir string) (certOut *x509.Certificate, dirOut string, temp bo
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			return nil, "", false, err
+			return nil, nil, "", false, err
 		}
 	}
-	return stsCert, dir, temp, nil
+	return stsKey, stsCert, dir, temp, nil
 }

@@ -11,6 +11,13 @@
 // it sends one request through an http.Client whose Transport is a
 // signer.Transport: SIGN-signed on its own, without any session.
 //
+// OAuth (in process only): with an oauth2.TokenSource (here one that asks
+// the server's development issuer; in production a clientcredentials.Config
+// of the identity provider) it logs in with "Authorization: Bearer"
+// (client.WithTokenSource), calls within that session and logs out; then it
+// sends one request through a signer.Transport that puts the source's token
+// on every request, without any session.
+//
 // Run it alone (it starts an in-process server on a free loopback port, with
 // a development STS that issues the token):
 //
@@ -41,11 +48,14 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/client"
 	"github.com/vapisec/vapisec/examples/internal/demoserver"
 	"github.com/vapisec/vapisec/session"
 	"github.com/vapisec/vapisec/signer"
+	"github.com/vapisec/vapisec/sts"
 )
 
 func main() {
@@ -67,8 +77,13 @@ func main() {
 // -token.
 const skipSigned = "signed part skipped: -target without -hok-key and -token (written by vapisec serve --dev --dev-dir DIR)"
 
+// skipOAuth is the line printed with -target: the OAuth part needs the
+// in-process server's development issuer.
+const skipOAuth = "OAuth part skipped: -target (the in-process server's development issuer signs the tokens)"
+
 func run(target, addr, user, password, path, hokKey, token string, out io.Writer) error {
 	var signing *demoserver.Signing
+	var issuer *sts.AccessTokenIssuer
 	switch {
 	case target == "" && (hokKey != "" || token != ""):
 		return fmt.Errorf("-hok-key and -token need -target (the in-process server issues its own token)")
@@ -77,12 +92,12 @@ func run(target, addr, user, password, path, hokKey, token string, out io.Writer
 		if err != nil {
 			return err
 		}
-		srv, err := demoserver.Start(addr, store, demoserver.WithSigning())
+		srv, err := demoserver.Start(addr, store, demoserver.WithSigning(), demoserver.WithOAuth())
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		target, signing = srv.URL(), srv.Signing()
+		target, signing, issuer = srv.URL(), srv.Signing(), srv.OAuth()
 		fmt.Fprintf(out, "listening on %s\n", target)
 	case hokKey != "" && token != "":
 		var err error
@@ -99,9 +114,72 @@ func run(target, addr, user, password, path, hokKey, token string, out io.Writer
 	}
 	if signing == nil {
 		fmt.Fprintln(out, skipSigned)
+	} else if err := runSigned(ctx, target, path, signing, out); err != nil {
+		return err
+	}
+	if issuer == nil {
+		fmt.Fprintln(out, skipOAuth)
 		return nil
 	}
-	return runSigned(ctx, target, path, signing, out)
+	return runOAuth(ctx, target, path, issuer, out)
+}
+
+// issuerSource is an oauth2.TokenSource that asks the development issuer
+// for a fresh token; oauth2.ReuseTokenSource around it hands the same token
+// out until it expires, as a clientcredentials.Config's source does.
+type issuerSource struct{ iss *sts.AccessTokenIssuer }
+
+func (s issuerSource) Token() (*oauth2.Token, error) {
+	tok, err := s.iss.Issue(sts.AccessTokenRequest{Subject: demoserver.User, Lifetime: 10 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: tok, TokenType: "Bearer", Expiry: time.Now().Add(10 * time.Minute)}, nil
+}
+
+// runOAuth is the OAuth part: a session logged in with an access token from
+// a token source, then one Bearer request without a session.
+func runOAuth(ctx context.Context, target, path string, iss *sts.AccessTokenIssuer, out io.Writer) error {
+	ts := oauth2.ReuseTokenSource(nil, issuerSource{iss})
+
+	// The login carries "Authorization: Bearer <token>"; the calls within
+	// the session only the session id. A re-login asks the source again.
+	c, err := client.New(target, client.WithTokenSource(ts))
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	if err := call(ctx, c, path, out, "OAuth call"); err != nil {
+		return err
+	}
+	if c.SessionID() == "" {
+		return fmt.Errorf("no session after the bearer login")
+	}
+	fmt.Fprintln(out, "logged in with an OAuth access token (Bearer): session id held")
+	if err := closeAndCheck(ctx, c, target, out, "OAuth session", "OAuth session logged out"); err != nil {
+		return err
+	}
+
+	// No session: signer.Transport puts the source's token on each request.
+	hc := &http.Client{Transport: &signer.Transport{TokenSource: ts}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+path, nil)
+	if err != nil {
+		return err
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("bearer request: GET %s: status %d: %s", path, res.StatusCode, body)
+	}
+	fmt.Fprintf(out, "Bearer request, no session: GET %s: %d %s\n", path, res.StatusCode, bytes.TrimSpace(body))
+	return nil
 }
 
 // readSigning reads the holder-of-key key and token files.

@@ -87,6 +87,11 @@ func benchScenarios(cfg Config) ([]scenario, error) {
 		{name: "bare, Basic request", handler: bare, newRequest: basicReq},
 		{name: "basic", handler: secured, newRequest: basicReq, baseline: "bare, Basic request", bar: benchThroughputBar},
 	}
+	oauth, err := oauthScenarios(newEcho, ok)
+	if err != nil {
+		return nil, err
+	}
+	scenarios = append(scenarios, oauth...)
 	extra, err := benchExtraScenarios(cfg, newEcho, ok)
 	if err != nil {
 		return nil, err
@@ -117,7 +122,15 @@ func microRatios(d time.Duration) ([]RatioResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]RatioResult{canon, cold, cached}, more...), nil
+	oa, err := newBenchOAuth()
+	if err != nil {
+		return nil, err
+	}
+	oauthCold, err := oauthColdRatio(d, oa)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]RatioResult{canon, cold, cached}, more...), oauthCold), nil
 }
 
 // canonicalRatio measures the canonical JSON of a 64 KiB JSON-RPC body
