@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 func TestRoundRatiosPairsRoundsAndTakesTheMedian(t *testing.T) {
@@ -132,6 +136,80 @@ func TestRunRejectsABadConfig(t *testing.T) {
 			ce, ok := errors.AsType[*ConfigError](err)
 			if !ok || ce.Field != tt.expectField {
 				t.Fatalf("Run = %v; want a *ConfigError for %s", err, tt.expectField)
+			}
+		})
+	}
+}
+
+func TestFloorRatiosPairsRoundsAndSubtractsTheBaseline(t *testing.T) {
+	// Round 2 has no floor time: left out. Added CPU 30, 60, 45 over floors
+	// of 30, 30, 30 → 1, 2, 1.5.
+	med, lo, hi, added, floor := floorRatios([]float64{100, 999, 130, 115}, []float64{70, 1, 70, 70}, []float64{30, 0, 30, 30})
+	if med != 1.5 || lo != 1 || hi != 2 || added != 45 || floor != 30 {
+		t.Fatalf("floorRatios = %v, %v, %v, %v, %v; want 1.5, 1, 2, 45, 30", med, lo, hi, added, floor)
+	}
+	if med, _, _, _, _ := floorRatios([]float64{1}, nil, []float64{1}); med != 0 {
+		t.Fatalf("no baseline rounds: %v", med)
+	}
+}
+
+// BenchmarkHoKServer runs the bench's HoK server (cached token) and the
+// bare server receiving the identical signed body in process, without
+// HTTP, for CPU and allocation profiles of what verification adds
+// (go test -bench HoKServer -cpuprofile/-memprofile). Its figures are not
+// bars: "vapisec bench" measures those.
+func BenchmarkHoKServer(b *testing.B) {
+	mat, err := newBenchTokens()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs, err := newBenchSigned(mat, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	newEcho := func() *echo.Echo {
+		e := echo.New()
+		e.HideBanner, e.HidePort = true, true
+		return e
+	}
+	srv, err := newSignedServers(mat, bs, newEcho, func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	if err != nil {
+		b.Fatal(err)
+	}
+	verify, err := rsaVerifyOp(mat, bs.bodies[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("rsa-verify", func(b *testing.B) {
+		for b.Loop() {
+			if err := verify(1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("VerifyJSONRPC", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := bs.cached.VerifyJSONRPC(context.Background(), bs.bodies[0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, h := range []struct {
+		name    string
+		handler http.Handler
+	}{{"bare", srv.barePost}, {"hok-cached", srv.cached}} {
+		b.Run(h.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bs.bodies[0])))
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/api", bytes.NewReader(bs.bodies[0]))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
 			}
 		})
 	}
