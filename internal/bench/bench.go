@@ -8,8 +8,8 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"slices"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/vapisec/vapisec/session"
