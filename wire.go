@@ -28,6 +28,10 @@ const (
 	// Bearer" (spec §3.3). Its canonical form, the key of an http.Header,
 	// is "Csp-Auth-Token".
 	HeaderCSPAuthToken = "csp-auth-token"
+	// HeaderVAPIError is the response header naming the vAPI error of a
+	// failed call, e.g. "com.vmware.vapi.std.errors.unauthenticated" (spec
+	// §1); the JSON-RPC replies of the middleware set it.
+	HeaderVAPIError = "vapi-error"
 )
 
 // Paths (spec §1, §4).

@@ -109,8 +109,9 @@ func checkBody(e *Expect, raw []byte, doc any, isJSON bool) error {
 		}
 		return nil
 	case "jsonrpc-result":
-		if obj == nil || obj["jsonrpc"] != "2.0" || obj["result"] == nil || obj["error"] != nil {
-			return fmt.Errorf("body %s, want a JSON-RPC 2.0 result", excerpt(raw))
+		robj, _ := obj["result"].(map[string]any)
+		if _, ok := robj["output"]; obj == nil || obj["jsonrpc"] != "2.0" || !ok || robj["error"] != nil || obj["error"] != nil {
+			return fmt.Errorf("body %s, want a JSON-RPC 2.0 result with an output", excerpt(raw))
 		}
 		return nil
 	case "jsonrpc-error":

@@ -215,15 +215,22 @@ func TestServer(t *testing.T) {
 	expectBody(t, call(t, http.MethodGet, base+"/api/example/hello", id, "", http.StatusOK, false), `{"hello":"alice@vsphere.local"}`)
 	rpc := call(t, http.MethodPost, base+"/api", id,
 		`{"jsonrpc":"2.0","method":"invoke","id":1,"params":{"serviceId":"com.example.hello","operationId":"greet"}}`, http.StatusOK, false)
-	expectBody(t, rpc, `{"jsonrpc":"2.0","id":1,"result":{"output":"hello alice@vsphere.local"}}`)
+	expectBody(t, rpc, `{"id":1,"jsonrpc":"2.0","result":{"output":"hello alice@vsphere.local"}}`)
 	unknown := call(t, http.MethodPost, base+"/api", id,
 		`{"jsonrpc":"2.0","method":"invoke","id":3,"params":{"serviceId":"com.example.hello","operationId":"shout"}}`, http.StatusOK, false)
-	expectBody(t, unknown, `{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"Method not found"}}`)
+	if !strings.HasPrefix(unknown, `{"id":3,"jsonrpc":"2.0","result":{"error":{"ERROR":{"com.vmware.vapi.std.errors.operation_not_found":`) {
+		t.Errorf("unknown JSON-RPC operation: %s, want operation_not_found in result.error", unknown)
+	}
+	// Refusals on JSON-RPC are vAPI errors in result.error, HTTP 200 (spec §13.3).
 	anon := call(t, http.MethodPost, base+"/api", "",
-		`{"jsonrpc":"2.0","method":"invoke","id":2,"params":{"serviceId":"com.example.hello","operationId":"greet"}}`, http.StatusUnauthorized, false)
-	var e struct{ Error struct{ Code int } }
-	if err := json.Unmarshal([]byte(anon), &e); err != nil || e.Error.Code != -32000 {
-		t.Errorf("anonymous JSON-RPC call: %s, want a -32000 error", anon)
+		`{"jsonrpc":"2.0","method":"invoke","id":2,"params":{"serviceId":"com.example.hello","operationId":"greet"}}`, http.StatusOK, false)
+	var e struct {
+		Result struct {
+			Error struct{ ERROR map[string]json.RawMessage }
+		}
+	}
+	if err := json.Unmarshal([]byte(anon), &e); err != nil || e.Result.Error.ERROR["com.vmware.vapi.std.errors.unauthenticated"] == nil {
+		t.Errorf("anonymous JSON-RPC call: %s, want unauthenticated in result.error", anon)
 	}
 	call(t, http.MethodDelete, base+"/api/session", id, "", http.StatusNoContent, false)
 	call(t, http.MethodGet, base+"/api/example/hello", id, "", http.StatusUnauthorized, false)

@@ -208,7 +208,12 @@ func (cfg Config) loginMiddlewares() ([]echo.MiddlewareFunc, error) {
 }
 
 // Chain returns the usual middleware chain for application routes, in
-// order: Session, CSRF (cookie-authenticated unsafe requests must be
+// order: JSON-RPC (on POSTs to Errors.JSONRPCPath, "/api": reads and parses
+// the body once, answers a body that is not a vAPI JSON-RPC request with
+// -32700 or -32600, authenticates the user_pass and session_id schemes of
+// params.ctx.securityCtx and refuses ambiguous credentials; every failure of
+// the chain on that path is then a vAPI error in result.error, HTTP 200,
+// spec §13.3), Session, CSRF (cookie-authenticated unsafe requests must be
 // same-origin), then SAML (SIGN and signed JSON-RPC, when a RequestVerifier
 // is configured), then Basic (when an Authenticator is configured). The first
 // middleware that finds a credential decides. Add Require (or
@@ -230,8 +235,12 @@ func Chain(cfg Config) ([]echo.MiddlewareFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	rpc, err := cfg.jsonrpcMiddleware()
+	if err != nil {
+		return nil, err
+	}
 	// Clipped: callers append a Require per route to the same slice.
-	return slices.Clip(append([]echo.MiddlewareFunc{sess}, login...)), nil
+	return slices.Clip(append([]echo.MiddlewareFunc{rpc, sess}, login...)), nil
 }
 
 // Router is where RegisterSessionEndpoints adds its routes: *echo.Echo and

@@ -19,6 +19,10 @@ type requestState struct {
 	sc     vapisec.SecurityContext
 	sess   session.Session
 	errors *ErrorsConfig
+	// rpc is set on a vAPI JSON-RPC call (by the JSON-RPC middleware of the
+	// chain, the SAML middleware or JSONRPCSessionService): its failures are
+	// then answered in JSON-RPC form. Nil on every other request.
+	rpc *jsonrpcState
 }
 
 // stateOf returns the request's state, or nil when no vapisec middleware ran.

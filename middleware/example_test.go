@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/datavalue"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
 )
@@ -129,14 +130,14 @@ func ExampleJSONRPCSessionService() {
 	}
 	vms := func(c echo.Context, call middleware.JSONRPCCall) error {
 		out := call.ServiceID + "." + call.OperationID + " for " + middleware.SecurityContextFrom(c).Principal.String()
-		return c.JSON(http.StatusOK, middleware.JSONRPCResponse{JSONRPC: "2.0", ID: call.ID, Result: map[string]any{"output": out}})
+		return call.Reply(c, datavalue.String(out))
 	}
 	rpc, err := middleware.JSONRPCSessionService(cfg, vms)
 	if err != nil {
 		panic(err)
 	}
 	// AllowAnonymous: the handler answers a missing credential itself, as a
-	// JSON-RPC error.
+	// vAPI error in result.error (HTTP 200), as VMware's clients expect.
 	e.POST(vapisec.JSONRPCPath, rpc, append(chain, middleware.AllowAnonymous())...)
 
 	req := httptest.NewRequest(http.MethodPost, "/api/session", nil)
@@ -155,19 +156,22 @@ func ExampleJSONRPCSessionService() {
 		rec = httptest.NewRecorder()
 		e.ServeHTTP(rec, req)
 		var resp struct {
-			Result struct{ Output string }
-			Error  *middleware.JSONRPCError
+			Result struct {
+				Output string
+				Error  map[string]map[string]json.RawMessage
+			}
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
 			panic(err)
 		}
-		if resp.Error != nil {
-			fmt.Println(rec.Code, resp.Error.Code, resp.Error.Message)
-			continue
+		for name := range resp.Result.Error["ERROR"] {
+			fmt.Println(rec.Code, name, rec.Header().Get("vapi-error"))
 		}
-		fmt.Println(rec.Code, resp.Result.Output)
+		if resp.Result.Output != "" {
+			fmt.Println(rec.Code, resp.Result.Output)
+		}
 	}
 	// Output:
 	// 200 com.example.vm.list for alice@vsphere.local
-	// 401 -32000 Unauthenticated
+	// 200 com.vmware.vapi.std.errors.unauthenticated com.vmware.vapi.std.errors.unauthenticated
 }

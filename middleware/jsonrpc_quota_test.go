@@ -1,7 +1,6 @@
 package middleware_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -53,20 +52,11 @@ func TestJSONRPCLoginBeyondRecordQuotaIs429(t *testing.T) {
 	if rec := s.post(t, "/api", nil, readVCF(t, "signed-request-RS256.json")); rec.Code != http.StatusOK {
 		t.Fatalf("first session.create: %d %s", rec.Code, rec.Body)
 	}
+	// On JSON-RPC the refusal is a result (spec §13.3): HTTP 200,
+	// unable_to_allocate_resource with the quota's reason.
 	rec := s.post(t, "/api", nil, readVCF(t, "signed-request-RS384.json"))
-	if rec.Code != http.StatusTooManyRequests {
-		t.Fatalf("session.create beyond the records bound: %d %s, want 429", rec.Code, rec.Body)
-	}
-	var resp struct {
-		Error struct {
-			Data middleware.ErrorBody `json:"data"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-		t.Fatalf("body %s: %v", rec.Body, err)
-	}
-	msgs := resp.Error.Data.Messages
-	if resp.Error.Data.ErrorType != "UNABLE_TO_ALLOCATE_RESOURCE" || len(msgs) != 2 || msgs[1].ID != "vapisec.reason.user_record_limit" {
-		t.Fatalf("error body %s", rec.Body)
+	r := expectRPCError(t, rec, "unable_to_allocate_resource", "vapisec.reason.user_record_limit")
+	if len(r.MsgIDs) != 2 || r.MsgIDs[1] != "vapisec.reason.user_record_limit" {
+		t.Fatalf("messages %v", r.MsgIDs)
 	}
 }

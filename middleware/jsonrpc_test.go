@@ -1,18 +1,19 @@
 package middleware_test
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vapisec/vapisec/datavalue"
 	"github.com/vapisec/vapisec/middleware"
 )
 
 // TestJSONRPCSessionServiceOther: calls outside com.vmware.cis.session go
-// to the application's handler (authenticated only), or get -32601.
+// to the application's handler (authenticated only), or get
+// operation_not_found.
 func TestJSONRPCSessionServiceOther(t *testing.T) {
 	const call = `{"jsonrpc":"2.0","method":"invoke","id":"7a","params":{"serviceId":"com.example.vm","operationId":"list"}}`
 	var got middleware.JSONRPCCall
@@ -21,19 +22,18 @@ func TestJSONRPCSessionServiceOther(t *testing.T) {
 		got = call
 		b, _ := io.ReadAll(c.Request().Body)
 		gotBody = string(b)
-		return c.JSON(http.StatusOK, middleware.JSONRPCResponse{JSONRPC: "2.0", ID: call.ID, Result: map[string]any{"output": "listed"}})
+		return call.Reply(c, datavalue.String("listed"))
 	}
 	tests := []struct {
 		name         string
 		givenOther   middleware.JSONRPCCallHandler
 		givenSession bool
-		expectStatus int
-		expectCode   int
+		expectKind   string // std error in result.error, "" for success
 		expectCall   bool
 	}{
-		{name: "ok, authenticated call reaches the handler", givenOther: other, givenSession: true, expectStatus: http.StatusOK, expectCall: true},
-		{name: "nok, anonymous call", givenOther: other, expectStatus: http.StatusUnauthorized, expectCode: -32000},
-		{name: "nok, no handler: method not found", givenSession: true, expectStatus: http.StatusOK, expectCode: -32601},
+		{name: "ok, authenticated call reaches the handler", givenOther: other, givenSession: true, expectCall: true},
+		{name: "nok, anonymous call", givenOther: other, expectKind: "unauthenticated"},
+		{name: "nok, no handler: operation not found", givenSession: true, expectKind: "operation_not_found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,18 +54,17 @@ func TestJSONRPCSessionServiceOther(t *testing.T) {
 			}
 			got, gotBody = middleware.JSONRPCCall{}, ""
 			rec := s.post(t, "/api", hdr, []byte(call))
-			if rec.Code != tt.expectStatus {
-				t.Fatalf("status %d, want %d: %s", rec.Code, tt.expectStatus, rec.Body)
-			}
-			var r middleware.JSONRPCResponse
-			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
-				t.Fatalf("not JSON-RPC: %s", rec.Body)
+			r, err := decodeReply(rec.Body.Bytes())
+			if err != nil || rec.Code != http.StatusOK {
+				t.Fatalf("reply %d %s: %v", rec.Code, rec.Body, err)
 			}
 			if string(r.ID) != `"7a"` {
 				t.Fatalf("id %s, want \"7a\"", r.ID)
 			}
-			if tt.expectCode != 0 && (r.Error == nil || r.Error.Code != tt.expectCode) {
-				t.Fatalf("error %+v, want code %d", r.Error, tt.expectCode)
+			if tt.expectKind != "" {
+				expectRPCError(t, rec, tt.expectKind)
+			} else if string(r.Output) != `"listed"` {
+				t.Fatalf("output %s", r.Output)
 			}
 			if called := got.ServiceID != ""; called != tt.expectCall {
 				t.Fatalf("handler called %v, want %v", called, tt.expectCall)

@@ -178,20 +178,44 @@ func (mw *samlMiddleware) failREST(c echo.Context, err error) error {
 
 func (mw *samlMiddleware) jsonrpc(c echo.Context, next echo.HandlerFunc) error {
 	req := c.Request()
+	if st := stateOf(c); st != nil && st.rpc != nil && st.rpc.parsed {
+		// The chain's JSON-RPC middleware parsed the body already.
+		rpc := st.rpc
+		if !rpc.req.HasSecurityCtx {
+			return next(c)
+		}
+		var res *verifier.Result
+		var err error
+		if rpc.byVerifier {
+			res, err = mw.cfg.Verifier.VerifyParsedJSONRPC(req.Context(), rpc.body, &rpc.req)
+		} else {
+			res, err = mw.cfg.Verifier.VerifyJSONRPC(req.Context(), rpc.body)
+		}
+		return mw.verified(c, next, rpc.body, res, err)
+	}
+	markJSONRPC(c, &mw.errors, nil)
 	body, ok, err := mw.readBody(req)
 	if err != nil {
-		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body could not be read", http.StatusBadRequest, err)
+		return mw.errors.malformed(c, "the request body could not be read", err)
 	}
 	if !ok {
-		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body is too large", http.StatusRequestEntityTooLarge, verifier.ErrBodyTooLarge)
+		return mw.errors.tooLarge(c, mw.cfg.MaxBodySize, verifier.ErrBodyTooLarge)
 	}
+	markJSONRPC(c, &mw.errors, jsonrpcID(body))
 	res, err := mw.cfg.Verifier.VerifyJSONRPC(req.Context(), body)
+	return mw.verified(c, next, body, res, err)
+}
+
+// verified goes on with a verified JSON-RPC request, passes one of another
+// scheme on (body restored), or answers the failure.
+func (mw *samlMiddleware) verified(c echo.Context, next echo.HandlerFunc, body []byte, res *verifier.Result, err error) error {
+	req := c.Request()
 	if errors.Is(err, verifier.ErrNotSigned) || errors.Is(err, verifier.ErrOtherScheme) {
 		restoreBody(req, body)
 		return next(c)
 	}
 	if err != nil {
-		return mw.failJSONRPC(c, body, err)
+		return mw.failJSONRPC(c, err)
 	}
 	restoreBody(req, res.SecurityContext.VerifiedBody)
 	st := ensureState(c, &mw.errors)
@@ -199,18 +223,16 @@ func (mw *samlMiddleware) jsonrpc(c echo.Context, next echo.HandlerFunc) error {
 	return next(c)
 }
 
-// failJSONRPC answers a failed JSON-RPC verification (DESIGN §5).
-func (mw *samlMiddleware) failJSONRPC(c echo.Context, body []byte, err error) error {
-	id := jsonrpcID(body)
+// failJSONRPC answers a failed JSON-RPC verification (DESIGN §5): a body
+// that is not a request gets a JSON-RPC error member (-32700, -32600);
+// every other failure is a vAPI error in result.error.
+func (mw *samlMiddleware) failJSONRPC(c echo.Context, err error) error {
 	switch {
-	case errors.Is(err, verifier.ErrBodyTooLarge):
-		return mw.errors.jsonrpcFailure(c, nil, jsonrpcInvalidRequest, "the request body is too large", http.StatusRequestEntityTooLarge, err)
 	case errors.Is(err, parser.ErrJSONRPCParse):
-		return mw.errors.jsonrpcFailure(c, nil, jsonrpcParseError, "Parse error", http.StatusBadRequest, err)
-	case errors.Is(err, verifier.ErrMalformedRequest), errors.Is(err, parser.ErrMalformed):
-		return mw.errors.jsonrpcFailure(c, id, jsonrpcInvalidRequest, "Invalid Request", http.StatusBadRequest, err)
-	case errors.Is(err, verifier.ErrStoreUnavailable):
-		return mw.errors.jsonrpcFailure(c, id, jsonrpcServerError, "Service unavailable", http.StatusServiceUnavailable, err)
+		return mw.errors.rpcError(c, jsonNull, jsonrpcParseError, "Parse error", err)
+	case errors.Is(err, parser.ErrJSONRPCInvalid):
+		id, _ := mw.errors.jsonrpcRequest(c)
+		return mw.errors.rpcError(c, id, jsonrpcInvalidRequest, "Invalid Request", err)
 	}
-	return mw.errors.jsonrpcFailure(c, id, jsonrpcServerError, "Unauthenticated", http.StatusUnauthorized, err)
+	return mw.failREST(c, err)
 }

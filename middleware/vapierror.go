@@ -39,6 +39,7 @@ const (
 	errServiceUnavailable = "service_unavailable"
 	errNotFound           = "not_found"
 	errOperationNotFound  = "operation_not_found"
+	errInvalidRequest     = "invalid_request"
 )
 
 // Message ids (spec §5.3).
@@ -71,6 +72,12 @@ type ErrorsConfig struct {
 	// Default value "/rest".
 	LegacyPrefix string
 
+	// JSONRPCPath is the path whose POST requests are vAPI JSON-RPC calls:
+	// their failures are answered in JSON-RPC form (HTTP 200 with
+	// result.error, spec §13.3) whichever middleware refuses them.
+	// Default value vapisec.JSONRPCPath ("/api").
+	JSONRPCPath string
+
 	// DisableReasons leaves the "vapisec.reason.<reason>" message out of
 	// error bodies. Default value false: reasons are sent.
 	DisableReasons bool
@@ -78,7 +85,7 @@ type ErrorsConfig struct {
 
 // isZero reports whether no field was set.
 func (ec ErrorsConfig) isZero() bool {
-	return ec.Realm == "" && len(ec.Challenges) == 0 && ec.LegacyPrefix == "" && !ec.DisableReasons
+	return ec.Realm == "" && len(ec.Challenges) == 0 && ec.LegacyPrefix == "" && ec.JSONRPCPath == "" && !ec.DisableReasons
 }
 
 func (ec ErrorsConfig) withDefaults() ErrorsConfig {
@@ -87,6 +94,9 @@ func (ec ErrorsConfig) withDefaults() ErrorsConfig {
 	}
 	if ec.LegacyPrefix == "" {
 		ec.LegacyPrefix = "/rest"
+	}
+	if ec.JSONRPCPath == "" {
+		ec.JSONRPCPath = vapisec.JSONRPCPath
 	}
 	if len(ec.Challenges) == 0 {
 		ec.Challenges = []string{`Basic realm="` + ec.Realm + `"`}
@@ -121,6 +131,9 @@ func errorType(kind string) string { return strings.ToUpper(kind) }
 // A fresh HTTPError is built every time: shared errors such as
 // echo.ErrUnauthorized are never modified.
 func (ec ErrorsConfig) respond(c echo.Context, f failure) error {
+	if id, ok := ec.jsonrpcRequest(c); ok {
+		return ec.respondJSONRPC(c, id, f)
+	}
 	if f.status == http.StatusUnauthorized {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, ec.challenge())
 	}

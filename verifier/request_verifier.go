@@ -166,6 +166,27 @@ func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Resu
 	if err != nil {
 		return nil, newError(err.Error(), err, ErrMalformedRequest)
 	}
+	return v.verifyParsed(ctx, body, &req)
+}
+
+// VerifyParsedJSONRPC is VerifyJSONRPC for a body the caller has already
+// parsed with the verifier's own parser (Parser): req must be the
+// successful result of Parser().Parse on exactly body. The middleware parses
+// a JSON-RPC body once for every scheme and hands it here for the SAML ones,
+// so that a signed request is not parsed twice. req is not retained.
+func (v *RequestVerifier) VerifyParsedJSONRPC(ctx context.Context, body []byte, req *parser.JSONRPCRequest) (*Result, error) {
+	if len(body) > v.cfg.maxBody {
+		return nil, newError(fmt.Sprintf("%d bytes, limit %d", len(body), v.cfg.maxBody), ErrBodyTooLarge, ErrMalformedRequest)
+	}
+	return v.verifyParsed(ctx, body, req)
+}
+
+// Parser returns the JSON-RPC parser the verifier parses bodies with (the
+// Java profile, the verifier's body size and depth limits); it is safe for
+// concurrent use. See VerifyParsedJSONRPC.
+func (v *RequestVerifier) Parser() *parser.JSONRPCParser { return v.parser }
+
+func (v *RequestVerifier) verifyParsed(ctx context.Context, body []byte, req *parser.JSONRPCRequest) (*Result, error) {
 	if !req.HasSecurityCtx {
 		return nil, ErrNotSigned
 	}
@@ -179,7 +200,7 @@ func (v *RequestVerifier) VerifyJSONRPC(ctx context.Context, body []byte) (*Resu
 	case !scheme.IsString():
 		return nil, malformedRequest("schemeId is not a string")
 	case scheme.Equal(string(vapisec.SchemeSAMLHoK)):
-		return v.verifyHoK(ctx, body, &req)
+		return v.verifyHoK(ctx, body, req)
 	case scheme.Equal(string(vapisec.SchemeSAMLBearer)):
 		return v.verifyJSONBearer(ctx, body, sc)
 	case asciiEqualFold(scheme.Value, string(vapisec.SchemeSAMLHoK)), asciiEqualFold(scheme.Value, string(vapisec.SchemeSAMLBearer)):

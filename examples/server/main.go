@@ -35,6 +35,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vapisec/vapisec"
+	"github.com/vapisec/vapisec/datavalue"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
 )
@@ -137,18 +138,21 @@ func newHandler(out io.Writer) (http.Handler, error) {
 	rpc, err := middleware.JSONRPCSessionService(cfg, func(c echo.Context, call middleware.JSONRPCCall) error {
 		sc := middleware.SecurityContextFrom(c)
 		if call.ServiceID != "com.example.hello" || call.OperationID != "greet" {
-			return c.JSON(http.StatusOK, middleware.JSONRPCResponse{JSONRPC: "2.0", ID: call.ID,
-				Error: &middleware.JSONRPCError{Code: -32601, Message: "Method not found"}})
+			// A vAPI error is a result (HTTP 200), which VMware's clients
+			// turn into their typed error (here errors.OperationNotFound).
+			return call.ReplyError(c, datavalue.StdError{Kind: "operation_not_found", Messages: []datavalue.Message{
+				{ID: "com.example.operation.not_found", DefaultMessage: "No such operation: " + call.OperationID, Args: []string{call.OperationID}},
+			}})
 		}
 		fmt.Fprintf(out, "JSON-RPC %s.%s: %s by %s\n", call.ServiceID, call.OperationID, sc.Principal, sc.Scheme)
-		return c.JSON(http.StatusOK, middleware.JSONRPCResponse{JSONRPC: "2.0", ID: call.ID,
-			Result: map[string]any{"output": "hello " + sc.Principal.String()}})
+		// The output in the vAPI DataValue form (a string here).
+		return call.Reply(c, datavalue.String("hello "+sc.Principal.String()))
 	})
 	if err != nil {
 		return nil, err
 	}
 	// AllowAnonymous: the JSON-RPC handler answers a missing credential
-	// itself, as a JSON-RPC error.
+	// itself, as the vAPI error unauthenticated in result.error.
 	e.POST(vapisec.JSONRPCPath, rpc, append(chain, middleware.AllowAnonymous())...)
 	return e, nil
 }
