@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -207,6 +208,78 @@ func BenchmarkHoKServer(b *testing.B) {
 				req.Header.Set("Content-Type", "application/json")
 				rec := httptest.NewRecorder()
 				h.handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// TestSessionRPCBodyCarriesTheSession: the session_id row's body is the
+// bench body with the session in params.ctx.securityCtx, and the session
+// server answers it 200 only because of that id (an unknown id is refused),
+// so the row measures an authenticated call.
+func TestSessionRPCBodyCarriesTheSession(t *testing.T) {
+	scenarios, err := benchScenarios(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rpc scenario
+	for _, s := range scenarios {
+		if s.name == "JSON-RPC session_id (body)" {
+			rpc = s
+		}
+	}
+	if rpc.handler == nil || rpc.baseline != benchBareSessionRPC {
+		t.Fatalf("no session_id row with its bare baseline")
+	}
+	req, err := rpc.newRequest("http://127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	if !bytes.Contains(body, []byte(`"securityCtx":{"schemeId":"com.vmware.vapi.std.security.session_id","sessionId":"`)) {
+		t.Fatalf("body without the session: %s", body)
+	}
+	for _, tc := range []struct {
+		name     string
+		body     []byte
+		expectOK bool
+	}{{"the bench session", body, true}, {"an unknown session", benchSessionRPCBody(strings.Repeat("A", 43)), false}} {
+		r := httptest.NewRequest(http.MethodPost, "/api", bytes.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		rpc.handler.ServeHTTP(rec, r)
+		if reached := rec.Code == http.StatusOK && rec.Body.String() == "ok"; reached != tc.expectOK {
+			t.Errorf("%s: %d %.200s; reached the handler %v, want %v", tc.name, rec.Code, rec.Body, reached, tc.expectOK)
+		}
+	}
+}
+
+// BenchmarkSessionRPCServer runs the session_id JSON-RPC row's server and
+// its bare baseline in process, without HTTP, for profiles.
+func BenchmarkSessionRPCServer(b *testing.B) {
+	scenarios, err := benchScenarios(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range scenarios {
+		if s.name != "JSON-RPC session_id (body)" && s.name != benchBareSessionRPC {
+			continue
+		}
+		b.Run(s.name, func(b *testing.B) {
+			r, err := s.newRequest("http://127.0.0.1", 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, _ := io.ReadAll(r.Body)
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/api", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				s.handler.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("status %d: %s", rec.Code, rec.Body)
 				}
