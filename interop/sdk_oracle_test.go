@@ -79,7 +79,12 @@ type oracleCase struct {
 	binding bindings.BindingType
 }
 
-func (c oracleCase) result() core.MethodResult { return core.NewMethodResult(c.output, c.err) }
+func (c oracleCase) result() core.MethodResult {
+	if c.err != nil {
+		return core.NewErrorResult(c.err)
+	}
+	return core.NewDataResult(c.output)
+}
 
 // message is a localizable message as the SDK's generated binding holds it.
 func message(id, text string, args ...string) vapiStd.LocalizableMessage {
