@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -355,4 +356,27 @@ func TestJSONRPCStoreDownIsServiceUnavailable(t *testing.T) {
 	defer s.store.setDown(false)
 	expectRPCError(t, s.post(t, "/api", sessionHeader(id), rpcBody("com.vmware.cis.session", "get", sessionCtx(id))), "service_unavailable", vapisec.ReasonStoreUnavailable.MessageID())
 	expectRPCError(t, s.post(t, "/api", sessionHeader(id), rpcBody("com.vmware.cis.session", "get", "")), "service_unavailable", vapisec.ReasonStoreUnavailable.MessageID())
+}
+
+// TestStandaloneMiddlewaresAnswerJSONRPCForm: the Session middleware and
+// Require used without the chain still answer a JSON-RPC call in its form
+// (result.error, the request's id), never with a REST body.
+func TestStandaloneMiddlewaresAnswerJSONRPCForm(t *testing.T) {
+	s := newTestServer(t)
+	e := echo.New()
+	ok := func(c echo.Context) error { return c.String(http.StatusOK, "reached") }
+	e.POST("/api", ok, middleware.Session(s.manager), middleware.Require())
+	body := []byte(`{"jsonrpc":"2.0","method":"invoke","id":77,"params":{"serviceId":"com.example.vm","operationId":"list"}}`)
+	for _, hdr := range []http.Header{sessionHeader("no-such-session"), nil} {
+		req := httptest.NewRequest(http.MethodPost, "/api", bytes.NewReader(body))
+		for k, v := range hdr {
+			req.Header[k] = v
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		r := expectRPCError(t, rec, "unauthenticated")
+		if string(r.ID) != "77" {
+			t.Errorf("id %s, want 77", r.ID)
+		}
+	}
 }

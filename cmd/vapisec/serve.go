@@ -39,6 +39,7 @@ type serveOptions struct {
 	redisURL    string // sessions (and replay entries) in Redis; "" keeps them in memory
 	trust       []string
 	allowBearer bool
+	profiles    []string // extra canonical profiles of signed JSON-RPC bodies (--profile)
 	devDir      string
 	usersFile   string
 	publicHosts []string
@@ -85,7 +86,10 @@ a host this server answers as: the --addr host with the listening port
 addresses of the --tls-cert certificate with the listening port, and each
 --public-host HOST[:PORT] (the name clients use behind a load balancer or
 proxy). A header signed for any other host is refused (401), so it cannot
-be relayed from another server.
+be relayed from another server. Signed JSON-RPC bodies are verified in the
+Java runtime's canonical form; --profile gosdk (the form VMware's Go SDK
+signs, which differs for doubles of 1e21 and more and for some member
+names) and --profile python accept those forms too.
 
 Connections: --read-header-timeout, --read-timeout (the whole request,
 body included: a client that trickles its body is cut off),
@@ -125,6 +129,7 @@ balancer; see docs/distributed.md.`,
 	f.StringArrayVar(&o.admins, "admin", nil, "a principal allowed on /api/vapisec/admin/sessions (repeatable; none: admin routes off)")
 	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api and Authorization: SIGN (repeatable)")
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
+	f.StringArrayVar(&o.profiles, "profile", nil, "also accept JSON-RPC bodies signed in this canonical form: gosdk (VMware's Go SDK) or python (repeatable; java is always accepted)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
 	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
 	return cmd

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
+	"github.com/vapisec/vapisec/datavalue"
 	"github.com/vapisec/vapisec/middleware"
 )
 
@@ -35,8 +34,21 @@ func mountSessionDemos(e *echo.Echo, cfg middleware.Config, chain []echo.Middlew
 
 // demoJSONRPC answers every JSON-RPC call outside com.vmware.cis.session
 // (which middleware.JSONRPCSessionService serves) with the caller's
-// SecurityContext as the operation output: the JSON-RPC twin of
+// SecurityContext as the operation output, a vAPI structure
+// com.vmware.vapisec.security_context (scheme, authenticated, principal,
+// source, groups) that VMware's SDK clients decode: the JSON-RPC twin of
 // /api/vapisec/whoami, for trying signed requests against "serve".
 func demoJSONRPC(c echo.Context, call middleware.JSONRPCCall) error {
-	return c.JSON(http.StatusOK, middleware.JSONRPCResponse{JSONRPC: "2.0", ID: call.ID, Result: map[string]any{"output": middleware.SecurityContextFrom(c)}})
+	sc := middleware.SecurityContextFrom(c)
+	groups := make(datavalue.List, len(sc.Groups))
+	for i, g := range sc.Groups {
+		groups[i] = datavalue.String(g)
+	}
+	return call.Reply(c, datavalue.Structure{Name: "com.vmware.vapisec.security_context", Fields: []datavalue.Field{
+		{Name: "authenticated", Value: datavalue.Boolean(sc.Authenticated)},
+		{Name: "groups", Value: groups},
+		{Name: "principal", Value: datavalue.String(sc.Principal.String())},
+		{Name: "scheme", Value: datavalue.String(sc.Scheme)},
+		{Name: "source", Value: datavalue.String(sc.Source)},
+	}})
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vapisec/vapisec/canonical"
 	"github.com/vapisec/vapisec/sts"
 	"github.com/vapisec/vapisec/verifier"
 )
@@ -58,9 +59,20 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache,
 			fmt.Fprintf(out, "vapisec: dev STS, HoK key and token in %s\n", dir)
 		}
 	}
+	var profs []canonical.Profile
+	for _, p := range o.profiles {
+		pp, err := canonical.ParseProfile(p)
+		if err != nil {
+			return nil, usagef("--profile: %v", err)
+		}
+		profs = append(profs, pp)
+	}
 	if len(certs) == 0 {
 		if o.allowBearer {
 			return nil, usagef("--allow-bearer needs --trust or --dev")
+		}
+		if len(profs) > 0 {
+			return nil, usagef("--profile needs --trust or --dev")
 		}
 		return nil, nil
 	}
@@ -68,7 +80,7 @@ func requestVerifier(o serveOptions, out io.Writer, replay verifier.ReplayCache,
 	if err != nil {
 		return nil, err
 	}
-	opts := []verifier.RequestOption{verifier.WithAllowBearer(o.allowBearer), verifier.WithAllowedHosts(hosts...)}
+	opts := []verifier.RequestOption{verifier.WithAllowBearer(o.allowBearer), verifier.WithAllowedHosts(hosts...), verifier.WithProfiles(profs...)}
 	if replay != nil {
 		opts = append(opts, verifier.WithReplayCache(replay))
 	}

@@ -90,20 +90,22 @@ func TestServeDevSAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	// The output is a vAPI structure, as VMware's SDK clients decode.
 	var out struct {
 		Result struct {
 			Output struct {
-				Scheme    string `json:"scheme"`
-				Principal struct {
-					Name string `json:"name"`
-				} `json:"principal"`
+				STRUCTURE map[string]struct {
+					Scheme    string `json:"scheme"`
+					Principal string `json:"principal"`
+				}
 			} `json:"output"`
 		} `json:"result"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("JSON-RPC: %d %v", resp.StatusCode, err)
 	}
-	if out.Result.Output.Scheme != "com.vmware.vapi.std.security.saml_hok_token" || out.Result.Output.Principal.Name != "dev" {
+	got := out.Result.Output.STRUCTURE["com.vmware.vapisec.security_context"]
+	if got.Scheme != "com.vmware.vapi.std.security.saml_hok_token" || got.Principal != "dev@vsphere.local" {
 		t.Fatalf("result %+v", out.Result.Output)
 	}
 }
