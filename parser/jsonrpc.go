@@ -139,6 +139,14 @@ func readEnvelope(req *JSONRPCRequest, b []byte) error {
 		return fmt.Errorf("%w: the request is not a JSON object", ErrJSONRPCInvalid)
 	}
 	var version, params, ctx, sec, serviceID, operationID JSONValue
+	buf0 := req.Buf
+	buf := buf0
+	// fail leaves req as a failed read always did: nothing read below the
+	// level that is wrong.
+	fail := func(err error) error {
+		req.SecurityCtx, req.Buf, req.ServiceID, req.OperationID = SecurityCtx{}, buf0, nil, nil
+		return err
+	}
 	s.walk(func(name []byte, s *scanner) {
 		switch {
 		case nameIs(name, "jsonrpc"):
@@ -160,9 +168,21 @@ func readEnvelope(req *JSONRPCRequest, b []byte) error {
 				case nameIs(name, "ctx"):
 					sec = nil
 					ctx = s.object(func(name []byte, s *scanner) {
-						if v := s.value(); nameIs(name, "securityCtx") {
-							sec = v
+						if !nameIs(name, "securityCtx") {
+							s.value()
+							return
 						}
+						// An object is read in place (readSecurityCtxAt);
+						// whether it counts is decided below, once the
+						// levels above are known to be valid.
+						req.SecurityCtx, buf = SecurityCtx{}, buf0
+						if s.peek() != '{' {
+							sec = s.value()
+							return
+						}
+						start := s.i
+						buf = readSecurityCtxAt(&req.SecurityCtx, s, buf)
+						sec = s.b[start:s.i]
 					})
 				default:
 					s.value()
@@ -175,22 +195,23 @@ func readEnvelope(req *JSONRPCRequest, b []byte) error {
 	switch k := req.ID.Kind(); {
 	case req.ID == nil, k == KindString, k == KindNumber, k == KindNull:
 	default:
-		return fmt.Errorf("%w: \"id\" is a %s", ErrJSONRPCInvalid, k)
+		return fail(fmt.Errorf("%w: \"id\" is a %s", ErrJSONRPCInvalid, k))
 	}
 	if !version.EqualString(jsonrpcVersion) {
-		return fmt.Errorf("%w: \"jsonrpc\" is not \"2.0\"", ErrJSONRPCInvalid)
+		return fail(fmt.Errorf("%w: \"jsonrpc\" is not \"2.0\"", ErrJSONRPCInvalid))
 	}
 	if req.Method.Kind() != KindString {
-		return fmt.Errorf("%w: \"method\" is not a string", ErrJSONRPCInvalid)
+		return fail(fmt.Errorf("%w: \"method\" is not a string", ErrJSONRPCInvalid))
 	}
 	if params == nil {
 		return nil
 	}
 	if params.Kind() != KindObject {
-		return fmt.Errorf("%w: \"params\" is not an object", ErrJSONRPCInvalid)
+		return fail(fmt.Errorf("%w: \"params\" is not an object", ErrJSONRPCInvalid))
 	}
-	// Read, like the levels below, only once the levels above are valid.
 	req.ServiceID, req.OperationID = serviceID, operationID
+	// Below params, a level that is absent or not an object leaves the
+	// securityCtx unread (walked ctx objects only read object values).
 	if ctx == nil {
 		return nil
 	}
@@ -204,7 +225,7 @@ func readEnvelope(req *JSONRPCRequest, b []byte) error {
 		return fmt.Errorf("%w: %w: \"params.ctx.securityCtx\" is not an object", ErrSecurityCtxInvalid, ErrJSONRPCInvalid)
 	}
 	req.HasSecurityCtx = true
-	req.Buf = readSecurityCtx(&req.SecurityCtx, sec, req.Buf)
+	req.Buf = buf
 	return nil
 }
 

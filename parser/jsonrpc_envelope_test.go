@@ -54,8 +54,60 @@ func readEnvelopeNested(req *JSONRPCRequest, b []byte) error {
 		return fmt.Errorf("%w: %w: \"params.ctx.securityCtx\" is not an object", ErrSecurityCtxInvalid, ErrJSONRPCInvalid)
 	}
 	req.HasSecurityCtx = true
-	req.Buf = readSecurityCtx(&req.SecurityCtx, sec, req.Buf)
+	req.Buf = readSecurityCtxNested(&req.SecurityCtx, sec, req.Buf)
 	return nil
+}
+
+// readSecurityCtxNested and readSignatureNested are readSecurityCtx and
+// readSignature as they were before the one-pass walk (the signature
+// object scanned again after the securityCtx): the reference.
+func readSecurityCtxNested(sc *SecurityCtx, sec JSONValue, buf []byte) []byte {
+	sc.Raw = sec
+	var timestamp, signature JSONValue
+	objectMembers(sec, func(name []byte, v JSONValue) {
+		switch {
+		case nameIs(name, "schemeId"):
+			buf = readString(&sc.SchemeID, v, buf)
+		case nameIs(name, "userName"):
+			buf = readString(&sc.UserName, v, buf)
+		case nameIs(name, "password"):
+			buf = readString(&sc.Password, v, buf)
+		case nameIs(name, "sessionId"):
+			buf = readString(&sc.SessionID, v, buf)
+		case nameIs(name, "accessToken"):
+			buf = readString(&sc.AccessToken, v, buf)
+		case nameIs(name, "samlToken"):
+			readRawString(&sc.SAMLToken, v)
+		case nameIs(name, "signatureAlgorithm"):
+			buf = readString(&sc.SignatureAlgorithm, v, buf)
+		case nameIs(name, "timestamp"):
+			timestamp = v
+		case nameIs(name, "signature"):
+			signature = v
+		}
+	})
+	buf = readTimestamp(&sc.Timestamp, timestamp, buf)
+	return readSignatureNested(&sc.Signature, signature, buf)
+}
+
+func readSignatureNested(sig *CtxSignature, v JSONValue, buf []byte) []byte {
+	sig.Kind, sig.Raw = v.Kind(), v
+	if sig.Kind == KindObject {
+		objectMembers(v, func(name []byte, v JSONValue) {
+			switch {
+			case nameIs(name, "value"):
+				buf = readString(&sig.Value, v, buf)
+			case nameIs(name, "samlToken"):
+				readRawString(&sig.SAMLToken, v)
+			}
+		})
+	}
+	n := len(buf)
+	buf, sig.BytesErr = decodeSignatureValue(buf, &sig.Value)
+	if sig.BytesErr == nil {
+		sig.Bytes = buf[n:len(buf):len(buf)]
+	}
+	return buf
 }
 
 // sameEnvelope checks that the one-pass readEnvelope and the nested
