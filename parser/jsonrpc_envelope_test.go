@@ -215,3 +215,32 @@ func BenchmarkEnvelope(b *testing.B) {
 	b.ReportMetric(float64(nested.Nanoseconds())/float64(b.N), "nested-ns/op")
 	b.ReportMetric(float64(onePass)/float64(nested), "x-nested")
 }
+
+// TestSecurityCtxSmuggledOutsideParamsCtxIsNotRead: the one-pass reader
+// takes the securityCtx only at params.ctx.securityCtx (the GO and Python
+// runtimes' fixed path), never a look-alike nested in params.input or in
+// another member of params or ctx, and never a later-looking one placed
+// before the real one in document order (Java's depth-first lookup, spec
+// §12 question 12).
+func TestSecurityCtxSmuggledOutsideParamsCtxIsNotRead(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, expectScheme string
+	}{
+		{"in input, no real one", `{"jsonrpc":"2.0","method":"invoke","params":{"input":{"ctx":{"securityCtx":{"schemeId":"smuggled"}}}}}`, ""},
+		{"in input before the real one", `{"jsonrpc":"2.0","method":"invoke","params":{"input":{"ctx":{"securityCtx":{"schemeId":"smuggled"}}},"ctx":{"securityCtx":{"schemeId":"real"}}}}`, "real"},
+		{"in appCtx", `{"jsonrpc":"2.0","method":"invoke","params":{"ctx":{"appCtx":{"securityCtx":{"schemeId":"smuggled"}}}}}`, ""},
+		{"at the top level", `{"jsonrpc":"2.0","method":"invoke","securityCtx":{"schemeId":"smuggled"},"ctx":{"securityCtx":{"schemeId":"smuggled"}},"params":{}}`, ""},
+		{"in params directly", `{"jsonrpc":"2.0","method":"invoke","params":{"securityCtx":{"schemeId":"smuggled"}}}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var req JSONRPCRequest
+			if err := readEnvelope(&req, []byte(tc.body)); err != nil {
+				t.Fatal(err)
+			}
+			got := string(req.SecurityCtx.SchemeID.Value)
+			if req.HasSecurityCtx != (tc.expectScheme != "") || got != tc.expectScheme {
+				t.Fatalf("HasSecurityCtx %v, schemeId %q; want %q", req.HasSecurityCtx, got, tc.expectScheme)
+			}
+		})
+	}
+}
