@@ -124,13 +124,6 @@ const maxSignatureText = 2048
 // base64RawStd is strict standard base64 without padding.
 var base64RawStd = base64.RawStdEncoding.Strict()
 
-// readSecurityCtx reads the valid JSON object sec into sc; decoded values
-// are appended to buf, which is returned.
-func readSecurityCtx(sc *SecurityCtx, sec JSONValue, buf []byte) []byte {
-	s := scanner{b: sec}
-	return readSecurityCtxAt(sc, &s, buf)
-}
-
 // readSecurityCtxAt reads the valid JSON object at s.i into sc and leaves s
 // after it, in one pass: the signature object (which holds the SAML token)
 // is read in place, not passed over and then scanned again. Decoded values
