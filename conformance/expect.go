@@ -114,11 +114,6 @@ func checkBody(e *Expect, raw []byte, doc any, isJSON bool) error {
 			return fmt.Errorf("body %s, want a JSON-RPC 2.0 result with an output", excerpt(raw))
 		}
 		return nil
-	case "jsonrpc-vapi-error":
-		var err error
-		if errStruct, err = jsonrpcVAPIError(obj, e, raw); err != nil {
-			return err
-		}
 	case "jsonrpc-error":
 		eobj, _ := obj["error"].(map[string]any)
 		if obj == nil || obj["jsonrpc"] != "2.0" || eobj == nil || obj["result"] != nil {
@@ -136,6 +131,13 @@ func checkBody(e *Expect, raw []byte, doc any, isJSON bool) error {
 		}
 		if e.ErrorType != "" && errStruct["error_type"] != e.ErrorType {
 			return fmt.Errorf("error.data.error_type %v, want %s", errStruct["error_type"], e.ErrorType)
+		}
+	case "jsonrpc-output-string", "jsonrpc-output-session-info", "jsonrpc-output-void":
+		return checkJSONRPCOutput(e.Body, obj, raw)
+	case "jsonrpc-vapi-error":
+		var err error
+		if errStruct, err = jsonrpcVAPIError(e, obj, raw); err != nil {
+			return err
 		}
 	case "vapi-error-api":
 		errStruct = obj
@@ -157,48 +159,105 @@ func checkBody(e *Expect, raw []byte, doc any, isJSON bool) error {
 	return checkMessages(e, errStruct, raw)
 }
 
-// jsonrpcVAPIError reads a vAPI error in result.error (spec §13.3):
-// {"result":{"error":{"ERROR":{"com.vmware.vapi.std.errors.<name>":{…}}}}},
-// and returns it flattened as an /api error body (error_type, messages with
-// id, default_message and args) for checkMessages.
-func jsonrpcVAPIError(obj map[string]any, e *Expect, raw []byte) (map[string]any, error) {
-	robj, _ := obj["result"].(map[string]any)
-	eobj, _ := robj["error"].(map[string]any)
-	named, _ := eobj["ERROR"].(map[string]any)
-	if obj == nil || obj["jsonrpc"] != "2.0" || obj["error"] != nil || len(robj) != 1 || len(eobj) != 1 || len(named) != 1 {
-		return nil, fmt.Errorf(`body %s, want {"result":{"error":{"ERROR":{…}}}}`, excerpt(raw))
+// jsonrpcResult returns the result member of a JSON-RPC 2.0 response
+// that has no error member, or nil.
+func jsonrpcResult(obj map[string]any) map[string]any {
+	if obj == nil || obj["jsonrpc"] != "2.0" || obj["error"] != nil {
+		return nil
+	}
+	r, _ := obj["result"].(map[string]any)
+	return r
+}
+
+// checkJSONRPCOutput checks result.output of a JSON-RPC response in the
+// DataValue form VMware's clients decode (spec §13.2): a non-empty string
+// (session create: a secret written as a string, or {"SECRET":"…"} as the
+// Go SDK's own encoder writes it), the STRUCTURE com.vmware.cis.session.info
+// (session get), or null (void: session delete).
+func checkJSONRPCOutput(kind string, obj map[string]any, raw []byte) error {
+	res := jsonrpcResult(obj)
+	out, has := res["output"]
+	if res == nil || !has || res["error"] != nil {
+		return fmt.Errorf("body %s, want a JSON-RPC result with output (spec §13.2)", excerpt(raw))
+	}
+	switch kind {
+	case "jsonrpc-output-string":
+		if m, ok := out.(map[string]any); ok && len(m) == 1 {
+			out = m["SECRET"]
+		}
+		if s, ok := out.(string); !ok || s == "" {
+			return fmt.Errorf("result.output %s, want a non-empty string", excerpt(raw))
+		}
+	case "jsonrpc-output-void":
+		if out != nil {
+			return fmt.Errorf("result.output %s, want null (void)", excerpt(raw))
+		}
+	case "jsonrpc-output-session-info":
+		st, _ := out.(map[string]any)
+		typed, _ := st["STRUCTURE"].(map[string]any)
+		info, _ := typed["com.vmware.cis.session.info"].(map[string]any)
+		if len(st) != 1 || len(typed) != 1 || info == nil {
+			return fmt.Errorf(`result.output %s, want {"STRUCTURE":{"com.vmware.cis.session.info":{…}}}`, excerpt(raw))
+		}
+		for _, f := range []string{"user", "created_time", "last_accessed_time"} {
+			if v, ok := info[f].(string); !ok || v == "" {
+				return fmt.Errorf("session info without a string %s: %s", f, excerpt(raw))
+			}
+		}
+		for _, f := range []string{"created_time", "last_accessed_time"} {
+			if !vapiDateTime.MatchString(info[f].(string)) {
+				return fmt.Errorf("session info %s %q is not a vAPI DateTime (YYYY-MM-DDThh:mm:ss.sssZ)", f, info[f])
+			}
+		}
+	}
+	return nil
+}
+
+// vapiDateTime is the vAPI DateTime form the Go SDK's binding parses.
+var vapiDateTime = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$`)
+
+// jsonrpcVAPIError checks that a JSON-RPC response carries a vAPI standard
+// error as its result (spec §13.3: {"result":{"error":{"ERROR":{"com.vmware.
+// vapi.std.errors.<name>":{…}}}}}, no JSON-RPC error member), of e's
+// error type when set, and returns it with its messages unwrapped from
+// their STRUCTURE form, for checkMessages.
+func jsonrpcVAPIError(e *Expect, obj map[string]any, raw []byte) (map[string]any, error) {
+	res := jsonrpcResult(obj)
+	ev, _ := res["error"].(map[string]any)
+	typed, _ := ev["ERROR"].(map[string]any)
+	if res == nil || len(ev) != 1 || len(typed) != 1 || res["output"] != nil {
+		return nil, fmt.Errorf(`body %s, want a JSON-RPC result {"error":{"ERROR":{"com.vmware.vapi.std.errors.<name>":{…}}}} (spec §13.3)`, excerpt(raw))
 	}
 	var name string
 	var fields map[string]any
-	for k, v := range named {
-		name, fields = k, asObject(v)
+	for name = range typed {
+		fields, _ = typed[name].(map[string]any)
 	}
-	kind, ok := strings.CutPrefix(name, "com.vmware.vapi.std.errors.")
+	short, ok := strings.CutPrefix(name, "com.vmware.vapi.std.errors.")
 	if !ok || fields == nil {
-		return nil, fmt.Errorf("result.error %s is not a vAPI standard error", excerpt(raw))
+		return nil, fmt.Errorf("result.error is %.80q, want a vAPI standard error", name)
 	}
-	et, _ := asObject(fields["error_type"])["OPTIONAL"].(string)
-	if et != strings.ToUpper(kind) {
-		return nil, fmt.Errorf("result.error %s: error_type %q does not match the error", excerpt(raw), et)
+	if e.ErrorType != "" && short != strings.ToLower(e.ErrorType) {
+		return nil, fmt.Errorf("result.error %s, want com.vmware.vapi.std.errors.%s", name, strings.ToLower(e.ErrorType))
 	}
-	if e.ErrorType != "" && et != e.ErrorType {
-		return nil, fmt.Errorf("error_type %s, want %s", et, e.ErrorType)
+	if et, ok := fields["error_type"].(map[string]any); ok && et["OPTIONAL"] != nil && et["OPTIONAL"] != strings.ToUpper(short) {
+		return nil, fmt.Errorf("error_type %v does not match %s", et["OPTIONAL"], name)
 	}
-	list, _ := fields["messages"].([]any)
-	msgs := make([]any, 0, len(list))
-	for _, m := range list {
-		lm := asObject(asObject(m)["STRUCTURE"])["com.vmware.vapi.std.localizable_message"]
-		if lm == nil {
-			return nil, fmt.Errorf("message %.80v is not a com.vmware.vapi.std.localizable_message", m)
+	list, ok := fields["messages"].([]any)
+	if !ok {
+		return nil, fmt.Errorf("vAPI error without a messages list: %s", excerpt(raw))
+	}
+	flat := make([]any, len(list))
+	for i, m := range list {
+		mo, _ := m.(map[string]any)
+		st, _ := mo["STRUCTURE"].(map[string]any)
+		msg, _ := st["com.vmware.vapi.std.localizable_message"].(map[string]any)
+		if msg == nil {
+			return nil, fmt.Errorf("message %.80v is not a STRUCTURE com.vmware.vapi.std.localizable_message", m)
 		}
-		msgs = append(msgs, lm)
+		flat[i] = msg
 	}
-	return map[string]any{"error_type": et, "messages": msgs}, nil
-}
-
-func asObject(v any) map[string]any {
-	o, _ := v.(map[string]any)
-	return o
+	return map[string]any{"messages": flat}, nil
 }
 
 // checkMessages checks the messages list of a vAPI error structure.

@@ -3,6 +3,7 @@ package conformance
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,6 +18,10 @@ import (
 //	{{basic-unknown-user}}    a random unknown user
 //	{{wrong-password}}        that random wrong password
 //	{{user}}                  the runner's user name
+//	{{password}}              the runner's password
+//	{{unknown-user}}          that random unknown user's name
+//	{{json:NAME}}             the value of template NAME escaped for the
+//	                          inside of a JSON string ({{json:password}})
 //	{{origin}}                the target's scheme://host[:port]
 //	{{unknown-session}}       a well-formed session id no server issued
 //	{{b64:TEXT}}              base64(TEXT)
@@ -28,11 +33,11 @@ import (
 // Templates needing the user and password make the case require "basic".
 var builtinTemplates = map[string]bool{
 	"basic": true, "basic-credentials": true, "basic-wrong-password": true, "basic-unknown-user": true, "wrong-password": true,
-	"user": true, "origin": true, "unknown-session": true,
+	"user": true, "password": true, "unknown-user": true, "origin": true, "unknown-session": true,
 }
 
 // basicTemplates need the runner's Basic credentials.
-var basicTemplates = map[string]bool{"basic": true, "basic-credentials": true, "basic-wrong-password": true, "user": true}
+var basicTemplates = map[string]bool{"basic": true, "basic-credentials": true, "basic-wrong-password": true, "user": true, "password": true}
 
 const maxRepeat = 1 << 16
 
@@ -74,6 +79,11 @@ func checkTemplates(s string, vars map[string]bool) error {
 				return fmt.Errorf("unknown access-token variant %q", arg)
 			}
 			return nil
+		case "json":
+			if builtinTemplates[arg] || vars[arg] {
+				return nil
+			}
+			return fmt.Errorf("json template of unknown template or variable %q", arg)
 		}
 		if builtinTemplates[name] || vars[name] {
 			return nil
@@ -105,8 +115,8 @@ func oauthNeeds(st Step) []string {
 // usesBasic reports whether s uses a template that needs Basic credentials.
 func usesBasic(s string) bool {
 	found := false
-	_ = forEachTemplate(s, func(name, _ string) error {
-		found = found || basicTemplates[name]
+	_ = forEachTemplate(s, func(name, arg string) error {
+		found = found || basicTemplates[name] || (name == "json" && basicTemplates[arg])
 		return nil
 	})
 	return found
@@ -173,6 +183,20 @@ func (cr *caseRun) value(t string) (string, error) {
 		return cr.wrongPassword, nil
 	case "user":
 		return r.user, nil
+	case "password":
+		return r.password, nil
+	case "unknown-user":
+		return cr.unknownUser, nil
+	case "json":
+		if strings.HasPrefix(arg, "json:") {
+			return "", fmt.Errorf("%w: nested json template", ErrInvalidSuite)
+		}
+		v, err := cr.value(arg)
+		if err != nil {
+			return "", err
+		}
+		b, _ := json.Marshal(v)
+		return string(b[1 : len(b)-1]), nil
 	case "origin":
 		return r.origin, nil
 	case "unknown-session":

@@ -151,9 +151,13 @@ type Expect struct {
 	// "messages"}), "vapi-error-legacy" ({"type","value":{"messages"}}),
 	// "legacy-value-string" ({"value":"<non-empty>"}),
 	// "legacy-value-object" ({"value":{…}}), "bare-string" ("<non-empty>"),
-	// "json-object", "jsonrpc-result" (result.output), "jsonrpc-vapi-error"
-	// (HTTP 200 with a vAPI standard error in result.error, spec §13.3),
-	// "jsonrpc-error" (a JSON-RPC error member), "empty" or "any".
+	// "json-object", "jsonrpc-result", "jsonrpc-error" (a JSON-RPC error
+	// member: -32700, -32600), "jsonrpc-vapi-error" (a vAPI standard error
+	// as the result, spec §13.3; ErrorType names it), "jsonrpc-output-string"
+	// (result.output a non-empty string: session create),
+	// "jsonrpc-output-session-info" (result.output the STRUCTURE
+	// com.vmware.cis.session.info: session get), "jsonrpc-output-void"
+	// (result.output null: session delete), "empty" or "any".
 	Body string `json:"body,omitempty"`
 	// ErrorType is the expected error_type (API style) or the matching
 	// legacy type com.vmware.vapi.std.errors.<lower-case>.
@@ -204,7 +208,7 @@ func ParseSuite(data []byte) (*Suite, error) {
 
 var (
 	idPattern      = regexp.MustCompile(`^(spec-[0-9]+(\.[0-9]+)*|ext-[a-z]+)/[a-z0-9]+(-[a-z0-9]+)*$`)
-	bodyKinds      = map[string]bool{"": true, "vapi-error-api": true, "vapi-error-legacy": true, "legacy-value-string": true, "legacy-value-object": true, "bare-string": true, "json-object": true, "jsonrpc-result": true, "jsonrpc-vapi-error": true, "jsonrpc-error": true, "empty": true, "any": true}
+	bodyKinds      = map[string]bool{"": true, "vapi-error-api": true, "vapi-error-legacy": true, "legacy-value-string": true, "legacy-value-object": true, "bare-string": true, "json-object": true, "jsonrpc-result": true, "jsonrpc-error": true, "jsonrpc-vapi-error": true, "jsonrpc-output-string": true, "jsonrpc-output-session-info": true, "jsonrpc-output-void": true, "empty": true, "any": true}
 	requirements   = map[string]bool{"basic": true, "hok": true, "bearer": true, "sts": true, "idle-timeout": true, "oauth": true, "oauth-key": true}
 	runtimes       = map[string]bool{"java": true, "python": true, "gosdk": true, "govmomi": true, "vcsim": true, "vcenter": true, "vapisec": true}
 	signKinds      = map[string]bool{"sign-hok": true, "sign-bearer": true, "jsonrpc-hok": true, "jsonrpc-bearer": true}

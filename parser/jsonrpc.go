@@ -127,59 +127,106 @@ func canonicalError(err error) error {
 }
 
 // readEnvelope reads the envelope of a body that is known to be valid JSON
-// into req, whose Buf receives the decoded securityCtx values.
+// into req, whose Buf receives the decoded securityCtx values. It walks the
+// path params.ctx.securityCtx in one pass: the members on the way are read
+// in place rather than skipped and then scanned again, so the bytes of the
+// securityCtx (a SAML token of several KiB, dense in escaped quotes) are
+// scanned once here instead of three times.
 func readEnvelope(req *JSONRPCRequest, b []byte) error {
 	s := scanner{b: b}
 	s.ws()
 	if s.peek() != '{' {
 		return fmt.Errorf("%w: the request is not a JSON object", ErrJSONRPCInvalid)
 	}
-	var version, params JSONValue
-	s.pick(field{"jsonrpc", &version}, field{"method", &req.Method}, field{"id", &req.ID}, field{"params", &params})
+	var version, params, ctx, sec, serviceID, operationID JSONValue
+	buf0 := req.Buf
+	buf := buf0
+	// fail leaves req as a failed read always did: nothing read below the
+	// level that is wrong.
+	fail := func(err error) error {
+		req.SecurityCtx, req.Buf, req.ServiceID, req.OperationID = SecurityCtx{}, buf0, nil, nil
+		return err
+	}
+	s.walk(func(name []byte, s *scanner) {
+		switch {
+		case nameIs(name, "jsonrpc"):
+			version = s.value()
+		case nameIs(name, "method"):
+			req.Method = s.value()
+		case nameIs(name, "id"):
+			req.ID = s.value()
+		case nameIs(name, "params"):
+			// For a repeated name the last one wins, as in pick (the
+			// canonicalizer has refused duplicates already).
+			serviceID, operationID, ctx, sec = nil, nil, nil, nil
+			params = s.object(func(name []byte, s *scanner) {
+				switch {
+				case nameIs(name, "serviceId"):
+					serviceID = s.value()
+				case nameIs(name, "operationId"):
+					operationID = s.value()
+				case nameIs(name, "ctx"):
+					sec = nil
+					ctx = s.object(func(name []byte, s *scanner) {
+						if !nameIs(name, "securityCtx") {
+							s.value()
+							return
+						}
+						// An object is read in place (readSecurityCtxAt);
+						// whether it counts is decided below, once the
+						// levels above are known to be valid.
+						req.SecurityCtx, buf = SecurityCtx{}, buf0
+						if s.peek() != '{' {
+							sec = s.value()
+							return
+						}
+						start := s.i
+						buf = readSecurityCtxAt(&req.SecurityCtx, s, buf)
+						sec = s.b[start:s.i]
+					})
+				default:
+					s.value()
+				}
+			})
+		default:
+			s.value()
+		}
+	})
 	switch k := req.ID.Kind(); {
 	case req.ID == nil, k == KindString, k == KindNumber, k == KindNull:
 	default:
-		return fmt.Errorf("%w: \"id\" is a %s", ErrJSONRPCInvalid, k)
+		return fail(fmt.Errorf("%w: \"id\" is a %s", ErrJSONRPCInvalid, k))
 	}
 	if !version.EqualString(jsonrpcVersion) {
-		return fmt.Errorf("%w: \"jsonrpc\" is not \"2.0\"", ErrJSONRPCInvalid)
+		return fail(fmt.Errorf("%w: \"jsonrpc\" is not \"2.0\"", ErrJSONRPCInvalid))
 	}
 	if req.Method.Kind() != KindString {
-		return fmt.Errorf("%w: \"method\" is not a string", ErrJSONRPCInvalid)
+		return fail(fmt.Errorf("%w: \"method\" is not a string", ErrJSONRPCInvalid))
 	}
 	if params == nil {
 		return nil
 	}
-	sec, err := readParams(req, params)
-	if err != nil || sec == nil {
-		return err
-	}
-	req.HasSecurityCtx = true
-	req.Buf = readSecurityCtx(&req.SecurityCtx, sec, req.Buf)
-	return nil
-}
-
-// readParams reads params.serviceId and params.operationId into req and
-// returns params.ctx.securityCtx (nil when absent), checking the types on
-// the way.
-func readParams(req *JSONRPCRequest, params JSONValue) (JSONValue, error) {
 	if params.Kind() != KindObject {
-		return nil, fmt.Errorf("%w: \"params\" is not an object", ErrJSONRPCInvalid)
+		return fail(fmt.Errorf("%w: \"params\" is not an object", ErrJSONRPCInvalid))
 	}
-	var ctx JSONValue
-	pickMembers(params, field{"serviceId", &req.ServiceID}, field{"operationId", &req.OperationID}, field{"ctx", &ctx})
+	req.ServiceID, req.OperationID = serviceID, operationID
+	// Below params, a level that is absent or not an object leaves the
+	// securityCtx unread (walked ctx objects only read object values).
 	if ctx == nil {
-		return nil, nil
+		return nil
 	}
 	if ctx.Kind() != KindObject {
-		return nil, fmt.Errorf("%w: \"params.ctx\" is not an object", ErrJSONRPCInvalid)
+		return fmt.Errorf("%w: \"params.ctx\" is not an object", ErrJSONRPCInvalid)
 	}
-	var sec JSONValue
-	pickMembers(ctx, field{"securityCtx", &sec})
-	if sec != nil && sec.Kind() != KindObject {
-		return nil, fmt.Errorf("%w: %w: \"params.ctx.securityCtx\" is not an object", ErrSecurityCtxInvalid, ErrJSONRPCInvalid)
+	if sec == nil {
+		return nil
 	}
-	return sec, nil
+	if sec.Kind() != KindObject {
+		return fmt.Errorf("%w: %w: \"params.ctx.securityCtx\" is not an object", ErrSecurityCtxInvalid, ErrJSONRPCInvalid)
+	}
+	req.HasSecurityCtx = true
+	req.Buf = buf
+	return nil
 }
 
 // objectMembers calls fn for each member of the valid JSON object v.
@@ -321,6 +368,39 @@ func (s *scanner) members(fn func(name []byte, v JSONValue)) {
 		s.ws()
 		fn(name, s.value())
 	}
+}
+
+// walk walks the object at s.i and calls fn for every member with s at the
+// member's value; fn must move s past the value (s.value, s.object).
+func (s *scanner) walk(fn func(name []byte, s *scanner)) {
+	s.i++ // '{'
+	for {
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] == '}' {
+			s.i++
+			return
+		}
+		if s.b[s.i] == ',' {
+			s.i++
+			s.ws()
+		}
+		name := s.str()
+		s.ws()
+		s.i++ // ':'
+		s.ws()
+		fn(name, s)
+	}
+}
+
+// object passes the value at s.i and returns its raw text, as value does;
+// when the value is an object, it is walked with fn on the way (one pass).
+func (s *scanner) object(fn func(name []byte, s *scanner)) JSONValue {
+	if s.peek() != '{' {
+		return s.value()
+	}
+	start := s.i
+	s.walk(fn)
+	return s.b[start:s.i]
 }
 
 // pick walks the object at s.i and stores the value of each member that a

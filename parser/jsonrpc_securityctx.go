@@ -124,13 +124,27 @@ const maxSignatureText = 2048
 // base64RawStd is strict standard base64 without padding.
 var base64RawStd = base64.RawStdEncoding.Strict()
 
-// readSecurityCtx reads the valid JSON object sec into sc; decoded values
+// readSecurityCtxAt reads the valid JSON object at s.i into sc and leaves s
+// after it, in one pass: the signature object (which holds the SAML token)
+// is read in place, not passed over and then scanned again. Decoded values
 // are appended to buf, which is returned.
-func readSecurityCtx(sc *SecurityCtx, sec JSONValue, buf []byte) []byte {
-	sc.Raw = sec
-	var timestamp, signature JSONValue
-	objectMembers(sec, func(name []byte, v JSONValue) {
-		switch {
+func readSecurityCtxAt(sc *SecurityCtx, s *scanner, buf []byte) []byte {
+	start := s.i
+	var timestamp, signature, sigValue, sigToken JSONValue
+	s.walk(func(name []byte, s *scanner) {
+		if nameIs(name, "signature") {
+			sigValue, sigToken = nil, nil
+			signature = s.object(func(name []byte, s *scanner) {
+				switch v := s.value(); {
+				case nameIs(name, "value"):
+					sigValue = v
+				case nameIs(name, "samlToken"):
+					sigToken = v
+				}
+			})
+			return
+		}
+		switch v := s.value(); {
 		case nameIs(name, "schemeId"):
 			buf = readString(&sc.SchemeID, v, buf)
 		case nameIs(name, "userName"):
@@ -147,12 +161,11 @@ func readSecurityCtx(sc *SecurityCtx, sec JSONValue, buf []byte) []byte {
 			buf = readString(&sc.SignatureAlgorithm, v, buf)
 		case nameIs(name, "timestamp"):
 			timestamp = v
-		case nameIs(name, "signature"):
-			signature = v
 		}
 	})
+	sc.Raw = s.b[start:s.i]
 	buf = readTimestamp(&sc.Timestamp, timestamp, buf)
-	return readSignature(&sc.Signature, signature, buf)
+	return readSignatureMembers(&sc.Signature, signature, sigValue, sigToken, buf)
 }
 
 // readTimestamp reads the timestamp member v (nil when absent) into ts.
@@ -173,18 +186,18 @@ func readTimestamp(ts *CtxTimestamp, v JSONValue, buf []byte) []byte {
 	return buf
 }
 
-// readSignature reads the signature member v (nil when absent) into sig.
-func readSignature(sig *CtxSignature, v JSONValue, buf []byte) []byte {
+// readSignatureMembers reads the signature member v (nil when absent),
+// whose "value" and "samlToken" members (nil when absent, or when v is not
+// an object) were found by the caller's walk, into sig.
+func readSignatureMembers(sig *CtxSignature, v, value, token JSONValue, buf []byte) []byte {
 	sig.Kind, sig.Raw = v.Kind(), v
 	if sig.Kind == KindObject {
-		objectMembers(v, func(name []byte, v JSONValue) {
-			switch {
-			case nameIs(name, "value"):
-				buf = readString(&sig.Value, v, buf)
-			case nameIs(name, "samlToken"):
-				readRawString(&sig.SAMLToken, v)
-			}
-		})
+		if value != nil {
+			buf = readString(&sig.Value, value, buf)
+		}
+		if token != nil {
+			readRawString(&sig.SAMLToken, token)
+		}
 	}
 	n := len(buf)
 	buf, sig.BytesErr = decodeSignatureValue(buf, &sig.Value)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/vapisec/vapisec/session"
@@ -78,6 +79,15 @@ type scenario struct {
 	// prepare, when set, runs once against the started server before the
 	// load (e.g. to sign requests for its address).
 	prepare func(base string) error
+	// floor, when set, runs n operations of the scheme's cryptographic
+	// floor (one RSA-2048 verify of the request). After each of this
+	// server's slots it runs for a short while in this process, and its CPU
+	// time per operation is recorded, so that the CPU this server adds per
+	// request over its baseline (same request) is divided by it round by
+	// round: the ratio floorName of the report, with the bar floorBar.
+	floor     func(n int) error
+	floorName string
+	floorBar  float64
 }
 
 // running is a scenario's server once started, with what the load
@@ -130,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.Ratios = ratios
+	rep.Ratios = append(rep.Ratios, ratios...)
 	return rep, nil
 }
 
@@ -233,7 +243,36 @@ func measureSlot(ctx context.Context, run *running, concurrency int, slot time.D
 	}
 	if cpuOK && n > 0 {
 		run.res.cpuRounds = append(run.res.cpuRounds, float64(cpu1-cpu0)/float64(time.Microsecond)/float64(n))
+		if run.floor != nil {
+			us, err := floorCPU(run.floor, min(max(slot/5, 50*time.Millisecond), 300*time.Millisecond))
+			if err != nil && run.res.floorErr == nil {
+				run.res.floorErr = err
+			}
+			run.res.floorRounds = append(run.res.floorRounds, us)
+		}
 	}
+}
+
+// floorCPU runs op in batches for about d and returns the CPU time of this
+// process per operation, in µs (0 when the platform does not report it).
+// The servers are idle meanwhile: nothing else runs.
+func floorCPU(op func(n int) error, d time.Duration) (float64, error) {
+	const batch = 16
+	if err := op(1); err != nil {
+		return 0, err
+	}
+	cpu0, ok := processCPU()
+	if !ok {
+		return 0, nil
+	}
+	n := 0
+	for end := time.Now().Add(d); n == 0 || time.Now().Before(end); n += batch {
+		if err := op(batch); err != nil {
+			return 0, err
+		}
+	}
+	cpu1, _ := processCPU()
+	return float64(cpu1-cpu0) / float64(time.Microsecond) / float64(n), nil
 }
 
 // report turns what the load generator saw into the servers' part of the
@@ -253,8 +292,46 @@ func report(runs []*running, cfg Config) *Report {
 			base = "bare"
 		}
 		rep.Servers = append(rep.Servers, serverResult(run, byName[base]))
+		if run.floor != nil && byName[base] != nil {
+			rep.Ratios = append(rep.Ratios, addedOverFloor(run, byName[base]))
+		}
 	}
 	return rep
+}
+
+// addedOverFloor is the ratio of run's floor: per round, the CPU per
+// request run spent beyond its baseline (which received the same request)
+// divided by the CPU of one floor operation measured right after run's
+// slot; the median over the rounds, with the smallest and largest.
+func addedOverFloor(run, base *running) RatioResult {
+	med, lo, hi, added, floor := floorRatios(run.res.cpuRounds, base.res.cpuRounds, run.res.floorRounds)
+	r := RatioResult{Name: run.floorName, Ratio: med, Bar: run.floorBar, AtMost: true,
+		Pass:   med > 0 && med <= run.floorBar && run.res.errors == 0 && run.res.floorErr == nil,
+		Detail: fmt.Sprintf("%.1f µs CPU added per request vs %.1f µs per verify; rounds %.2f–%.2f", added, floor, lo, hi)}
+	if run.res.floorErr != nil {
+		r.Detail = "floor failed: " + run.res.floorErr.Error()
+	}
+	return r
+}
+
+// floorRatios pairs, round by round, the CPU per request of a server and
+// of its baseline with the CPU of one floor operation, and returns the
+// median, smallest and largest of (subject − base) / floor, with the
+// medians of the added CPU and of the floor. Rounds missing in one of the
+// three, or with no floor time, are left out; none left gives zeros.
+func floorRatios(subject, base, floor []float64) (med, lo, hi, added, floorMed float64) {
+	var rs, as, fs []float64
+	for i := range min(len(subject), len(base), len(floor)) {
+		if floor[i] > 0 {
+			a := subject[i] - base[i]
+			rs, as, fs = append(rs, a/floor[i]), append(as, a), append(fs, floor[i])
+		}
+	}
+	if len(rs) == 0 {
+		return 0, 0, 0, 0, 0
+	}
+	med = medianFloat(rs)
+	return med, slices.Min(rs), slices.Max(rs), medianFloat(as), medianFloat(fs)
 }
 
 // serverResult summarises run; base is its baseline, nil when it was not

@@ -5,9 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 func TestRoundRatiosPairsRoundsAndTakesTheMedian(t *testing.T) {
@@ -132,6 +137,180 @@ func TestRunRejectsABadConfig(t *testing.T) {
 			ce, ok := errors.AsType[*ConfigError](err)
 			if !ok || ce.Field != tt.expectField {
 				t.Fatalf("Run = %v; want a *ConfigError for %s", err, tt.expectField)
+			}
+		})
+	}
+}
+
+func TestFloorRatiosPairsRoundsAndSubtractsTheBaseline(t *testing.T) {
+	// Round 2 has no floor time: left out. Added CPU 30, 60, 45 over floors
+	// of 30, 30, 30 → 1, 2, 1.5.
+	med, lo, hi, added, floor := floorRatios([]float64{100, 999, 130, 115}, []float64{70, 1, 70, 70}, []float64{30, 0, 30, 30})
+	if med != 1.5 || lo != 1 || hi != 2 || added != 45 || floor != 30 {
+		t.Fatalf("floorRatios = %v, %v, %v, %v, %v; want 1.5, 1, 2, 45, 30", med, lo, hi, added, floor)
+	}
+	if med, _, _, _, _ := floorRatios([]float64{1}, nil, []float64{1}); med != 0 {
+		t.Fatalf("no baseline rounds: %v", med)
+	}
+}
+
+// BenchmarkHoKServer runs the bench's HoK server (cached token) and the
+// bare server receiving the identical signed body in process, without
+// HTTP, for CPU and allocation profiles of what verification adds
+// (go test -bench HoKServer -cpuprofile/-memprofile). Its figures are not
+// bars: "vapisec bench" measures those.
+func BenchmarkHoKServer(b *testing.B) {
+	mat, err := newBenchTokens()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs, err := newBenchSigned(mat, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	newEcho := func() *echo.Echo {
+		e := echo.New()
+		e.HideBanner, e.HidePort = true, true
+		return e
+	}
+	srv, err := newSignedServers(mat, bs, newEcho, func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	if err != nil {
+		b.Fatal(err)
+	}
+	verify, err := rsaVerifyOp(mat, bs.bodies[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("rsa-verify", func(b *testing.B) {
+		for b.Loop() {
+			if err := verify(1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("VerifyJSONRPC", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := bs.cached.VerifyJSONRPC(context.Background(), bs.bodies[0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// added-over-rsa serves one request through the HoK server, one through
+	// the bare server with the same body and runs one RSA verify, in turn,
+	// and reports (HoK − bare) / RSA: the end-to-end row's ratio without
+	// HTTP, measured so that machine noise hits all three alike.
+	b.Run("added-over-rsa", func(b *testing.B) {
+		serveOne := func(h http.Handler) {
+			req := httptest.NewRequest(http.MethodPost, "/api", bytes.NewReader(bs.bodies[0]))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+		var hok, bare, rsaOp time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			serveOne(srv.cached)
+			t1 := time.Now()
+			serveOne(srv.barePost)
+			t2 := time.Now()
+			if err := verify(1); err != nil {
+				b.Fatal(err)
+			}
+			hok, bare, rsaOp = hok+t1.Sub(t0), bare+t2.Sub(t1), rsaOp+time.Since(t2)
+		}
+		b.ReportMetric(float64(hok-bare)/float64(rsaOp), "x-rsa-added")
+	})
+	for _, h := range []struct {
+		name    string
+		handler http.Handler
+	}{{"bare", srv.barePost}, {"hok-cached", srv.cached}} {
+		b.Run(h.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bs.bodies[0])))
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/api", bytes.NewReader(bs.bodies[0]))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// TestSessionRPCBodyCarriesTheSession: the session_id row's body is the
+// bench body with the session in params.ctx.securityCtx, and the session
+// server answers it 200 only because of that id (an unknown id is refused),
+// so the row measures an authenticated call.
+func TestSessionRPCBodyCarriesTheSession(t *testing.T) {
+	scenarios, err := benchScenarios(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rpc scenario
+	for _, s := range scenarios {
+		if s.name == "JSON-RPC session_id (body)" {
+			rpc = s
+		}
+	}
+	if rpc.handler == nil || rpc.baseline != benchBareSessionRPC {
+		t.Fatalf("no session_id row with its bare baseline")
+	}
+	req, err := rpc.newRequest("http://127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(req.Body)
+	if !bytes.Contains(body, []byte(`"securityCtx":{"schemeId":"com.vmware.vapi.std.security.session_id","sessionId":"`)) {
+		t.Fatalf("body without the session: %s", body)
+	}
+	for _, tc := range []struct {
+		name     string
+		body     []byte
+		expectOK bool
+	}{{"the bench session", body, true}, {"an unknown session", benchSessionRPCBody(strings.Repeat("A", 43)), false}} {
+		r := httptest.NewRequest(http.MethodPost, "/api", bytes.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		rpc.handler.ServeHTTP(rec, r)
+		if reached := rec.Code == http.StatusOK && rec.Body.String() == "ok"; reached != tc.expectOK {
+			t.Errorf("%s: %d %.200s; reached the handler %v, want %v", tc.name, rec.Code, rec.Body, reached, tc.expectOK)
+		}
+	}
+}
+
+// BenchmarkSessionRPCServer runs the session_id JSON-RPC row's server and
+// its bare baseline in process, without HTTP, for profiles.
+func BenchmarkSessionRPCServer(b *testing.B) {
+	scenarios, err := benchScenarios(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range scenarios {
+		if s.name != "JSON-RPC session_id (body)" && s.name != benchBareSessionRPC {
+			continue
+		}
+		b.Run(s.name, func(b *testing.B) {
+			r, err := s.newRequest("http://127.0.0.1", 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, _ := io.ReadAll(r.Body)
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/api", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				s.handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
 			}
 		})
 	}

@@ -22,6 +22,11 @@ type loadResult struct {
 	// allocBytes and allocs are what the process allocated while the
 	// rounds ran (client and server together).
 	allocBytes, allocs uint64
+	// floorRounds holds, per round, the CPU time of one operation of the
+	// scenario's floor (µs), when it has one; floorErr the first error of
+	// the floor operation.
+	floorRounds []float64
+	floorErr    error
 }
 
 // drive sends requests to base from concurrency workers for d (at most
