@@ -226,6 +226,12 @@ var (
 	// refused before any decoding (also ErrTokenTooLarge and
 	// ErrMalformedToken).
 	ErrEncodedTokenTooLarge = errors.New("verifier: encoded token too large")
+	// ErrWSSecurityStructure reports a SOAP envelope (VerifySOAPLogin) that
+	// is not a LoginByToken call with exactly one WS-Security header of the
+	// expected shape, or whose signature References do not resolve to
+	// exactly the Envelope's Body and the header's Timestamp (signature
+	// wrapping, moved or duplicated Id; also ErrMalformedRequest).
+	ErrWSSecurityStructure = errors.New("verifier: unexpected WS-Security structure")
 )
 
 // Token checks of issue 14 (the checks the Java runtime makes; trust in a
