@@ -42,6 +42,7 @@ type serveOptions struct {
 	devDir      string
 	usersFile   string
 	publicHosts []string
+	soap        bool // mount the vim25 SOAP session subset on /sdk
 
 	// HTTP server limits (item 9 of issue 14: a trickling client must not
 	// hold a connection for ever).
@@ -69,7 +70,10 @@ func newServeCmd() *cobra.Command {
 		Long: `serve runs a vAPI-compatible demo server: the session endpoints of vCenter
 (POST/DELETE /rest/com/vmware/cis/session, POST/GET/DELETE /api/session) and
 GET /api/vapisec/whoami and /rest/vapisec/whoami, which return the caller's
-SecurityContext. Log in with Basic credentials, then use the session id from
+SecurityContext, and (unless --soap=false) the vim25 SOAP session subset on
+/sdk for govmomi, govc and pyVmomi (Login, Logout, AcquireCloneTicket,
+CloneSession, SessionIsActive, TerminateSession for --admin, the current
+session): one session store behind SOAP and REST, see docs/soap.md. Log in with Basic credentials, then use the session id from
 the vmware-api-session-id header or cookie.
 
 Users: --users-file FILE holds one NAME:PASSWORD per line, the password
@@ -126,6 +130,7 @@ balancer; see docs/distributed.md.`,
 	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api and Authorization: SIGN (repeatable)")
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
+	f.BoolVar(&o.soap, "soap", true, "serve the vim25 SOAP session subset on /sdk (govmomi, govc, pyVmomi: Login, clone tickets, current session); --soap=false leaves /sdk out")
 	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
 	return cmd
 }
@@ -205,6 +210,11 @@ func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 	e.Use(echomw.BodyLimit(o.bodyLimit))
 	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
 		return nil, err
+	}
+	if o.soap {
+		if err := middleware.MountSOAP(e, cfg); err != nil {
+			return nil, err
+		}
 	}
 	chain, err := middleware.Chain(cfg)
 	if err != nil {
