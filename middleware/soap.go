@@ -27,7 +27,10 @@ const SOAPPath = "/sdk"
 // vmware_soap_session cookie follows cfg.Cookie (Path, Secure unless
 // InsecureNoSecureFlag); cfg.TrustedOrigins are the origins besides the
 // request's own browsers may post from. opts come after those and may
-// override them (soap.WithTokenLogin enables LoginByToken).
+// override them. With cfg.RequestVerifier, LoginByToken is enabled
+// (SOAPTokenLogin: WS-Security SAML holder-of-key, bearer only when the
+// verifier allows it); without it LoginByToken is the NotImplemented fault
+// unless opts add soap.WithTokenLogin.
 //
 // The handler bounds its own bodies (soap.WithMaxBodySize, default
 // soap.DefaultMaxBodySize) and writes SOAP faults, not vAPI error bodies:
@@ -58,6 +61,9 @@ func MountSOAP(r Router, cfg Config, opts ...soap.Option) error {
 	}
 	if len(cfg.TrustedOrigins) > 0 {
 		base = append(base, soap.WithTrustedOrigins(cfg.TrustedOrigins...))
+	}
+	if cfg.RequestVerifier != nil {
+		base = append(base, soap.WithTokenLogin(SOAPTokenLogin(cfg.RequestVerifier)))
 	}
 	h, err := soap.NewHandler(cfg.Manager, append(base, opts...)...)
 	if err != nil {

@@ -45,6 +45,9 @@ type Envelope struct {
 	Call *etree.Element
 	// Method is Call's local name ("Login", "RetrievePropertiesEx", …).
 	Method string
+	// ns is the namespace of Call and its arguments: NamespaceVim25, or
+	// none for the LoginByToken call govmomi's sts.Signer writes.
+	ns string
 }
 
 // ParseEnvelope parses a SOAP 1.1 request body strictly, in numbered steps,
@@ -60,7 +63,10 @@ type Envelope struct {
 //     {NamespaceSOAP11}Envelope (a SOAP 1.2 or unknown envelope namespace is
 //     ErrVersionMismatch), whose children are an optional Header and then
 //     exactly one Body and nothing else, whose Body holds exactly one
-//     element, in NamespaceVim25, and no text.
+//     element, in NamespaceVim25, and no text. The one exception is
+//     LoginByToken, which may be in no namespace: govmomi's sts.Signer
+//     signs and sends it (and its arguments) so, and its arguments are then
+//     read in no namespace too.
 //
 // Every error matches ErrMalformed (and a refined sentinel where one
 // applies). ParseEnvelope never panics; b is not retained.
@@ -118,10 +124,14 @@ func ParseEnvelope(b []byte) (*Envelope, error) {
 		return nil, malformed(ErrMalformed, "Body holds %d elements, not one", len(calls))
 	}
 	env.Call = calls[0]
-	if ns := env.Call.NamespaceURI(); ns != NamespaceVim25 {
-		return nil, malformed(ErrMalformed, "method namespace %.60q is not urn:vim25", ns)
-	}
 	env.Method = env.Call.Tag
+	switch env.ns = env.Call.NamespaceURI(); {
+	case env.ns == NamespaceVim25:
+	case env.ns == "" && env.Method == "LoginByToken":
+		// govmomi's sts.Signer marshals the signed call without xmlns.
+	default:
+		return nil, malformed(ErrMalformed, "method namespace %.60q is not urn:vim25", env.ns)
+	}
 	return env, nil
 }
 
@@ -174,7 +184,7 @@ type MoRef struct {
 	Value string
 }
 
-// This returns the method's _this argument: exactly one, in NamespaceVim25,
+// This returns the method's _this argument: exactly one, in the call's namespace,
 // with a type attribute and text only.
 func (e *Envelope) This() (MoRef, error) {
 	el, err := e.arg("_this")
@@ -202,7 +212,8 @@ func moRef(el *etree.Element) (MoRef, error) {
 
 // Arg returns the text of the method's argument name, and whether it is
 // present. It fails when the argument is repeated, has child elements or is
-// not in NamespaceVim25.
+// not in the call's namespace (NamespaceVim25, or none for govmomi's signed
+// LoginByToken).
 func (e *Envelope) Arg(name string) (string, bool, error) {
 	el, err := e.arg(name)
 	if err != nil || el == nil {
@@ -216,7 +227,7 @@ func (e *Envelope) Arg(name string) (string, bool, error) {
 func (e *Envelope) Args(name string) ([]string, error) {
 	var out []string
 	for _, c := range e.Call.ChildElements() {
-		if c.Tag != name || c.NamespaceURI() != NamespaceVim25 {
+		if c.Tag != name || c.NamespaceURI() != e.ns {
 			continue
 		}
 		v, err := textOf(c)
@@ -229,13 +240,13 @@ func (e *Envelope) Args(name string) ([]string, error) {
 }
 
 // CheckArgs fails when the method element has a child that is not one of
-// allowed (by local name, in NamespaceVim25), or text.
+// allowed (by local name, in the call's namespace), or text.
 func (e *Envelope) CheckArgs(allowed ...string) error {
 	if err := onlyWhitespace(e.Call); err != nil {
 		return err
 	}
 	for _, c := range e.Call.ChildElements() {
-		if c.NamespaceURI() != NamespaceVim25 || !contains(allowed, c.Tag) {
+		if c.NamespaceURI() != e.ns || !contains(allowed, c.Tag) {
 			return &argError{name: c.Tag}
 		}
 	}
@@ -262,7 +273,7 @@ func contains(list []string, s string) bool {
 func (e *Envelope) arg(name string) (*etree.Element, error) {
 	var found *etree.Element
 	for _, c := range e.Call.ChildElements() {
-		if c.Tag != name || c.NamespaceURI() != NamespaceVim25 {
+		if c.Tag != name || c.NamespaceURI() != e.ns {
 			continue
 		}
 		if found != nil {
