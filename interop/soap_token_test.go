@@ -127,3 +127,34 @@ func issueBearerToken(t *testing.T) (stsCertFile string, token []byte) {
 	}
 	return stsCertFile, token
 }
+
+// TestGovmomiSOAPLoginByTokenDevSTS: "vapisec serve --dev" alone trusts its
+// development STS, so the HoK key and token it writes to --dev-dir log in
+// with govmomi's LoginByToken as dev@vsphere.local.
+func TestGovmomiSOAPLoginByTokenDevSTS(t *testing.T) {
+	dir := t.TempDir()
+	base := startServer(t, "--dev", "--dev-dir", dir)
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	key, err := vapisec.ParsePrivateKeyPEM(read("hok.key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := vsts.ParseCertificatePEM(read("hok.crt.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, m := newSOAPClient(t, base)
+	signer := &sts.Signer{Certificate: &tls.Certificate{PrivateKey: key, Certificate: [][]byte{cert.Raw}}, Token: string(read("token.xml"))}
+	if err := m.LoginByToken(vc.WithHeader(context.Background(), soap.Header{Security: signer})); err != nil {
+		t.Fatalf("LoginByToken with the dev token: %v", err)
+	}
+	if s := userSession(t, m); s == nil || !strings.EqualFold(s.UserName, `VSPHERE.LOCAL\dev`) {
+		t.Fatalf("UserSession: %+v", s)
+	}
+}
