@@ -1,8 +1,11 @@
 package interop
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/sts"
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -156,5 +160,94 @@ func TestGovmomiSOAPLoginByTokenDevSTS(t *testing.T) {
 	}
 	if s := userSession(t, m); s == nil || !strings.EqualFold(s.UserName, `VSPHERE.LOCAL\dev`) {
 		t.Fatalf("UserSession: %+v", s)
+	}
+}
+
+// TestGovcSessionLoginToken: "govc session.login -cert -key -token" (the
+// README's line) logs in on /sdk with LoginByToken, the dev token and HoK
+// key of "vapisec serve --dev"; session.ls shows the token's user; with a
+// key that is not the token's govc reports the login failure.
+func TestGovcSessionLoginToken(t *testing.T) {
+	bin := buildGovc(t)
+	dir := t.TempDir()
+	base := startServer(t, "--dev", "--dev-dir", dir)
+	token, err := os.ReadFile(filepath.Join(dir, "token.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	cert, key := filepath.Join(dir, "hok.crt.pem"), filepath.Join(dir, "hok.key.pem")
+	if out, err := govc(t, bin, home, base, "", "", "session.login", "-cert", cert, "-key", key, "-token", string(token)); err != nil {
+		t.Fatalf("govc session.login -token: %v\n%s", err, out)
+	}
+	ls, err := govc(t, bin, home, base, "", "", "session.ls", "-cert", cert, "-key", key)
+	if err != nil || !strings.Contains(ls, `VSPHERE.LOCAL\dev`) {
+		t.Fatalf("govc session.ls after -token: %v\n%s", err, ls)
+	}
+
+	otherKey, otherCert, err := vsts.GenerateKeyPair("mallory", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := vsts.EncodePrivateKeyPEM(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mdir := t.TempDir()
+	mcert, mkey := filepath.Join(mdir, "m.crt.pem"), filepath.Join(mdir, "m.key.pem")
+	if err := os.WriteFile(mcert, vsts.EncodeCertificatePEM(otherCert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mkey, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := govc(t, bin, t.TempDir(), base, "", "", "session.login", "-cert", mcert, "-key", mkey, "-token", string(token))
+	if err == nil || !strings.Contains(err.Error(), "incorrect user name or password") {
+		t.Fatalf("govc session.login -token with another key: %v\n%s", err, out)
+	}
+}
+
+// TestGovmomiSOAPLoginByTokenReplayedOnAnotherInstance: an envelope signed
+// by govmomi's sts.Signer and accepted by instance A is refused when it is
+// replayed to instance B, because both record accepted signatures in one
+// real Redis; it is refused on A too.
+func TestGovmomiSOAPLoginByTokenReplayedOnAnotherInstance(t *testing.T) {
+	redisURL := startRedis(t)
+	stsCert, hokCert, hokKeyPEM, token := issueToken(t)
+	a := startServer(t, "--dev", "--trust", stsCert, "--redis", redisURL)
+	b := startServer(t, "--dev", "--trust", stsCert, "--redis", redisURL)
+	key, err := vapisec.ParsePrivateKeyPEM(hokKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := &sts.Signer{Certificate: &tls.Certificate{PrivateKey: key, Certificate: [][]byte{hokCert.Raw}}, Token: string(token)}
+	env, err := signer.Sign(soap.Envelope{Header: &soap.Header{}, Body: &methods.LoginByTokenBody{Req: &types.LoginByToken{
+		This: types.ManagedObjectReference{Type: "SessionManager", Value: "SessionManager"}, Locale: "en_US"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(base string) (int, string, bool) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, base+"/sdk", bytes.NewReader(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
+		req.Header.Set("SOAPAction", "urn:vim25/8.0.3.0")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body), len(res.Cookies()) > 0
+	}
+	if status, body, cookie := post(a); status != http.StatusOK || !cookie {
+		t.Fatalf("LoginByToken on A: %d %s", status, body)
+	}
+	for name, base := range map[string]string{"B": b, "A again": a} {
+		if status, body, cookie := post(base); status != http.StatusInternalServerError || cookie || !strings.Contains(body, "InvalidLogin") {
+			t.Fatalf("the same envelope on %s: %d %s, want the InvalidLogin fault", name, status, body)
+		}
 	}
 }
