@@ -198,8 +198,9 @@ var (
 	// than WithMaxWindow, or a SIGN nonce time outside now ± skew.
 	ErrTimestampWindow = errors.New("verifier: timestamp outside the accepted window")
 
-	// ErrReplayed reports a request (JSON-RPC canonical bytes or SIGN nonce)
-	// already seen with the same holder-of-key certificate.
+	// ErrReplayed reports a request (JSON-RPC canonical bytes, SIGN nonce or
+	// WS-Security SignatureValue) already seen with the same holder-of-key
+	// certificate.
 	ErrReplayed = errors.New("verifier: request replayed")
 	// ErrStoreUnavailable is the category of replay cache failures: the
 	// request is refused (fail closed, HTTP 503).
