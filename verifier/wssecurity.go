@@ -299,7 +299,8 @@ func walkEnvelope(env *soapEnvelope) error {
 }
 
 // checkLoginBody requires the Body to hold exactly one element,
-// LoginByToken in the vim25 namespace or in none (govmomi sends it so).
+// LoginByToken in the vim25 namespace or in none, unprefixed (govmomi
+// sends it so); an unbound prefix is not "no namespace".
 func checkLoginBody(body *etree.Element) error {
 	var call *etree.Element
 	for _, t := range body.Child {
@@ -317,7 +318,7 @@ func checkLoginBody(body *etree.Element) error {
 			return wsStructure("comment or directive in the Body")
 		}
 	}
-	if call == nil || call.Tag != "LoginByToken" || (call.NamespaceURI() != nsVim25 && call.NamespaceURI() != "") {
+	if call == nil || call.Tag != "LoginByToken" || (call.NamespaceURI() != nsVim25 && (call.NamespaceURI() != "" || call.Space != "")) {
 		return wsStructure("Body is not a LoginByToken call")
 	}
 	return nil

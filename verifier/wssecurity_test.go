@@ -64,6 +64,8 @@ func TestVerifySOAPLogin(t *testing.T) {
 		{name: "no Security header", givenEdit: func(b []byte) []byte {
 			return []byte(`<soap:Envelope xmlns:soap="` + wsSOAP + `"><soap:Header/><soap:Body>` + wsLogin + `</soap:Body></soap:Envelope>`)
 		}, expectErr: verifier.ErrNotSigned},
+		{name: "LoginByToken with an unbound prefix", givenReq: wsReq{call: `<x:LoginByToken><_this type="SessionManager">SessionManager</_this></x:LoginByToken>`}, expectErr: verifier.ErrWSSecurityStructure},
+		{name: "LoginByToken in another namespace", givenReq: wsReq{call: `<LoginByToken xmlns="urn:evil"><_this type="SessionManager">SessionManager</_this></LoginByToken>`}, expectErr: verifier.ErrWSSecurityStructure},
 		{name: "SOAP 1.2 envelope", givenEdit: func(b []byte) []byte {
 			return []byte(strings.ReplaceAll(string(b), wsSOAP, "http://www.w3.org/2003/05/soap-envelope"))
 		}, expectErr: verifier.ErrWSSecurityStructure},
