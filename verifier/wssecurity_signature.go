@@ -72,6 +72,9 @@ func readWSSignature(env *soapEnvelope) (*wsSignature, error) {
 	if s.alg, ok = wsSignatureAlgorithms(alg); !ok {
 		return nil, newError(quote(alg), ErrRequestAlgorithm)
 	}
+	if len(childElements(parts[1])) != 0 {
+		return nil, newError("ds:SignatureMethod with parameters", ErrRequestAlgorithm)
+	}
 	ids := collectIDs(env.root)
 	for i, ref := range parts[2:] {
 		if err := readReference(ref, ids, &s.refs[i]); err != nil {

@@ -100,6 +100,35 @@ func TestVerifySOAPLogin(t *testing.T) {
 			v := between(t, b[i:], "<ds:SignatureValue>", "</ds:SignatureValue>")
 			return replaceLast(b, v, "<ds:SignatureValue>!!</ds:SignatureValue>")
 		}, expectErr: verifier.ErrMalformedRequest},
+		{name: "transform with InclusiveNamespaces", givenEdit: func(b []byte) []byte {
+			return replaceLast(b, `<ds:Transform Algorithm="`+wsExcC14+`"></ds:Transform>`,
+				`<ds:Transform Algorithm="`+wsExcC14+`"><ec:InclusiveNamespaces xmlns:ec="`+wsExcC14+`" PrefixList="soap"/></ds:Transform>`)
+		}, expectErr: verifier.ErrRequestAlgorithm},
+		{name: "Reference to the Assertion instead of the Body", givenEdit: func(b []byte) []byte {
+			_, id, _ := strings.Cut(string(e.hokToken), ` ID="`)
+			id, _, _ = strings.Cut(id, `"`)
+			return replaceLast(b, `URI="#`+wsBodyID+`"`, `URI="#`+id+`"`)
+		}, expectErr: verifier.ErrWSSecurityStructure},
+		{name: "external Reference URI", givenEdit: func(b []byte) []byte {
+			return replaceLast(b, `URI="#`+wsBodyID+`"`, `URI="http://evil.example/body.xml"`)
+		}, expectErr: verifier.ErrWSSecurityStructure},
+		{name: "empty Reference URI (the whole document)", givenEdit: func(b []byte) []byte {
+			return replaceLast(b, `URI="#`+wsBodyID+`"`, `URI=""`)
+		}, expectErr: verifier.ErrWSSecurityStructure},
+		{name: "both References to the Body", givenEdit: func(b []byte) []byte {
+			return replaceLast(b, `URI="#`+wsTSID+`"`, `URI="#`+wsBodyID+`"`)
+		}, expectErr: verifier.ErrWSSecurityStructure},
+		{name: "third Reference", givenEdit: func(b []byte) []byte {
+			ref := between(t, b[strings.LastIndex(string(b), `<ds:Reference URI="#`+wsBodyID):], "<ds:Reference", "</ds:Reference>")
+			return replaceLast(b, "</ds:SignedInfo>", ref+"</ds:SignedInfo>")
+		}, expectErr: verifier.ErrWSSecurityStructure},
+		{name: "SignatureMethod with HMACOutputLength", givenEdit: func(b []byte) []byte {
+			return replaceLast(b, `</ds:SignatureMethod>`, `<ds:HMACOutputLength>0</ds:HMACOutputLength></ds:SignatureMethod>`)
+		}, expectErr: verifier.ErrRequestAlgorithm},
+		{name: "no KeyInfo", givenEdit: func(b []byte) []byte {
+			i := strings.LastIndex(string(b), "<ds:KeyInfo>")
+			return replaceLast(b, between(t, b[i:], "<ds:KeyInfo>", "</ds:KeyInfo>"), "")
+		}, expectOK: vapisec.SchemeSAMLHoK},
 		{name: "created after expires", givenReq: wsReq{ttl: -time.Second}, expectErr: verifier.ErrTimestampWindow},
 		{name: "window longer than MaxWindow", givenReq: wsReq{ttl: 2 * time.Hour}, expectErr: verifier.ErrTimestampWindow},
 	}
