@@ -127,7 +127,7 @@ balancer; see docs/distributed.md.`,
 	f.DurationVar(&o.maxLifetime, "max-lifetime", 12*time.Hour, "sessions end this long after login, used or not")
 	f.StringVar(&o.bodyLimit, "body-limit", "1M", "largest request body accepted (Echo size syntax: 512K, 1M)")
 	f.StringArrayVar(&o.admins, "admin", nil, "a principal allowed on /api/vapisec/admin/sessions (repeatable; none: admin routes off)")
-	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api and Authorization: SIGN (repeatable)")
+	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api, Authorization: SIGN and SOAP LoginByToken on /sdk (repeatable)")
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
 	f.BoolVar(&o.soap, "soap", true, "serve the vim25 SOAP session subset on /sdk (govmomi, govc, pyVmomi: Login, clone tickets, current session); --soap=false leaves /sdk out")
