@@ -3,6 +3,7 @@ package conformance
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,6 +18,9 @@ import (
 //	{{basic-unknown-user}}    a random unknown user
 //	{{wrong-password}}        that random wrong password
 //	{{user}}                  the runner's user name
+//	{{xml-user}}              the user name escaped as XML text (SOAP Login)
+//	{{xml-password}}          the password escaped as XML text (SOAP Login)
+//	{{xml-wrong-password}}    the random wrong password escaped as XML text
 //	{{origin}}                the target's scheme://host[:port]
 //	{{unknown-session}}       a well-formed session id no server issued
 //	{{b64:TEXT}}              base64(TEXT)
@@ -28,10 +32,11 @@ import (
 var builtinTemplates = map[string]bool{
 	"basic": true, "basic-credentials": true, "basic-wrong-password": true, "basic-unknown-user": true, "wrong-password": true,
 	"user": true, "origin": true, "unknown-session": true,
+	"xml-user": true, "xml-password": true, "xml-wrong-password": true,
 }
 
 // basicTemplates need the runner's Basic credentials.
-var basicTemplates = map[string]bool{"basic": true, "basic-credentials": true, "basic-wrong-password": true, "user": true}
+var basicTemplates = map[string]bool{"basic": true, "basic-credentials": true, "basic-wrong-password": true, "user": true, "xml-user": true, "xml-password": true}
 
 const maxRepeat = 1 << 16
 
@@ -147,6 +152,12 @@ func (cr *caseRun) value(t string) (string, error) {
 		return cr.wrongPassword, nil
 	case "user":
 		return r.user, nil
+	case "xml-user":
+		return xmlText(r.user), nil
+	case "xml-password":
+		return xmlText(r.password), nil
+	case "xml-wrong-password":
+		return xmlText(cr.wrongPassword), nil
 	case "origin":
 		return r.origin, nil
 	case "unknown-session":
@@ -170,4 +181,11 @@ func (cr *caseRun) value(t string) (string, error) {
 
 func basicHeader(user, password string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+}
+
+// xmlText escapes s as XML character data (the SOAP Login body).
+func xmlText(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package soap_test
 
 import (
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"sort"
@@ -72,4 +73,43 @@ func flatten(el *etree.Element) string {
 	}
 	walk(el, 0)
 	return sb.String()
+}
+
+// FuzzHandler: whatever the body, the handler never panics and answers 200
+// (a well-formed envelope), 400 (unreadable), 413, or 500/429/503 with a
+// vim25 fault; a request that is not answered 200 changes no session.
+func FuzzHandler(f *testing.F) {
+	f.Add([]byte(loginBody("alice@vsphere.local", "s3cret")), false)
+	f.Add([]byte(call("AcquireCloneTicket", "SessionManager", "")), true)
+	f.Add([]byte(call("TerminateSession", "SessionManager", "<sessionId>00</sessionId>")), true)
+	f.Add([]byte(call("SessionIsActive", "SessionManager", "<sessionID>x</sessionID><userName>bob</userName>")), true)
+	f.Add([]byte(call("RetrievePropertiesEx", "PropertyCollector", `<specSet><propSet><type>SessionManager</type><all>true</all></propSet><objectSet><obj type="SessionManager">SessionManager</obj></objectSet></specSet>`)), true)
+	f.Add([]byte(call("CloneSession", "SessionManager", "<cloneTicket>cst-</cloneTicket>")), false)
+	f.Fuzz(func(t *testing.T, body []byte, withSession bool) {
+		s := newTestServer(t, nil)
+		sid := ""
+		if withSession {
+			sid = s.loginQuiet()
+		}
+		before := s.sessionsOf("alice@vsphere.local") + s.sessionsOf("bob@vsphere.local")
+		r := s.post(sid, string(body))
+		switch r.status {
+		case 200:
+			var v struct{}
+			if err := xml.Unmarshal([]byte(r.body), &v); err != nil {
+				t.Fatalf("200 with a malformed envelope: %v\n%s", err, r.body)
+			}
+			return
+		case 400, 413:
+		case 500, 429, 503:
+			if !strings.Contains(r.body, `xsi:type="`) {
+				t.Fatalf("%d without a vim25 fault: %s", r.status, r.body)
+			}
+		default:
+			t.Fatalf("status %d: %s", r.status, r.body)
+		}
+		if after := s.sessionsOf("alice@vsphere.local") + s.sessionsOf("bob@vsphere.local"); after != before || r.cookie != nil {
+			t.Fatalf("a refused request changed sessions: %d → %d, cookie %v", before, after, r.cookie)
+		}
+	})
 }
