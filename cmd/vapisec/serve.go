@@ -42,7 +42,7 @@ type serveOptions struct {
 	devDir      string
 	usersFile   string
 	publicHosts []string
-	soap        bool // mount the vim25 SOAP session subset on /sdk
+	noSOAP      bool // --soap=false: leave the vim25 SOAP session subset off /sdk
 
 	// HTTP server limits (item 9 of issue 14: a trickling client must not
 	// hold a connection for ever).
@@ -64,6 +64,7 @@ const (
 
 func newServeCmd() *cobra.Command {
 	var o serveOptions
+	var soapOn bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a demo vAPI server protected by the vapisec middleware",
@@ -107,6 +108,7 @@ started with the same URL, so the instances can sit behind one load
 balancer; see docs/distributed.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.noSOAP = !soapOn
 			return runServe(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
@@ -130,7 +132,7 @@ balancer; see docs/distributed.md.`,
 	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api, Authorization: SIGN and SOAP LoginByToken on /sdk (repeatable)")
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
-	f.BoolVar(&o.soap, "soap", true, "serve the vim25 SOAP session subset on /sdk (govmomi, govc, pyVmomi: Login, clone tickets, current session); --soap=false leaves /sdk out")
+	f.BoolVar(&soapOn, "soap", true, "serve the vim25 SOAP session subset on /sdk (govmomi, govc, pyVmomi: Login, clone tickets, current session); --soap=false leaves /sdk out")
 	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
 	return cmd
 }
@@ -211,7 +213,7 @@ func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
 		return nil, err
 	}
-	if o.soap {
+	if !o.noSOAP {
 		if err := middleware.MountSOAP(e, cfg); err != nil {
 			return nil, err
 		}

@@ -14,7 +14,7 @@ func TestServeMountsSOAP(t *testing.T) {
 		soap   bool
 		status int
 	}{{true, http.StatusOK}, {false, http.StatusNotFound}} {
-		ts := newDevServer(t, serveOptions{dev: true, users: []string{"a:b"}, soap: tc.soap})
+		ts := newDevServer(t, serveOptions{dev: true, users: []string{"a:b"}, noSOAP: !tc.soap})
 		res, err := http.Post(ts.URL+"/sdk", "text/xml; charset=utf-8", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
