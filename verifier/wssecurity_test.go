@@ -57,6 +57,13 @@ func TestVerifySOAPLogin(t *testing.T) {
 			s := strings.Replace(string(b), "<soap:Header>", "\n  <soap:Header>\n", 1)
 			return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + s + "\n")
 		}, expectOK: vapisec.SchemeSAMLHoK},
+		{name: "HoK pyVmomi shape: RSA-SHA512, Timestamp after the token, prefixed Security", givenReq: wsReq{sigAlg: verifier.SignatureRSASHA512, digest: verifier.DigestSHA512}, givenEdit: func(b []byte) []byte {
+			ts := between(t, b, "<wsu:Timestamp", "</wsu:Timestamp>")
+			s := strings.Replace(string(b), ts, "", 1)
+			s = strings.Replace(s, "</saml2:Assertion><ds:Signature", "</saml2:Assertion>"+ts+"<ds:Signature", 1)
+			s = strings.Replace(s, "<wsse:Security xmlns:wsse=", "<ns6:Security xmlns=\"http://docs.oasis-open.org/ws-sx/ws-trust/200512\" xmlns:ns6=\""+wsWSSE+"\" xmlns:wsse=", 1)
+			return []byte(strings.Replace(s, "</wsse:Security>", "</ns6:Security>", 1))
+		}, expectOK: vapisec.SchemeSAMLHoK},
 		{name: "bearer allowed", givenReq: wsReq{token: e.bearer, bearer: true}, givenOpts: []verifier.RequestOption{verifier.WithAllowBearer(true)}, expectOK: vapisec.SchemeSAMLBearer},
 		{name: "HoK token without signature", givenReq: wsReq{bearer: true}, givenOpts: []verifier.RequestOption{verifier.WithAllowBearer(true)}, expectErr: verifier.ErrConfirmationMismatch},
 		{name: "bearer token with a signature", givenReq: wsReq{token: e.bearer}, expectErr: verifier.ErrConfirmationMismatch},
