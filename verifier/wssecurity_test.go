@@ -176,3 +176,21 @@ func TestVerifySOAPLogin(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifySOAPLogin_withoutSIGN: a verifier built WithoutSIGN has no
+// allowed hosts, so it cannot bind an envelope to this server and refuses
+// every SOAP token login.
+func TestVerifySOAPLogin_withoutSIGN(t *testing.T) {
+	e := getReqEnv(t)
+	tv, err := verifier.NewTokenVerifier(verifier.WithTrustedCertificates(e.stsCert), verifier.WithClock(fixedClock(testNow)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := verifier.NewRequestVerifier(tv, verifier.WithoutSIGN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rv.VerifySOAPLogin(context.Background(), signEnvelope(t, e, wsReq{}), wsHost); !errors.Is(err, verifier.ErrHostNotAllowed) {
+		t.Fatalf("err = %v, want ErrHostNotAllowed", err)
+	}
+}
