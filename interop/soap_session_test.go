@@ -58,6 +58,11 @@ func TestGovmomiSOAPSessionLifecycle(t *testing.T) {
 	if !fault.Is(err, &types.InvalidLogin{}) || !soap.IsSoapFault(err) {
 		t.Fatalf("wrong password: %v, want an InvalidLogin SOAP fault", err)
 	}
+	if f := soap.ToSoapFault(err); f.Code != "ServerFaultCode" || f.String == "" {
+		t.Fatalf("wrong password: fault %+v", f)
+	} else if _, ok := f.VimFault().(types.InvalidLogin); !ok {
+		t.Fatalf("wrong password: detail %T, want types.InvalidLogin", f.VimFault())
+	}
 	if s := userSession(t, first); s != nil {
 		t.Fatalf("session before login: %+v", s)
 	}

@@ -180,9 +180,13 @@ func userSessionKey(b *bytes.Buffer, key session.Key, p vapisec.Principal, creat
 func (c *call) login(*session.Session) *fault {
 	user, okUser, err1 := c.env.Arg("userName")
 	pass, okPass, err2 := c.env.Arg("password")
-	if err := errors.Join(err1, err2); err != nil || !okUser || !okPass {
-		c.cause = err
+	switch {
+	case err1 != nil || !okUser:
+		c.cause = err1
 		return invalidArgument("userName")
+	case err2 != nil || !okPass:
+		c.cause = err2
+		return invalidArgument("password")
 	}
 	if c.h.cfg.auth == nil {
 		c.cause = errors.New("soap: no Authenticator configured")
