@@ -177,7 +177,34 @@ func userSessionKey(b *bytes.Buffer, key session.Key, p vapisec.Principal, creat
 	b.WriteString(elem("extensionSession", "false"))
 }
 
+// loggedIn refuses a login (Login, LoginByToken) on a request whose
+// vmware_soap_session cookie names a live session, as vCenter's simulator
+// answers (govmomi simulator/session_manager.go: InvalidLogin whenever
+// ctx.Session is set): the caller keeps that session, and no second one is
+// made behind it. A cookie naming no live session (expired, logged out,
+// made up) is ignored, as there; two session cookies are 400 and a store
+// that cannot say 503, as for any other call. It returns nil when the login
+// may go on.
+func (c *call) loggedIn() *fault {
+	if !slices.ContainsFunc(c.r.Cookies(), func(ck *http.Cookie) bool { return ck.Name == CookieName }) {
+		return nil
+	}
+	s, f := c.session()
+	switch {
+	case s != nil:
+		c.cause = errors.New("soap: login on a request that already has a session")
+		return invalidLogin()
+	case f.typ == FaultNotAuthenticated:
+		c.cause = nil
+		return nil
+	}
+	return f
+}
+
 func (c *call) login(*session.Session) *fault {
+	if f := c.loggedIn(); f != nil {
+		return f
+	}
 	user, okUser, err1 := c.env.Arg("userName")
 	pass, okPass, err2 := c.env.Arg("password")
 	switch {
@@ -213,6 +240,9 @@ func (c *call) loginByToken(*session.Session) *fault {
 	if c.h.cfg.token == nil {
 		c.cause = errors.New("soap: LoginByToken without a TokenLogin")
 		return notImplemented("LoginByToken is not enabled on this server.")
+	}
+	if f := c.loggedIn(); f != nil {
+		return f
 	}
 	id, err := c.h.cfg.token.LoginByToken(c.r.Context(), &TokenRequest{Envelope: c.env, Body: c.body, HTTP: c.r, Host: c.r.Host})
 	switch {
