@@ -91,7 +91,8 @@ func onlyChildren(el *etree.Element, allowed ...string) error {
 // retrieveProperties answers RetrieveProperties and RetrievePropertiesEx
 // for the SessionManager's currentSession and sessionList: the session of
 // the caller, and the live sessions of the caller's user (keys, never ids).
-// Other objects are NotImplemented, other properties InvalidProperty.
+// Other objects are NotImplemented, other properties InvalidProperty. The
+// SessionManager is answered once, however many objectSets name it.
 func (c *call) retrieveProperties(s *session.Session) *fault {
 	specs := vimChildren(c.env.Call, "specSet")
 	if len(specs) == 0 {
@@ -188,19 +189,22 @@ func (c *call) retrieveProperties(s *session.Session) *fault {
 	if ex {
 		b.WriteString(`<returnval>`)
 	}
-	for range objects {
-		if ex {
-			b.WriteString(`<objects>`)
-		} else {
-			b.WriteString(`<returnval>`)
-		}
-		b.WriteString(moRefXML("obj", refSessionManager))
-		b.Write(props.Bytes())
-		if ex {
-			b.WriteString(`</objects>`)
-		} else {
-			b.WriteString(`</returnval>`)
-		}
+	// One ObjectContent for the one object, however many objectSets name
+	// it: the simulator's PropertyCollector collects each object once
+	// (retrieveResult.collected), and one answer per objectSet would let a
+	// 256 KiB request of ~2,000 objectSets make the handler write the
+	// caller's whole sessionList ~2,000 times.
+	if ex {
+		b.WriteString(`<objects>`)
+	} else {
+		b.WriteString(`<returnval>`)
+	}
+	b.WriteString(moRefXML("obj", refSessionManager))
+	b.Write(props.Bytes())
+	if ex {
+		b.WriteString(`</objects>`)
+	} else {
+		b.WriteString(`</returnval>`)
 	}
 	if ex {
 		b.WriteString(`</returnval>`)
