@@ -1,6 +1,8 @@
 package soap_test
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -216,5 +218,39 @@ func TestDuplicateSessionCookiesRefused(t *testing.T) {
 	r := s.post(id, call("AcquireCloneTicket", "SessionManager", ""), "Cookie", soap.CookieName+"=planted; "+soap.CookieName+"="+id)
 	if r.status != http.StatusBadRequest {
 		t.Fatalf("got %d %s", r.status, r.body)
+	}
+}
+
+// TestAttributeFloodEnvelopeIsRefusedBeforeTheQuadraticCheck: no account is
+// needed to send /sdk a 250 KiB envelope whose one start tag carries ~28,000
+// attributes; the pre-scan's repeated-attribute check compared every pair,
+// seconds of CPU a request before the envelope was even parsed. More than
+// 64 attributes on one element (internal/xmlscan.MaxAttributes) is
+// ErrXMLLimit, a 400, and 64 (namespace declarations included) still parse.
+func TestAttributeFloodEnvelopeIsRefusedBeforeTheQuadraticCheck(t *testing.T) {
+	flood := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, ` a%x=""`, i)
+		}
+		return b.String()
+	}
+	envelope := func(attrs string) string {
+		return `<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body><RetrieveServiceContent xmlns="urn:vim25"` + attrs +
+			`><_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent></Body></Envelope>`
+	}
+	if _, err := soap.ParseEnvelope([]byte(envelope(flood(63)))); err != nil { // and xmlns: 64
+		t.Fatalf("64 attributes: %v", err)
+	}
+	if _, err := soap.ParseEnvelope([]byte(envelope(flood(64)))); !errors.Is(err, soap.ErrXMLLimit) {
+		t.Fatalf("65 attributes: %v, want ErrXMLLimit", err)
+	}
+	huge := envelope(flood(28000))
+	if _, err := soap.ParseEnvelope([]byte(huge)); !errors.Is(err, soap.ErrXMLLimit) {
+		t.Fatalf("%d-byte attribute flood: %v, want ErrXMLLimit", len(huge), err)
+	}
+	s := newTestServer(t, nil)
+	if r := s.post("", huge); r.status != http.StatusBadRequest || !strings.Contains(r.body, "soapenv:Client") {
+		t.Fatalf("handler: %d %.200s, want 400 Client fault", r.status, r.body)
 	}
 }

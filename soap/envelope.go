@@ -55,8 +55,9 @@ type Envelope struct {
 //
 //  1. the raw bytes pass the token pre-checks (scanXML): no DOCTYPE,
 //     directive, comment or processing instruction (but one leading UTF-8
-//     XML declaration), only the predefined entities, no attribute twice,
-//     one root, at most MaxDepth deep and MaxElements elements;
+//     XML declaration), only the predefined entities, no attribute twice
+//     and at most 64 on an element (internal/xmlscan.MaxAttributes), one
+//     root, at most MaxDepth deep and MaxElements elements;
 //  2. etree parses them (encoding/xml: the rest of well-formedness);
 //  3. namespace-aware checks, never by prefix: every prefix is bound, no
 //     attribute twice under two prefixes of one namespace, the root is

@@ -23,7 +23,8 @@ var (
 	ErrUnsafeXML error = &refinedError{msg: "soap: unsafe XML", parent: ErrMalformed}
 
 	// ErrXMLLimit means the body nests elements deeper than, or holds more
-	// elements than, the parser's limits. It matches ErrMalformed.
+	// elements than, the parser's limits, or carries more than 64
+	// attributes on one element. It matches ErrMalformed.
 	ErrXMLLimit error = &refinedError{msg: "soap: XML exceeds the parser's limits", parent: ErrMalformed}
 
 	// ErrDuplicateAttribute means an element carries the same attribute

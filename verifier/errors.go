@@ -44,8 +44,9 @@ var (
 	// ErrInvalidXML reports bytes that are not well-formed XML (also
 	// ErrMalformedToken).
 	ErrInvalidXML = errors.New("verifier: invalid XML")
-	// ErrXMLLimit reports XML nested deeper than WithMaxXMLDepth or with more
-	// elements than WithMaxXMLElements (also ErrMalformedToken).
+	// ErrXMLLimit reports XML nested deeper than WithMaxXMLDepth, with more
+	// elements than WithMaxXMLElements, or with more than 64 attributes on
+	// one element (also ErrMalformedToken).
 	ErrXMLLimit = errors.New("verifier: XML limit exceeded")
 	// ErrDuplicateAttribute reports an element with the same attribute twice
 	// (also ErrMalformedToken).

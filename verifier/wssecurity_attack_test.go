@@ -251,3 +251,17 @@ func TestSOAPLoginFromAnotherHostIsRefused(t *testing.T) {
 		t.Fatalf("err = %v, want ErrHostNotAllowed", err)
 	}
 }
+
+// TestAttributeFloodIsRefusedBeforeTheQuadraticCheck: one start tag with
+// tens of thousands of attributes made the repeated-attribute check of the
+// pre-scan compare every pair (seconds of CPU for one body within the size
+// limit, before any signature is looked at). More than
+// xmlscan.MaxAttributes (64) attributes on one element is ErrXMLLimit, in
+// a WS-Security envelope (here) and in a SAML token (TestVerify's
+// "attribute flood" case) alike.
+func TestAttributeFloodIsRefusedBeforeTheQuadraticCheck(t *testing.T) {
+	e := getReqEnv(t)
+	env := signEnvelope(t, e, wsReq{})
+	flooded := strings.Replace(string(env), "<soap:Header>", "<soap:Header"+attrFlood(65)+">", 1)
+	soapLoginRefused(t, env, []byte(flooded), verifier.ErrXMLLimit)
+}

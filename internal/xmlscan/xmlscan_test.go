@@ -43,6 +43,8 @@ func TestScan(t *testing.T) {
 		{name: "nok, CDATA outside the root", givenXML: `<![CDATA[x]]><a/>`, expectKind: xmlscan.ErrUnsafe},
 		{name: "nok, too deep", givenXML: deep, expectKind: xmlscan.ErrLimit},
 		{name: "nok, too many elements", givenXML: many, expectKind: xmlscan.ErrLimit},
+		{name: "ok, 64 attributes", givenXML: "<a" + attrs(64) + "/>"},
+		{name: "nok, 65 attributes", givenXML: "<a" + attrs(65) + "/>", expectKind: xmlscan.ErrLimit},
 		{name: "nok, attribute twice", givenXML: `<a x="1" x="2"/>`, expectKind: xmlscan.ErrDuplicateAttribute},
 	}
 	for _, tc := range cases {
@@ -143,4 +145,12 @@ func TestScanAsMapsKindsToTheCallersSentinels(t *testing.T) {
 	if err := xmlscan.ScanAs([]byte(`<a/><b/>`), 4, 4, m, wrap); !errors.Is(err, errMine) {
 		t.Fatalf("second root (ErrRoot not in the map): %v, want errMine", err)
 	}
+}
+
+func attrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` a%d=""`, i)
+	}
+	return b.String()
 }
