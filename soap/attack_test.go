@@ -108,6 +108,22 @@ func TestTerminateSessionOfAnotherUserRefused(t *testing.T) {
 	}
 }
 
+// TestTerminateSessionWithARepeatedKeyEndsNothing: a TerminateSession
+// naming one session twice ended it and then answered NotFound for the
+// repeat, so a client saw a fault for a call that had changed state. A key
+// given twice is InvalidArgument before any session ends.
+func TestTerminateSessionWithARepeatedKeyEndsNothing(t *testing.T) {
+	s := newTestServer(t, nil)
+	victim := s.login("bob@vsphere.local", "b0b")
+	victimKey, _ := session.KeyOf(victim)
+	admin := s.login("root@vsphere.local", "r00t")
+	arg := "<sessionId>" + victimKey.String() + "</sessionId>"
+	expectFault(t, s.post(admin, call("TerminateSession", "SessionManager", arg+arg)), soap.FaultInvalidArgument)
+	if n := s.sessionsOf("bob@vsphere.local"); n != 1 {
+		t.Fatalf("a refused TerminateSession left bob %d sessions, want 1", n)
+	}
+}
+
 // TestSessionIsActiveCannotProbeOtherUsers: a user may ask about their own
 // sessions only (NoPermission for another user's); an administrator may
 // ask about anyone's.

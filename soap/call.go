@@ -343,8 +343,8 @@ func boolText(b bool) string {
 // terminateSession ends the sessions with the given keys (administrators
 // only: NoPermission otherwise, as vCenter answers without the
 // Sessions.TerminateSession privilege). The caller's own session is
-// InvalidArgument, as in vCenter; every key is checked before any session
-// ends.
+// InvalidArgument, as in vCenter, and so is a key given twice; every key is
+// checked before any session ends.
 func (c *call) terminateSession(s *session.Session) *fault {
 	if !c.isAdmin(s.Principal) {
 		c.cause = errors.New("soap: TerminateSession by a non-administrator")
@@ -357,13 +357,17 @@ func (c *call) terminateSession(s *session.Session) *fault {
 	}
 	own, _ := session.KeyOf(s.ID)
 	keys := make([]session.Key, len(texts))
+	seen := make(map[session.Key]struct{}, len(texts))
 	for i, t := range texts {
 		k, err := session.ParseKey(t)
-		if err != nil || k == own {
-			c.cause = err
+		if err != nil || k == own || hasKey(seen, k) {
+			// A repeated key would end the session, then answer NotFound
+			// for the repeat: a fault after a change.
+			c.cause = errors.Join(err, errors.New("soap: TerminateSession of the caller's own, or a repeated, key"))
 			return invalidArgument("sessionId")
 		}
 		keys[i] = k
+		seen[k] = struct{}{}
 	}
 	for _, k := range keys {
 		if err := c.h.m.Terminate(c.r.Context(), k); err != nil {
@@ -376,4 +380,9 @@ func (c *call) terminateSession(s *session.Session) *fault {
 	}
 	writeResult(c.w, c.env.Method, nil)
 	return nil
+}
+
+func hasKey(set map[session.Key]struct{}, k session.Key) bool {
+	_, ok := set[k]
+	return ok
 }
