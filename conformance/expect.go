@@ -59,6 +59,15 @@ func (cr *caseRun) check(e *Expect, p *prepared, res *response) error {
 			return fmt.Errorf("%w: %s %s: session cookie lacks %s", ErrUnexpected, p.method, p.path, attr)
 		}
 	}
+	for _, t := range e.BodyContains {
+		v, err := cr.expand(t)
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(res.body, []byte(v)) {
+			return fmt.Errorf("%w: %s %s: the answer lacks %.60q: %s", ErrUnexpected, p.method, p.path, v, excerpt(res.body))
+		}
+	}
 	for _, t := range e.BodyNotContains {
 		v, err := cr.expand(t)
 		if err != nil {

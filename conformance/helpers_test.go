@@ -130,6 +130,9 @@ func vapisecHandler(hosts ...string) (http.Handler, error) {
 	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
 		return nil, err
 	}
+	if err := middleware.MountSOAP(e, cfg); err != nil {
+		return nil, err
+	}
 	chain, err := middleware.Chain(cfg)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -390,6 +391,25 @@ func (cr *caseRun) capture(st *Step, p *prepared, res *response) error {
 				return fmt.Errorf("%w: capture %s: body is not {\"value\":\"…\"}: %s", ErrUnexpected, v, excerpt(res.body))
 			}
 			val = b.Value
+		case strings.HasPrefix(kind, "cookie:"):
+			// A named cookie (the SOAP session's vmware_soap_session).
+			name := strings.TrimPrefix(kind, "cookie:")
+			for _, c := range (&http.Response{Header: res.header}).Cookies() {
+				if c.Name == name {
+					val = c.Value
+				}
+			}
+			if val == "" {
+				return fmt.Errorf("%w: capture %s: no %s cookie set", ErrUnexpected, v, name)
+			}
+		case strings.HasPrefix(kind, "xml:"):
+			// The text of the first element of that local name (a SOAP
+			// answer's returnval).
+			m := xmlElementText(res.body, strings.TrimPrefix(kind, "xml:"))
+			if m == "" {
+				return fmt.Errorf("%w: capture %s: no %s element with text in the answer: %s", ErrUnexpected, v, strings.TrimPrefix(kind, "xml:"), excerpt(res.body))
+			}
+			val = m
 		case kind == "cookie":
 			c := sessionCookie(res.header)
 			if c == nil {
@@ -457,4 +477,18 @@ func excerpt(b []byte) string {
 		return "(empty)"
 	}
 	return fmt.Sprintf("%.80q", b)
+}
+
+// xmlElementText returns the unescaped text of the first element named
+// local (any prefix) in body, or "" when there is none or it holds markup.
+func xmlElementText(body []byte, local string) string {
+	re, err := regexp.Compile(`<(?:[A-Za-z_][\w.-]*:)?` + regexp.QuoteMeta(local) + `(?:\s[^>]*)?>([^<]*)</`)
+	if err != nil {
+		return ""
+	}
+	m := re.FindSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(string(m[1]))
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,6 +23,9 @@ import (
 //	{{unknown-user}}          that random unknown user's name
 //	{{json:NAME}}             the value of template NAME escaped for the
 //	                          inside of a JSON string ({{json:password}})
+//	{{xml-user}}              the user name escaped as XML text (SOAP Login)
+//	{{xml-password}}          the password escaped as XML text (SOAP Login)
+//	{{xml-wrong-password}}    the random wrong password escaped as XML text
 //	{{origin}}                the target's scheme://host[:port]
 //	{{unknown-session}}       a well-formed session id no server issued
 //	{{b64:TEXT}}              base64(TEXT)
@@ -34,10 +38,11 @@ import (
 var builtinTemplates = map[string]bool{
 	"basic": true, "basic-credentials": true, "basic-wrong-password": true, "basic-unknown-user": true, "wrong-password": true,
 	"user": true, "password": true, "unknown-user": true, "origin": true, "unknown-session": true,
+	"xml-user": true, "xml-password": true, "xml-wrong-password": true,
 }
 
 // basicTemplates need the runner's Basic credentials.
-var basicTemplates = map[string]bool{"basic": true, "basic-credentials": true, "basic-wrong-password": true, "user": true, "password": true}
+var basicTemplates = map[string]bool{"basic": true, "basic-credentials": true, "basic-wrong-password": true, "user": true, "password": true, "xml-user": true, "xml-password": true}
 
 const maxRepeat = 1 << 16
 
@@ -197,6 +202,12 @@ func (cr *caseRun) value(t string) (string, error) {
 		}
 		b, _ := json.Marshal(v)
 		return string(b[1 : len(b)-1]), nil
+	case "xml-user":
+		return xmlText(r.user), nil
+	case "xml-password":
+		return xmlText(r.password), nil
+	case "xml-wrong-password":
+		return xmlText(cr.wrongPassword), nil
 	case "origin":
 		return r.origin, nil
 	case "unknown-session":
@@ -222,4 +233,11 @@ func (cr *caseRun) value(t string) (string, error) {
 
 func basicHeader(user, password string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+}
+
+// xmlText escapes s as XML character data (the SOAP Login body).
+func xmlText(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -108,7 +109,10 @@ type Step struct {
 
 	// Capture stores parts of the answer in variables: variable name →
 	// "body-string" (a bare JSON string), "body-value" ({"value":"…"}),
-	// "cookie" (the vmware-api-session-id cookie set), or "json:<path>".
+	// "cookie" (the vmware-api-session-id cookie set), "cookie:<name>" (a
+	// named cookie: the SOAP session's vmware_soap_session), "xml:<local
+	// name>" (the text of the first such element: a SOAP returnval) or
+	// "json:<path>".
 	Capture map[string]string `json:"capture,omitempty"`
 
 	// Expect is the expected answer; ExpectOneOf lists alternatives (the
@@ -182,6 +186,9 @@ type Expect struct {
 	// BodyNotContains lists templates whose values must not appear in the
 	// body (secrets the target must not echo).
 	BodyNotContains []string `json:"body_not_contains,omitempty"`
+	// BodyContains lists templates whose values must appear in the body
+	// (a SOAP answer's fault type or element).
+	BodyContains []string `json:"body_contains,omitempty"`
 	// Matches lists the runtimes this outcome matches (alternatives).
 	Matches []string `json:"matches,omitempty"`
 }
@@ -349,7 +356,7 @@ func (st *Step) validate(vars, names map[string]bool) error {
 		}
 	}
 	for v, kind := range st.Capture {
-		if !captureKinds[kind] && !strings.HasPrefix(kind, "json:") {
+		if !captureKinds[kind] && !strings.HasPrefix(kind, "json:") && !strings.HasPrefix(kind, "cookie:") && !strings.HasPrefix(kind, "xml:") {
 			return fmt.Errorf("unknown capture %q", kind)
 		}
 		vars[v] = true
@@ -390,7 +397,7 @@ func (e *Expect) validate(vars map[string]bool) error {
 	if !cookieSettings[e.SetCookie] {
 		return fmt.Errorf("unknown set_cookie %q", e.SetCookie)
 	}
-	for _, t := range e.BodyNotContains {
+	for _, t := range append(slices.Clone(e.BodyNotContains), e.BodyContains...) {
 		if err := checkTemplates(t, vars); err != nil {
 			return err
 		}

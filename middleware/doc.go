@@ -37,6 +37,11 @@
 //	GET    /api/session                              200 {"user":…}
 //	DELETE /api/session                              logout, 204
 //
+// MountSOAP mounts the vim25 SOAP session subset of package soap on /sdk
+// over the same Config (Manager, Authenticator, Admins, cookie settings), so
+// that govmomi's session.Manager and govc log in, clone and log out against
+// the same sessions as the REST endpoints.
+//
 // Handlers read the caller with SecurityContextFrom and never look at raw
 // headers.
 //

@@ -62,6 +62,19 @@
 //     request's host and port must be in WithAllowedHosts (required unless
 //     WithoutSIGN, DESIGN Q21), then nonce time, body hash, token and the
 //     signature over the normalized request.
+//   - VerifySOAPLogin: a vim25 SessionManager.LoginByToken SOAP envelope
+//     with the WS-Security header govmomi's sts.Signer writes (the soap
+//     package's LoginByToken, through middleware.SOAPTokenLogin): the
+//     request's host in WithAllowedHosts (nothing signed names the
+//     server), the raw scan of tokens and namespace-aware structure
+//     checks, the wsu:Timestamp in the JSON-RPC window, then for
+//     holder-of-key the ds:Signature — goxmldsig verifies enveloped
+//     signatures only, so each detached Reference is resolved by a wsu:Id
+//     unique in the document, must be the Envelope's own Body or the
+//     Security header's own Timestamp, and its exclusive-c14n digest and
+//     the RSA signature over the canonical SignedInfo are checked here,
+//     with the token's holder-of-key key only — and the token; bearer only
+//     WithAllowBearer.
 //
 // # Access tokens
 //
@@ -76,9 +89,9 @@
 // interval; no key at all is ErrKeysUnavailable (fail closed). Verified
 // tokens are cached by SHA-256 until exp + skew. See docs/oauth.md.
 //
-// Replay: an accepted signature is recorded in a ReplayCache (a
-// MemoryReplayCache by default; redisstore shares one between instances)
-// under its holder's certificate until it could no longer pass the time
+// Replay: an accepted signature (for WS-Security, its SignatureValue) is
+// recorded in a ReplayCache (a MemoryReplayCache by default; redisstore
+// shares one between instances) under its holder's certificate until it could no longer pass the time
 // checks; a second use is ErrReplayed, and each holder-of-key certificate
 // and each token subject (user, case-insensitive) gets at most its share of
 // live entries (WithReplayShare, WithReplaySubjectShare, DESIGN Q22; beyond

@@ -44,8 +44,9 @@ var (
 	// ErrInvalidXML reports bytes that are not well-formed XML (also
 	// ErrMalformedToken).
 	ErrInvalidXML = errors.New("verifier: invalid XML")
-	// ErrXMLLimit reports XML nested deeper than WithMaxXMLDepth or with more
-	// elements than WithMaxXMLElements (also ErrMalformedToken).
+	// ErrXMLLimit reports XML nested deeper than WithMaxXMLDepth, with more
+	// elements than WithMaxXMLElements, or with more than 64 attributes on
+	// one element (also ErrMalformedToken).
 	ErrXMLLimit = errors.New("verifier: XML limit exceeded")
 	// ErrDuplicateAttribute reports an element with the same attribute twice
 	// (also ErrMalformedToken).
@@ -202,8 +203,9 @@ var (
 	// than WithMaxWindow, or a SIGN nonce time outside now ± skew.
 	ErrTimestampWindow = errors.New("verifier: timestamp outside the accepted window")
 
-	// ErrReplayed reports a request (JSON-RPC canonical bytes or SIGN nonce)
-	// already seen with the same holder-of-key certificate.
+	// ErrReplayed reports a request (JSON-RPC canonical bytes, SIGN nonce or
+	// WS-Security SignatureValue) already seen with the same holder-of-key
+	// certificate.
 	ErrReplayed = errors.New("verifier: request replayed")
 	// ErrStoreUnavailable is the category of replay cache failures: the
 	// request is refused (fail closed, HTTP 503).
@@ -230,6 +232,12 @@ var (
 	// refused before any decoding (also ErrTokenTooLarge and
 	// ErrMalformedToken).
 	ErrEncodedTokenTooLarge = errors.New("verifier: encoded token too large")
+	// ErrWSSecurityStructure reports a SOAP envelope (VerifySOAPLogin) that
+	// is not a LoginByToken call with exactly one WS-Security header of the
+	// expected shape, or whose signature References do not resolve to
+	// exactly the Envelope's Body and the header's Timestamp (signature
+	// wrapping, moved or duplicated Id; also ErrMalformedRequest).
+	ErrWSSecurityStructure = errors.New("verifier: unexpected WS-Security structure")
 )
 
 // Token checks of issue 14 (the checks the Java runtime makes; trust in a

@@ -14,7 +14,9 @@ import (
 // ReplayKey identifies one signed request for the replay check (DESIGN §7
 // rule 7): for JSON-RPC the SHA-256 of (holder-of-key certificate SHA-256,
 // SHA-256 of the canonical signed bytes), for SIGN the SHA-256 of (holder-
-// of-key certificate SHA-256, nonce), each with its own domain tag.
+// of-key certificate SHA-256, nonce), for a WS-Security login
+// (VerifySOAPLogin) the SHA-256 of (holder-of-key certificate SHA-256,
+// SHA-256 of the SignatureValue bytes), each with its own domain tag.
 type ReplayKey [32]byte
 
 // String returns the key as lower-case hex (e.g. for a Redis key).

@@ -188,6 +188,12 @@ func requestHostPort(r *http.Request) (string, string) {
 	if h == "" && r.URL != nil {
 		h = r.URL.Host
 	}
+	return hostHeaderPort(h)
+}
+
+// hostHeaderPort returns the host (lower case, IPv6 in brackets) and port
+// (explicit or "80", spec §8.2) of a Host header value.
+func hostHeaderPort(h string) (string, string) {
 	host, port := h, "80"
 	if hh, pp, err := net.SplitHostPort(h); err == nil {
 		host, port = hh, pp

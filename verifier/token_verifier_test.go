@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,8 @@ func TestVerify_attacks(t *testing.T) {
 		{name: "nok, XML declaration with another encoding", givenToken: append([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?>`), good...), expectErr: []error{verifier.ErrUnsafeXML}},
 		{name: "nok, comment inside NameID (comment injection)", givenToken: commentInjected(t, e, req), expectBareValid: true, expectErr: []error{verifier.ErrUnsafeXML}},
 		{name: "nok, duplicate attribute", givenToken: replaced(t, good, `Version="2.0"`, `Version="2.0" Version="2.0"`), expectErr: []error{verifier.ErrDuplicateAttribute, verifier.ErrMalformedToken}},
+		{name: "nok, attribute flood on one element (quadratic duplicate check)", givenToken: replaced(t, good, "<saml2:Subject>", "<saml2:Subject"+attrFlood(65)+">"), expectErr: []error{verifier.ErrXMLLimit, verifier.ErrMalformedToken}},
+		{name: "nok, 64 attributes on one element pass the scan, then the signature fails", givenToken: replaced(t, good, "<saml2:Subject>", "<saml2:Subject"+attrFlood(64)+">"), expectErr: []error{verifier.ErrBadSignature}},
 		{name: "nok, duplicate ID attribute", givenToken: replaced(t, good, ` ID="`, ` ID="_evil" ID="`), expectErr: []error{verifier.ErrDuplicateAttribute}},
 		{name: "nok, duplicate attribute under two prefixes", givenToken: signedWith(t, e, req, func(r *etree.Element) {
 			r.CreateAttr("xmlns:xsi2", "http://www.w3.org/2001/XMLSchema-instance")
@@ -544,4 +547,13 @@ func TestToken_Info(t *testing.T) {
 		info.Confirmation != vapisec.ConfirmationHolderOfKey || !info.NotOnOrAfter.Equal(tok.NotOnOrAfter) {
 		t.Errorf("info %+v", info)
 	}
+}
+
+// attrFlood returns n attributes a0="" … for one start tag.
+func attrFlood(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` a%d=""`, i)
+	}
+	return b.String()
 }

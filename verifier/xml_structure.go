@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/beevik/etree"
+
+	"github.com/vapisec/vapisec/internal/xmlscan"
 )
 
 const nsExcC14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
@@ -274,7 +276,7 @@ func decodeCertText(el *etree.Element) ([]byte, error) {
 	}
 	buf := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
-		if !isXMLSpace(s[i]) {
+		if !xmlscan.IsSpace(s[i]) {
 			buf = append(buf, s[i])
 		}
 	}

@@ -45,6 +45,7 @@ type serveOptions struct {
 	devDir      string
 	usersFile   string
 	publicHosts []string
+	noSOAP      bool // --soap=false: leave the vim25 SOAP session subset off /sdk
 
 	// OAuth 2.0 access tokens (issue 18).
 	oauthIssuer    string
@@ -71,13 +72,17 @@ const (
 
 func newServeCmd() *cobra.Command {
 	var o serveOptions
+	var soapOn bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a demo vAPI server protected by the vapisec middleware",
 		Long: `serve runs a vAPI-compatible demo server: the session endpoints of vCenter
 (POST/DELETE /rest/com/vmware/cis/session, POST/GET/DELETE /api/session) and
 GET /api/vapisec/whoami and /rest/vapisec/whoami, which return the caller's
-SecurityContext. Log in with Basic credentials, then use the session id from
+SecurityContext, and (unless --soap=false) the vim25 SOAP session subset on
+/sdk for govmomi, govc and pyVmomi (Login, Logout, AcquireCloneTicket,
+CloneSession, SessionIsActive, TerminateSession for --admin, the current
+session): one session store behind SOAP and REST, see docs/soap.md. Log in with Basic credentials, then use the session id from
 the vmware-api-session-id header or cookie.
 
 Users: --users-file FILE holds one NAME:PASSWORD per line, the password
@@ -123,6 +128,7 @@ started with the same URL, so the instances can sit behind one load
 balancer; see docs/distributed.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.noSOAP = !soapOn
 			return runServe(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
@@ -143,13 +149,14 @@ balancer; see docs/distributed.md.`,
 	f.DurationVar(&o.maxLifetime, "max-lifetime", 12*time.Hour, "sessions end this long after login, used or not")
 	f.StringVar(&o.bodyLimit, "body-limit", "1M", "largest request body accepted (Echo size syntax: 512K, 1M)")
 	f.StringArrayVar(&o.admins, "admin", nil, "a principal allowed on /api/vapisec/admin/sessions (repeatable; none: admin routes off)")
-	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api and Authorization: SIGN (repeatable)")
+	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api, Authorization: SIGN and SOAP LoginByToken on /sdk (repeatable)")
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
 	f.StringArrayVar(&o.profiles, "profile", nil, "also accept JSON-RPC bodies signed in this canonical form: gosdk (VMware's Go SDK) or python (repeatable; java is always accepted)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
 	f.StringVar(&o.oauthIssuer, "oauth-issuer", "", "accept OAuth 2.0 JWT access tokens (Authorization: Bearer, csp-auth-token) of this issuer, compared exactly (needs --oauth-audience)")
 	f.StringArrayVar(&o.oauthAudiences, "oauth-audience", nil, "an audience this server accepts in access tokens (repeatable)")
 	f.StringVar(&o.oauthJWKS, "oauth-jwks", "", "the issuer's keys: a JWKS FILE or an https URL (default: OIDC discovery from --oauth-issuer)")
+	f.BoolVar(&soapOn, "soap", true, "serve the vim25 SOAP session subset on /sdk (govmomi, govc, pyVmomi: Login, clone tickets, current session); --soap=false leaves /sdk out")
 	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
 	return cmd
 }
@@ -242,6 +249,11 @@ func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 	}
 	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
 		return nil, err
+	}
+	if !o.noSOAP {
+		if err := middleware.MountSOAP(e, cfg); err != nil {
+			return nil, err
+		}
 	}
 	chain, err := middleware.Chain(cfg)
 	if err != nil {
