@@ -24,6 +24,7 @@ import (
 	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/soap"
 	"github.com/vapisec/vapisec/sts"
 )
 
@@ -238,12 +239,25 @@ func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 	if cfg.AccessTokenVerifier, devIssuer, err = accessTokenVerifier(o, srv); err != nil {
 		return nil, err
 	}
+	limit := bodyLimitBytes(o.bodyLimit)
+	if limit < 1 {
+		return nil, usagef("--body-limit %q: not a size of at least one byte (Echo size syntax: 512K, 1M)", o.bodyLimit)
+	}
+	// The chain's own limit (the verifier's, else 1 MiB) answers the
+	// JSON-RPC endpoint, at most --body-limit.
+	chainMax := int64(middleware.DefaultMaxBodySize)
+	if cfg.RequestVerifier != nil {
+		chainMax = int64(cfg.RequestVerifier.MaxBodySize())
+	}
+	cfg.MaxBodySize = int(min(limit, chainMax))
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.Logger.SetOutput(out)
-	e.Use(echomw.BodyLimit(o.bodyLimit))
+	// The JSON-RPC endpoint and /sdk refuse an oversized body themselves,
+	// in their protocol, at the same limit (protocolBody).
+	e.Use(echomw.BodyLimitWithConfig(echomw.BodyLimitConfig{Skipper: protocolBody, Limit: o.bodyLimit}))
 	if devIssuer != nil {
 		mountDevIssuer(e, devIssuer)
 	}
@@ -251,7 +265,7 @@ func buildServer(o serveOptions, out io.Writer) (srv *devServer, err error) {
 		return nil, err
 	}
 	if !o.noSOAP {
-		if err := middleware.MountSOAP(e, cfg); err != nil {
+		if err := middleware.MountSOAP(e, cfg, soap.WithMaxBodySize(min(limit, soap.DefaultMaxBodySize))); err != nil {
 			return nil, err
 		}
 	}
