@@ -21,15 +21,22 @@ const (
 type Option func(*config) error
 
 type config struct {
-	prefix  string
-	timeout time.Duration
+	prefix   string
+	timeout  time.Duration
+	shardKey []byte
 }
+
+// minShardKey is the shortest shard key accepted (WithShardKey).
+const minShardKey = 16
 
 // WithPrefix sets the prefix of every key, so that several deployments (or
 // other applications) can share one Redis database. The session keys are
-// "{prefix}:r:<hex>" (records), "{prefix}:c:<hex>" (children of a record)
-// and "{prefix}:u:<hex>" (a user's sessions): the braces make the prefix a
-// Redis Cluster hash tag, so all of them live in one slot. The replay
+// "prefix:{<tag>}:r:<hex>" (records), "prefix:{<tag>}:c:<hex>" (children
+// of a record) and "prefix:{<tag>}:u:<hex>" (a user's records), where
+// <tag> is the user's shard tag (session.Tag, 8 hex digits, the start of
+// <hex>): the braces make it a Redis Cluster hash tag, so one user's keys
+// share one slot and different users spread over the cluster; the shard
+// key is "prefix:shard-key" (see Store.UserTag). The replay
 // entries are "prefix:replay:{<holder>}:<hex>", tagged by token holder, so
 // that different holders spread over the cluster. The prefix must be
 // non-empty and contain no brace; otherwise the constructor fails with
@@ -58,6 +65,26 @@ func WithTimeout(d time.Duration) Option {
 			return fmt.Errorf("%w: negative timeout %v", ErrConfig, d)
 		}
 		c.timeout = d
+		return nil
+	}
+}
+
+// WithShardKey sets the key of the users' shard tags (session.UserTagOf):
+// every instance of a deployment must be given the same one, of at least
+// 16 bytes (a shorter one is a configuration error); keep it as secret as
+// the Redis password (with it, whoever sees ids can tell whose they are).
+// Changing it moves new logins of each user to another slot: the sessions
+// created before keep working (their ids carry their tag), but the user's
+// quota and Manager.Sessions count only those of the current key. Without
+// it (the default) the Store reads the key from Redis, where the first
+// instance to need it stores a random one (Store.UserTag). A ReplayCache
+// ignores it.
+func WithShardKey(key []byte) Option {
+	return func(c *config) error {
+		if len(key) < minShardKey {
+			return fmt.Errorf("%w: shard key of %d bytes, want at least %d", ErrConfig, len(key), minShardKey)
+		}
+		c.shardKey = append([]byte(nil), key...)
 		return nil
 	}
 }

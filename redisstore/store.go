@@ -2,9 +2,11 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -25,13 +27,20 @@ import (
 type Store struct {
 	client  redis.UniversalClient
 	timeout time.Duration
-	// args are the first script arguments: the record, children and user
-	// key prefixes.
-	recPrefix, childPrefix, userPrefix string
-	scripts                            scripts
+	// head starts every session key: "<prefix>:{", then the tag.
+	head    string
+	scripts scripts
+	// shardKey is the key of the user tags (session.UserTagOf): from
+	// WithShardKey, or read from Redis (shardKeyName) once and kept.
+	shardMu      sync.Mutex
+	shardKey     []byte
+	shardKeyName string
 }
 
-var _ session.Store = (*Store)(nil)
+var (
+	_ session.Store   = (*Store)(nil)
+	_ session.Sharder = (*Store)(nil)
+)
 
 // New returns a Store on client. It fails with ErrConfig for a nil client,
 // a nil option or an invalid option value (see WithPrefix, WithTimeout). It does not contact
@@ -42,15 +51,73 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	tag := "{" + c.prefix + "}:"
 	return &Store{
-		client:      client,
-		timeout:     c.timeout,
-		recPrefix:   tag + "r:",
-		childPrefix: tag + "c:",
-		userPrefix:  tag + "u:",
-		scripts:     newScripts(),
+		client:       client,
+		timeout:      c.timeout,
+		head:         c.prefix + ":{",
+		scripts:      newScripts(),
+		shardKey:     c.shardKey,
+		shardKeyName: c.prefix + ":shard-key",
 	}, nil
+}
+
+// userSet returns the name of the set of the user with hex name userHex
+// whose records carry tag.
+func (s *Store) userSet(tag session.Tag, userHex string) string {
+	return s.head + tag.String() + "}:u:" + userHex
+}
+
+// recordKey returns the name of the record of hexKey (its first 8 hex
+// digits are its tag).
+func (s *Store) recordKey(hexKey string) string {
+	return s.head + hexKey[:2*session.TagBytes] + "}:r:" + hexKey
+}
+
+// shardKeyScript: KEYS[1] the shard key. Stores ARGV[1] there unless a key
+// is stored already, and returns the stored key.
+const shardKeyScript = `
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+`
+
+// UserTag implements session.Sharder: the tag of user is
+// session.UserTagOf under the deployment's shard key. That key is the one
+// WithShardKey gave or, without it, a random 32-byte key the first
+// instance stores in Redis under "<prefix>:shard-key" (SET NX: every
+// instance reads the same one), read once per Store and then kept: all
+// later calls are computed locally.
+func (s *Store) UserTag(ctx context.Context, user vapisec.Principal) (session.Tag, error) {
+	key, err := s.loadShardKey(ctx)
+	if err != nil {
+		return session.Tag{}, err
+	}
+	return session.UserTagOf(key, user), nil
+}
+
+// loadShardKey returns the shard key, reading (or creating) it in Redis the
+// first time.
+func (s *Store) loadShardKey(ctx context.Context) ([]byte, error) {
+	s.shardMu.Lock()
+	defer s.shardMu.Unlock()
+	if s.shardKey != nil {
+		return s.shardKey, nil
+	}
+	var fresh [32]byte
+	rand.Read(fresh[:])
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	v, err := s.scripts.shardKey.Run(ctx, s.client, []string{s.shardKeyName}, string(fresh[:])).Text()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if len(v) < minShardKey {
+		return nil, fmt.Errorf("%w: shard key of %d bytes", ErrUnexpectedReply, len(v))
+	}
+	s.shardKey = []byte(v)
+	return s.shardKey, nil
 }
 
 // newConfig checks client and applies opts.
@@ -79,7 +146,7 @@ func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, hexKey
 		defer cancel()
 	}
 	args := make([]any, 0, 5+len(extra))
-	args = append(args, s.recPrefix, s.childPrefix, s.userPrefix, strconv.FormatInt(millis(now), 10), hexKey)
+	args = append(args, s.head, "", "", strconv.FormatInt(millis(now), 10), hexKey)
 	args = append(args, extra...)
 	v, err := sc.Run(ctx, s.client, keys, args...).Result()
 	if err != nil {
@@ -105,9 +172,9 @@ func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record,
 	hexKey := key.String()
 	life := max(millis(rec.Expiry)-millis(rec.LastAccessed), 1)
 	ttl := min(rec.IdleTimeout.Milliseconds(), life)
-	userKey := s.userPrefix + userHex(rec.Identity.Principal)
+	userKey := s.userSet(key.Tag(), userHex(rec.Identity.Principal))
 	extra := append([]any{limits.Sessions, limits.Records, limits.Children, limits.Tickets, limits.Channels, max(ttl, 1), life}, encodeRecord(&rec)...)
-	v, err := s.run(ctx, s.scripts.insert, []string{s.recPrefix + hexKey, userKey}, hexKey, rec.LastAccessed, extra...)
+	v, err := s.run(ctx, s.scripts.insert, []string{s.recordKey(hexKey), userKey}, hexKey, rec.LastAccessed, extra...)
 	if err != nil {
 		return err
 	}
@@ -156,7 +223,7 @@ var (
 // the record it answers, or the error errs gives for its integer reply.
 func (s *Store) runRecord(ctx context.Context, op string, sc *redis.Script, key session.Key, now time.Time, errs []codeError, extra ...any) (session.Record, error) {
 	hexKey := key.String()
-	v, err := s.run(ctx, sc, []string{s.recPrefix + hexKey}, hexKey, now, extra...)
+	v, err := s.run(ctx, sc, []string{s.recordKey(hexKey)}, hexKey, now, extra...)
 	if err != nil {
 		return session.Record{}, err
 	}
@@ -175,7 +242,7 @@ func (s *Store) runRecord(ctx context.Context, op string, sc *redis.Script, key 
 // Delete implements session.Store.
 func (s *Store) Delete(ctx context.Context, key session.Key) error {
 	hexKey := key.String()
-	v, err := s.run(ctx, s.scripts.del, []string{s.recPrefix + hexKey}, hexKey, time.Time{})
+	v, err := s.run(ctx, s.scripts.del, []string{s.recordKey(hexKey)}, hexKey, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -199,8 +266,13 @@ func (s *Store) Get(ctx context.Context, key session.Key, kind session.Kind, now
 }
 
 // ListUser implements session.Store.
+// The user's set is found by the user's tag (UserTag).
 func (s *Store) ListUser(ctx context.Context, user vapisec.Principal, now time.Time) ([]session.Entry, error) {
-	v, err := s.run(ctx, s.scripts.list, []string{s.userPrefix + userHex(user)}, "", now)
+	tag, err := s.UserTag(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.run(ctx, s.scripts.list, []string{s.userSet(tag, userHex(user))}, "", now)
 	if err != nil {
 		return nil, err
 	}
@@ -229,8 +301,13 @@ func (s *Store) ListUser(ctx context.Context, user vapisec.Principal, now time.T
 }
 
 // DeleteUser implements session.Store.
+// The user's set is found by the user's tag (UserTag).
 func (s *Store) DeleteUser(ctx context.Context, user vapisec.Principal, now time.Time) (int, error) {
-	v, err := s.run(ctx, s.scripts.delUser, []string{s.userPrefix + userHex(user)}, "", now)
+	tag, err := s.UserTag(ctx, user)
+	if err != nil {
+		return 0, err
+	}
+	v, err := s.run(ctx, s.scripts.delUser, []string{s.userSet(tag, userHex(user))}, "", now)
 	if err != nil {
 		return 0, err
 	}
