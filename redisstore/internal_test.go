@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,4 +185,52 @@ func FuzzDecodeGroups(f *testing.F) {
 			t.Fatalf("re-decode = %q, %v; want %q", again, err, groups)
 		}
 	})
+}
+
+func TestNewUniversalClient(t *testing.T) {
+	tests := []struct {
+		name        string
+		givenURL    string
+		expectType  string
+		expectAddrs int
+		expectErr   []error
+	}{
+		{name: "ok, one server", givenURL: "redis://127.0.0.1:6380/2", expectType: "*redis.Client"},
+		{name: "ok, cluster seeds", givenURL: "redis://127.0.0.1:7000?addr=127.0.0.1:7001&addr=127.0.0.1:7002", expectType: "*redis.ClusterClient", expectAddrs: 3},
+		{name: "ok, sentinel", givenURL: "redis://127.0.0.1:26379/0?master_name=mymaster&addr=127.0.0.1:26380", expectType: "*redis.Client"},
+		{name: "nok, sentinel without a master name", givenURL: "redis://127.0.0.1:26379/0?master_name=", expectErr: []error{ErrConfig}},
+		{name: "nok, cluster with an unknown option", givenURL: "redis://h:1?addr=h:2&bogus=1", expectErr: []error{ErrConfig}},
+		{name: "nok, other scheme", givenURL: "http://h:1?addr=h:2", expectErr: []error{ErrConfig}},
+		{name: "nok, password never in the message", givenURL: "redis://u:hunter2@h:1/0?master_name=m&addr=x\x7f", expectErr: []error{ErrConfig}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewUniversalClient(tt.givenURL, 0)
+			for _, want := range tt.expectErr {
+				if !errors.Is(err, want) || strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("err = %v, want %v without the password", err, want)
+				}
+			}
+			if len(tt.expectErr) > 0 {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got := fmt.Sprintf("%T", c); got != tt.expectType {
+				t.Fatalf("client %s, want %s", got, tt.expectType)
+			}
+			if cc, ok := c.(*redis.ClusterClient); ok {
+				if o := cc.Options(); len(o.Addrs) != tt.expectAddrs || !o.ContextTimeoutEnabled || o.ReadTimeout != DefaultTimeout || o.DialerRetries != 2 {
+					t.Fatalf("cluster options %+v", o)
+				}
+			}
+			if cl, ok := c.(*redis.Client); ok {
+				if o := cl.Options(); !o.ContextTimeoutEnabled || o.ReadTimeout != DefaultTimeout {
+					t.Fatalf("options %+v", o)
+				}
+			}
+		})
+	}
 }

@@ -100,7 +100,14 @@ then lack the Secure flag only in --dev mode.
 With --redis URL (or $VAPISEC_REDIS_URL) sessions, clone tickets, channel
 credentials and replay entries live in Redis, shared by every instance
 started with the same URL, so the instances can sit behind one load
-balancer; see docs/distributed.md.`,
+balancer; see docs/distributed.md. The URL names one server, a Redis
+Cluster or a Sentinel-monitored master:
+
+  redis://[user:pass@]host:port/db                  one server
+  redis://h1:p1?addr=h2:p2&addr=h3:p3               Cluster (seed nodes)
+  redis://s1:p1/db?master_name=mymaster&addr=s2:p2  Sentinel (the Sentinels)
+
+(rediss:// for TLS; go-redis's query options apply.)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd.Context(), o, cmd.OutOrStdout())
@@ -126,7 +133,7 @@ balancer; see docs/distributed.md.`,
 	f.StringArrayVar(&o.trust, "trust", nil, "trusted STS certificate (PEM) for SAML-signed requests: JSON-RPC HoK on POST /api and Authorization: SIGN (repeatable)")
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
-	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
+	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db, a Cluster (?addr=…) or Sentinel (?master_name=…&addr=…) URL, or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
 	return cmd
 }
 

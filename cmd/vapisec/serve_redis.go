@@ -29,7 +29,7 @@ type sharedState struct {
 	// own in-memory cache (one instance only).
 	replay verifier.ReplayCache
 	// client is the Redis client, nil in memory mode.
-	client *redis.Client
+	client redis.UniversalClient
 }
 
 // openSharedState returns the Redis store and replay cache on o.redisURL
@@ -49,11 +49,10 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 		}
 		return &sharedState{store: store}, nil
 	}
-	opt, err := redisstore.ParseURL(o.redisURL, 0)
+	client, err := redisstore.NewUniversalClient(o.redisURL, 0)
 	if err != nil {
 		return nil, usagef("--redis: %v", err)
 	}
-	client := redis.NewClient(opt)
 	ctx, cancel := context.WithTimeout(context.Background(), redisPingTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
