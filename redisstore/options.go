@@ -24,6 +24,9 @@ type config struct {
 	prefix   string
 	timeout  time.Duration
 	shardKey []byte
+	// waitReplicas and waitTimeout: WithWaitReplicas.
+	waitReplicas int
+	waitTimeout  time.Duration
 }
 
 // minShardKey is the shortest shard key accepted (WithShardKey).

@@ -35,6 +35,9 @@ type Store struct {
 	shardMu      sync.Mutex
 	shardKey     []byte
 	shardKeyName string
+	// waitReplicas > 0 makes the writes wait for replicas (runWrite).
+	waitReplicas int
+	waitTimeout  time.Duration
 }
 
 var (
@@ -58,6 +61,8 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		scripts:      newScripts(),
 		shardKey:     c.shardKey,
 		shardKeyName: c.prefix + ":shard-key",
+		waitReplicas: c.waitReplicas,
+		waitTimeout:  c.waitTimeout,
 	}, nil
 }
 
@@ -73,10 +78,11 @@ func (s *Store) recordKey(hexKey string) string {
 	return s.head + hexKey[:2*session.TagBytes] + "}:r:" + hexKey
 }
 
-// shardKeyScript: KEYS[1] the shard key. Stores ARGV[1] there unless a key
-// is stored already, and returns the stored key.
+// shardKeyScript: KEYS[1] the shard key; ARGV[6] a fresh key (after the
+// common arguments, unused). Stores ARGV[6] there unless a key is stored
+// already, and returns the stored key.
 const shardKeyScript = `
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
+redis.call('SET', KEYS[1], ARGV[6], 'NX')
 return redis.call('GET', KEYS[1])
 `
 
@@ -104,15 +110,11 @@ func (s *Store) loadShardKey(ctx context.Context) ([]byte, error) {
 	}
 	var fresh [32]byte
 	rand.Read(fresh[:])
-	if s.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.timeout)
-		defer cancel()
-	}
-	v, err := s.scripts.shardKey.Run(ctx, s.client, []string{s.shardKeyName}, string(fresh[:])).Text()
+	r, err := s.runWrite(ctx, s.scripts.shardKey, []string{s.shardKeyName}, "", time.Time{}, string(fresh[:]))
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, err
 	}
+	v, _ := r.(string)
 	if len(v) < minShardKey {
 		return nil, fmt.Errorf("%w: shard key of %d bytes", ErrUnexpectedReply, len(v))
 	}
@@ -153,9 +155,19 @@ func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, hexKey
 		if errors.Is(err, redis.Nil) {
 			return nil, fmt.Errorf("%w: nil reply", ErrUnexpectedReply)
 		}
+		s.failed()
 		return nil, unavailable(err)
 	}
 	return v, nil
+}
+
+// failed is called after an operation failed to reach Redis: a Cluster
+// client reloads its slot map in the background (a master that died sends
+// no MOVED to say where its slots went).
+func (s *Store) failed() {
+	if cc, ok := s.client.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
+	}
 }
 
 // code returns the script's integer reply, or ok = false for an array.
@@ -174,7 +186,7 @@ func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record,
 	ttl := min(rec.IdleTimeout.Milliseconds(), life)
 	userKey := s.userSet(key.Tag(), userHex(rec.Identity.Principal))
 	extra := append([]any{limits.Sessions, limits.Records, limits.Children, limits.Tickets, limits.Channels, max(ttl, 1), life}, encodeRecord(&rec)...)
-	v, err := s.run(ctx, s.scripts.insert, []string{s.recordKey(hexKey), userKey}, hexKey, rec.LastAccessed, extra...)
+	v, err := s.runWrite(ctx, s.scripts.insert, []string{s.recordKey(hexKey), userKey}, hexKey, rec.LastAccessed, extra...)
 	if err != nil {
 		return err
 	}
@@ -223,7 +235,11 @@ var (
 // the record it answers, or the error errs gives for its integer reply.
 func (s *Store) runRecord(ctx context.Context, op string, sc *redis.Script, key session.Key, now time.Time, errs []codeError, extra ...any) (session.Record, error) {
 	hexKey := key.String()
-	v, err := s.run(ctx, sc, []string{s.recordKey(hexKey)}, hexKey, now, extra...)
+	run := s.run
+	if sc == s.scripts.redeem {
+		run = s.runWrite // a redeemed ticket must stay redeemed
+	}
+	v, err := run(ctx, sc, []string{s.recordKey(hexKey)}, hexKey, now, extra...)
 	if err != nil {
 		return session.Record{}, err
 	}
@@ -242,7 +258,7 @@ func (s *Store) runRecord(ctx context.Context, op string, sc *redis.Script, key 
 // Delete implements session.Store.
 func (s *Store) Delete(ctx context.Context, key session.Key) error {
 	hexKey := key.String()
-	v, err := s.run(ctx, s.scripts.del, []string{s.recordKey(hexKey)}, hexKey, time.Time{})
+	v, err := s.runWrite(ctx, s.scripts.del, []string{s.recordKey(hexKey)}, hexKey, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -307,7 +323,7 @@ func (s *Store) DeleteUser(ctx context.Context, user vapisec.Principal, now time
 	if err != nil {
 		return 0, err
 	}
-	v, err := s.run(ctx, s.scripts.delUser, []string{s.userSet(tag, userHex(user))}, "", now)
+	v, err := s.runWrite(ctx, s.scripts.delUser, []string{s.userSet(tag, userHex(user))}, "", now)
 	if err != nil {
 		return 0, err
 	}

@@ -35,6 +35,11 @@ func ParseURL(rawURL string, timeout time.Duration) (*redis.Options, error) {
 	return opt, nil
 }
 
+// ClusterReloadInterval is how often a Cluster client of
+// NewUniversalClient reloads the slot map (one CLUSTER SLOTS in the
+// background).
+const ClusterReloadInterval = time.Second
+
 // NewUniversalClient returns a client for rawURL, in one of three forms:
 //
 //	redis://[user:pass@]host:port/db                      one server (ParseURL)
@@ -50,7 +55,11 @@ func ParseURL(rawURL string, timeout time.Duration) (*redis.Options, error) {
 // or rediss:// for TLS, each with go-redis's query options. A URL with a
 // master_name is a Sentinel URL, else one with an addr is a Cluster URL.
 // The client is set up like ParseURL's: ContextTimeoutEnabled, dial, read
-// and write timeouts defaulting to timeout, two dial retries 20 ms apart.
+// and write timeouts defaulting to timeout, two dial retries 20 ms apart;
+// a Cluster client reloads the slot map every ClusterReloadInterval (and
+// the Store makes it reload after a failed operation), so that requests
+// for the slots of a master that died reach its promoted replica within
+// about a second of the promotion.
 // It fails with ErrConfig for an unusable URL (the message never contains
 // the password); it does not contact Redis.
 func NewUniversalClient(rawURL string, timeout time.Duration) (redis.UniversalClient, error) {
@@ -81,6 +90,13 @@ func NewUniversalClient(rawURL string, timeout time.Duration) (redis.UniversalCl
 		}
 		opt.ContextTimeoutEnabled = true
 		tune(&opt.DialerRetries, &opt.DialerRetryTimeout, timeout, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout)
+		if opt.ClusterStateReloadInterval == 0 {
+			// go-redis learns a new slot map from MOVED replies only, or
+			// every 60 s: a master that died refuses connections and
+			// sends no MOVED, so its slots would fail for a minute
+			// after its replica took over.
+			opt.ClusterStateReloadInterval = ClusterReloadInterval
+		}
 		return redis.NewClusterClient(opt), nil
 	}
 	opt, err := ParseURL(rawURL, timeout)
