@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/redisstore"
 	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/verifier"
 )
 
 // fleetUsers is how many users the failover tests log in.
@@ -202,6 +204,7 @@ func recordKey(t testing.TB, id string) string {
 // and afterwards every session settled before the fault (written with
 // WAIT 1: on the replica before the client was answered) is as it was.
 func TestClusterShardsUsersAndFailsOverClosed(t *testing.T) {
+	t.Parallel() // mostly waiting for Redis failovers
 	t0 := time.Now()
 	cl := redistest.StartCluster(t, 3, 1)
 	t.Logf("cluster up in %v", time.Since(t0).Round(time.Millisecond))
@@ -242,6 +245,32 @@ func TestClusterShardsUsersAndFailsOverClosed(t *testing.T) {
 		t.Fatalf("sessions on %d masters in %d slots: not spread by user", len(byMaster), len(bySlot))
 	}
 	f.probe(t, ins, "before the fault")
+
+	// The replay cache's keys are tagged per subject: every Record is a
+	// single-slot script, and the subjects spread over the slots.
+	rc, err := redisstore.NewReplayCache(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaySlots := map[int64]bool{}
+	for i := range 20 {
+		e := verifier.ReplayEntry{TTL: time.Minute, Share: 10, SubjectShare: 10}
+		e.Subject[0], e.Owner[0], e.Key[0] = byte(i), byte(i), byte(i)
+		if err := rc.Record(ctx, e); err != nil {
+			t.Fatalf("replay entry %d on the cluster: %v", i, err)
+		}
+		if err := rc.Record(ctx, e); !errors.Is(err, verifier.ErrReplayed) {
+			t.Fatalf("replay entry %d again: %v, want ErrReplayed", i, err)
+		}
+		slot, err := cc.ClusterKeySlot(ctx, "vapisec:replay:{"+e.Subject.String()+"}").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		replaySlots[slot] = true
+	}
+	if len(replaySlots) < 10 {
+		t.Fatalf("20 replay subjects in %d slots", len(replaySlots))
+	}
 
 	// Kill the master that holds the most sessions.
 	var victim string
@@ -299,6 +328,7 @@ func (f fleet) afterFailover(t *testing.T, ins []*instance, restart func()) {
 // wrong 401 or 200, and the sessions settled with WAIT before the fault
 // are as they were after it.
 func TestSentinelFailsOverClosed(t *testing.T) {
+	t.Parallel() // mostly waiting for Redis failovers
 	st := redistest.StartSentinel(t)
 	wait := redisstore.WithWaitReplicas(1, time.Second)
 	ins := []*instance{newFleetInstance(t, "A", st.URL(), wait), newFleetInstance(t, "B", st.URL(), wait)}

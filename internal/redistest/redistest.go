@@ -432,13 +432,9 @@ const SentinelDownAfter = time.Second
 // and the two other Sentinels.
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
-	server := Binary(t, "redis-server")
 	sentinel := Binary(t, "redis-sentinel")
 	s := &Sentinel{t: t}
-	s.Master = start(t, server, func(port int, dir string) []string { return serverArgs(port, dir) })
-	s.Replica = start(t, server, func(port int, dir string) []string {
-		return serverArgs(port, dir, "--replicaof", "127.0.0.1", strconv.Itoa(s.Master.Port))
-	})
+	s.Master, s.Replica = StartReplicated(t)
 	for range 3 {
 		s.Sentinels = append(s.Sentinels, start(t, sentinel, func(port int, dir string) []string {
 			conf := filepath.Join(dir, "sentinel.conf")
@@ -451,14 +447,9 @@ func StartSentinel(t testing.TB) *Sentinel {
 			return []string{conf}
 		}))
 	}
-	replica := s.Replica.Client(t)
 	Eventually(t, readyTimeout, "sentinels ready", func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		repl, err := replica.Info(ctx, "replication").Result()
-		if err != nil || !strings.Contains(repl, "master_link_status:up") {
-			return fmt.Errorf("replica not in sync: %v", err)
-		}
 		for _, p := range s.Sentinels {
 			sc := redis.NewSentinelClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
 			m, err := sc.Master(ctx, MasterName).Result()
@@ -473,6 +464,28 @@ func StartSentinel(t testing.TB) *Sentinel {
 		return nil
 	})
 	return s
+}
+
+// StartReplicated starts a master and one replica of it, and waits until
+// the replica is in sync.
+func StartReplicated(t testing.TB) (master, replica *Proc) {
+	t.Helper()
+	server := Binary(t, "redis-server")
+	master = start(t, server, func(port int, dir string) []string { return serverArgs(port, dir) })
+	replica = start(t, server, func(port int, dir string) []string {
+		return serverArgs(port, dir, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))
+	})
+	rc := replica.Client(t)
+	Eventually(t, readyTimeout, "replica in sync", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		repl, err := rc.Info(ctx, "replication").Result()
+		if err != nil || !strings.Contains(repl, "master_link_status:up") {
+			return fmt.Errorf("replica not in sync: %v", err)
+		}
+		return nil
+	})
+	return master, replica
 }
 
 // URL returns the Sentinel URL of the setup (redisstore.NewUniversalClient).
