@@ -7,8 +7,7 @@
 // its redeemers arrive, and a signed request or SIGN nonce accepted by one
 // instance is a replay on every other.
 //
-//	opt, err := redisstore.ParseURL("redis://127.0.0.1:6379/0", 0)
-//	client := redis.NewClient(opt)
+//	client, err := redisstore.NewUniversalClient("redis://127.0.0.1:6379/0", 0)
 //	store, err := redisstore.New(client)
 //	manager, err := session.NewManager(store)
 //	replay, err := redisstore.NewReplayCache(client)
@@ -41,13 +40,17 @@
 //
 // # Keys
 //
-// With the prefix p (WithPrefix, default "vapisec"):
+// With the prefix p (WithPrefix, default "vapisec") and t the 8 hex digits
+// of the user's shard tag (session.Tag, the first 4 bytes of every key of
+// the user's records):
 //
-//	{p}:r:<hex key>   a record: a hash of its fields (times in unix ms)
-//	{p}:c:<hex key>   the keys of the records whose Parent is <hex key>
-//	{p}:u:<hex>       the keys of a user's records, all kinds (SHA-256 of the
-//	                  case-folded name and domain, session.UserKey; no user
-//	                  name appears)
+//	p:{t}:r:<hex key>   a record: a hash of its fields (times in unix ms)
+//	p:{t}:c:<hex key>   the keys of the records whose Parent is <hex key>
+//	p:{t}:u:<hex>       the keys of a user's records, all kinds (SHA-256 of the
+//	                    case-folded name and domain, session.UserKey; no user
+//	                    name appears)
+//	p:shard-key         the key of the users' tags (Store.UserTag), unless
+//	                    WithShardKey gives it
 //	p:replay:{<subject hex>}:<hex>          a replay entry (subject:
 //	                  verifier.NewReplaySubject of the token's principal)
 //	p:replay:{<subject hex>}                the user's live replay entries,
@@ -55,20 +58,37 @@
 //	p:replay:{<subject hex>}:h:<owner hex>  the same per holder-of-key
 //	                  certificate (owner: its SHA-256)
 //
-// Records are keyed by session.Key, the SHA-256 of the session id or ticket:
-// a dump, a replica, a backup or a MONITOR session shows no usable id.
-// Channel credentials are stored as the SHA-256 of their secret.
+// Records are keyed by session.Key, the user's tag and 28 bytes of the
+// SHA-256 of the session id or ticket: a dump, a replica, a backup or a
+// MONITOR session shows no usable id. Channel credentials are stored as the
+// SHA-256 of their secret.
 //
-// The braces make the prefix a Redis Cluster hash tag: every session key of
-// a deployment lives in one slot, so the scripts that follow parent chains,
-// cascades and user indexes find all their keys on one node (they address
-// keys other than the ones they declare, which Cluster permits within one
-// slot). The trade-off: the session data of one deployment is not spread
-// over the cluster's nodes — one node serves all of it, the others give
-// only high availability through their replicas. A deployment that outgrows
-// one node can run several prefixes (tenants). Replay entries are tagged by
-// their token holder instead: one holder's entries and index share a slot,
-// different holders spread over every node.
+// # Sharding by user
+//
+// The braces make the user's tag a Redis Cluster hash tag: one user's
+// sessions, derived sessions, clone tickets, channel credentials and index
+// live in one slot, so the scripts that follow parent chains, cascades and
+// user indexes find all their keys on one node (they address keys other
+// than the ones they declare, which Cluster permits within one slot), and
+// different users spread over all the slots and masters. Every id the
+// Manager issues starts with its user's tag (session.Sharder: the Store is
+// one), so the slot of a request's session is known from its id alone, with
+// no directory lookup: still one round trip per authenticated request. The
+// tag is an HMAC of the case-folded user under a deployment key
+// (session.UserTagOf): ids do not reveal whose they are to whoever lacks
+// the key, though all ids of one user share their tag. Replay entries are
+// tagged by their subject: one user's entries and indexes share a slot,
+// different users spread over every node.
+//
+// # Cluster, Sentinel and failover
+//
+// NewUniversalClient takes one URL for a server, a Cluster or a Sentinel
+// setup. When a master fails, the requests that reach it fail (503) until
+// its replica took over; then they succeed again, none is ever answered
+// wrongly. Replication is asynchronous: a write the master answered but
+// had not yet sent to its replica is lost with it — a login (its id then
+// names no session: 401), a logout (the session is alive again). With
+// WithWaitReplicas those writes are answered only once a replica has them.
 //
 // # Clocks
 //
