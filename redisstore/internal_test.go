@@ -234,3 +234,36 @@ func TestNewUniversalClient(t *testing.T) {
 		})
 	}
 }
+
+// FuzzNewUniversalClient: any URL yields a client or ErrConfig, never a
+// panic, and the error never shows the URL's password.
+func FuzzNewUniversalClient(f *testing.F) {
+	for _, u := range []string{
+		"redis://127.0.0.1:6379/0", "rediss://u:p@h:1/2?dial_timeout=1s",
+		"redis://h1:1?addr=h2:2&addr=h3:3", "redis://s1:1/0?master_name=m&addr=s2:2",
+		"redis://h:1?addr=", "redis://h:1/0?master_name=", "redis://[::1]:1?addr=[::1]:2", "unix:///tmp/redis.sock",
+	} {
+		f.Add(u, "hunter2")
+	}
+	f.Fuzz(func(t *testing.T, raw, password string) {
+		if len(password) < 6 || strings.ContainsAny(password, "@/:?#%[]") {
+			return
+		}
+		// Put the password into the URL where a password goes.
+		u := raw
+		if scheme, rest, ok := strings.Cut(raw, "://"); ok {
+			u = scheme + "://user:" + password + "@" + rest
+		}
+		c, err := NewUniversalClient(u, time.Millisecond)
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("NewUniversalClient(%q): %v, want ErrConfig", u, err)
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Fatalf("error shows the password: %v", err)
+			}
+			return
+		}
+		_ = c.Close()
+	})
+}
