@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/internal/redistest"
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/redisstore"
@@ -185,6 +186,14 @@ func (f fleet) throughFailover(t *testing.T, ins []*instance, timeout time.Durat
 	}
 }
 
+// boolInt is 1 for true.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // recordKey is the Redis key of the record of session id (the layout of
 // redisstore.WithPrefix with the default prefix).
 func recordKey(t testing.TB, id string) string {
@@ -244,6 +253,23 @@ func TestClusterShardsUsersAndFailsOverClosed(t *testing.T) {
 	if len(byMaster) < 2 || len(bySlot) < fleetUsers/2 {
 		t.Fatalf("sessions on %d masters in %d slots: not spread by user", len(byMaster), len(bySlot))
 	}
+	// The administrator's list and terminate find a user's sessions from
+	// the user's name (its tag), on whichever master they are.
+	store := newStore(t, admin)
+	now := time.Now()
+	for i := range 6 {
+		user := vapisec.Principal{Name: fmt.Sprintf("user%02d", i), Domain: "vsphere.local"}
+		entries, err := store.ListUser(ctx, user, now)
+		if want := 1 - boolInt(i%3 == 2); err != nil || len(entries) != want {
+			t.Fatalf("ListUser(%v) = %d entries, %v; want %d", user, len(entries), err, want)
+		}
+	}
+	victimUser := vapisec.Principal{Name: "USER00", Domain: "vsphere.local"}
+	if n, err := store.DeleteUser(ctx, victimUser, now); err != nil || n != 1 {
+		t.Fatalf("DeleteUser(%v) = %d, %v; want 1", victimUser, n, err)
+	}
+	f.gone = append(f.gone, f.live[0]) // user00's session
+	f.live = f.live[1:]
 	f.probe(t, ins, "before the fault")
 
 	// The replay cache's keys are tagged per subject: every Record is a
