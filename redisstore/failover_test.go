@@ -20,6 +20,7 @@ import (
 	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/redisstore"
 	"github.com/vapisec/vapisec/session"
+	"github.com/vapisec/vapisec/session/storetest"
 	"github.com/vapisec/vapisec/verifier"
 )
 
@@ -388,5 +389,26 @@ func TestSentinelFailsOverClosed(t *testing.T) {
 		if err := st.Master.Client(t).ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(st.Replica.Port)).Err(); err != nil {
 			t.Fatal(err)
 		}
+	})
+}
+
+// TestConformanceCluster runs the Store conformance suite on a real Redis
+// Cluster (3 masters, no replicas): every script, cascades and quotas
+// included, is single-slot, so none fails with CROSSSLOT or "non local
+// key". Each case gets a prefix of its own (and so its own shard key).
+func TestConformanceCluster(t *testing.T) {
+	t.Parallel() // mostly waiting for the cluster to form
+	cl := redistest.StartCluster(t, 3, 0)
+	client, err := redisstore.NewUniversalClient(cl.URL(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	n := 0
+	storetest.Run(t, storetest.Harness{
+		New: func(t *testing.T) session.Store {
+			n++
+			return newStore(t, client, redisstore.WithPrefix(fmt.Sprintf("case%d", n)))
+		},
 	})
 }
