@@ -50,7 +50,9 @@ const ClusterReloadInterval = time.Second
 //	                                                      the monitored master's name
 //	                                                      (go-redis's ParseFailoverURL;
 //	                                                      the URL's user and password
-//	                                                      are the Sentinels')
+//	                                                      are the Sentinels', the
+//	                                                      master's go in username= and
+//	                                                      password=)
 //
 // or rediss:// for TLS, each with go-redis's query options. A URL with a
 // master_name is a Sentinel URL, else one with an addr is a Cluster URL.

@@ -72,11 +72,16 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 	return &sharedState{store: store, replay: replay, client: client}, nil
 }
 
-// redactURL hides the password of a Redis URL for messages.
+// redactURL hides the passwords of a Redis URL for messages: the one in
+// the user info and a Sentinel URL's password= (the master's).
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

@@ -58,6 +58,8 @@ func TestServeRedisFlagErrors(t *testing.T) {
 	}{
 		{"nok, not a redis URL", []string{"serve", "--dev", "--redis", "http://example.com"}, 2, "invalid URL scheme"},
 		{"nok, unreachable Redis, password not shown", []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--redis", "redis://u:hunter2@127.0.0.1:1/0"}, 1, "redis://u:xxxxx@127.0.0.1:1/0"},
+		{"nok, a Cluster URL is parsed (no 'unexpected option: addr'), unreachable", []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--redis", "redis://:hunter2@127.0.0.1:1?addr=127.0.0.1:2"}, 1, "--redis redis://:xxxxx@127.0.0.1:1?addr=127.0.0.1:2"},
+		{"nok, a Sentinel URL is parsed, unreachable, master password not shown", []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--redis", "redis://127.0.0.1:1/0?master_name=m&password=hunter2"}, 1, "master_name=m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,5 +87,28 @@ func TestServeRedisURLFromEnvironment(t *testing.T) {
 	m.Close()
 	if _, err := openSharedState(serveOptions{}); err == nil {
 		t.Fatalf("openSharedState with $%s unreachable: no error", envRedisURL)
+	}
+}
+
+// TestRedactURLHidesEveryPassword: a start-up error quotes the --redis URL;
+// neither the user info's password nor a Sentinel URL's password= (the
+// master's) may appear in it.
+func TestRedactURLHidesEveryPassword(t *testing.T) {
+	tests := []struct {
+		name      string
+		givenURL  string
+		expectHas string
+	}{
+		{name: "ok, user info", givenURL: "redis://u:hunter2@h:1/0", expectHas: "h:1"},
+		{name: "ok, sentinel master password", givenURL: "redis://s:hunter2@s1:26379/0?master_name=m&password=hunter2&addr=s2:26379", expectHas: "master_name=m"},
+		{name: "ok, cluster", givenURL: "redis://:hunter2@h1:7000?addr=h2:7000", expectHas: "addr=h2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := redactURL(tt.givenURL)
+			if strings.Contains(got, "hunter2") || !strings.Contains(got, tt.expectHas) {
+				t.Fatalf("redactURL(%q) = %q", tt.givenURL, got)
+			}
+		})
 	}
 }
