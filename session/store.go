@@ -174,7 +174,10 @@ type Limits struct {
 // slot per user). The Manager asks it for the tag of a user's login
 // sessions (Create); derived sessions, clone tickets and channel
 // credentials take the tag of their parent. A Store that is no Sharder gets
-// tags keyed by a random key of each Manager (they mean nothing to it).
+// tags keyed by a random key of each Manager (they mean nothing to it). A
+// Store that wraps a Sharder (metrics, logging) must forward UserTag, or
+// its logins get the Manager's tags and the sharding store's per-user
+// operations (ListUser, DeleteUser) no longer find them.
 type Sharder interface {
 	// UserTag returns the shard tag of user, the same for every principal
 	// with the same UserKey and for every caller of the store (every
