@@ -2,8 +2,10 @@ package session_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/session"
@@ -118,5 +120,25 @@ func TestIDOfAnotherUserTagDoesNotResolve(t *testing.T) {
 	}
 	if _, err := m.Lookup(t.Context(), s.ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOldFormatIDsDoNotResolve: a session stored before ids carried a tag
+// (under the plain SHA-256 of its id) is not found by its id any more: the
+// client gets unknown_session and logs in again, nothing else.
+func TestOldFormatIDsDoNotResolve(t *testing.T) {
+	store := newMemoryStore(t)
+	m := newManager(t, store)
+	id := "oldFormatIdOfFortyThreeCharactersXXXXXXXXXA"
+	if !session.ValidID(id) {
+		t.Fatal("test id not of the id form")
+	}
+	now := time.Now()
+	rec := session.Record{Identity: alice(), Created: now, LastAccessed: now, IdleTimeout: time.Hour, Expiry: now.Add(time.Hour)}
+	if err := store.Insert(t.Context(), sha256.Sum256([]byte(id)), rec, session.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Lookup(t.Context(), id); !errors.Is(err, session.ErrUnknownSession) {
+		t.Fatalf("Lookup of an old-format session: %v, want ErrUnknownSession", err)
 	}
 }
