@@ -50,6 +50,11 @@ type serveOptions struct {
 	writeTimeout      time.Duration
 	connIdleTimeout   time.Duration
 	maxHeaderBytes    int
+
+	// redisWait > 0: session writes wait for that many Redis replicas
+	// (redisstore.WithWaitReplicas) within redisWaitTimeout.
+	redisWait        int
+	redisWaitTimeout time.Duration
 }
 
 // Defaults of the HTTP server limits of "serve".
@@ -134,6 +139,8 @@ Cluster or a Sentinel-monitored master:
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
 	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db, a Cluster (?addr=…) or Sentinel (?master_name=…&addr=…) URL, or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
+	f.IntVar(&o.redisWait, "redis-wait-replicas", 0, "with --redis: answer logins, logouts and ticket redemptions only once this many replicas have them (WAIT), else 503; 0: do not wait")
+	f.DurationVar(&o.redisWaitTimeout, "redis-wait-timeout", time.Second, "with --redis-wait-replicas: how long a write waits for the replicas")
 	return cmd
 }
 

@@ -42,7 +42,13 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 	if o.redisURL == "" {
 		o.redisURL = os.Getenv(envRedisURL)
 	}
+	if o.redisWait < 0 || (o.redisWait > 0 && o.redisWaitTimeout <= 0) {
+		return nil, usagef("--redis-wait-replicas %d --redis-wait-timeout %v: want replicas ≥ 0 and a positive timeout", o.redisWait, o.redisWaitTimeout)
+	}
 	if o.redisURL == "" {
+		if o.redisWait > 0 {
+			return nil, usagef("--redis-wait-replicas needs --redis (or $%s)", envRedisURL)
+		}
 		store, err := session.NewMemoryStore()
 		if err != nil {
 			return nil, err
@@ -59,7 +65,11 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 		_ = client.Close()
 		return nil, fmt.Errorf("--redis %s: %w", redactURL(o.redisURL), err)
 	}
-	store, err := redisstore.New(client)
+	var storeOpts []redisstore.Option
+	if o.redisWait > 0 {
+		storeOpts = append(storeOpts, redisstore.WithWaitReplicas(o.redisWait, o.redisWaitTimeout))
+	}
+	store, err := redisstore.New(client, storeOpts...)
 	if err != nil {
 		_ = client.Close()
 		return nil, err

@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
+
+	"github.com/vapisec/vapisec/internal/redistest"
 )
 
 func TestServeRedisSharesSessions(t *testing.T) {
@@ -59,6 +62,9 @@ func TestServeRedisFlagErrors(t *testing.T) {
 		{"nok, not a redis URL", []string{"serve", "--dev", "--redis", "http://example.com"}, 2, "invalid URL scheme"},
 		{"nok, unreachable Redis, password not shown", []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--redis", "redis://u:hunter2@127.0.0.1:1/0"}, 1, "redis://u:xxxxx@127.0.0.1:1/0"},
 		{"nok, a Cluster URL is parsed (no 'unexpected option: addr'), unreachable", []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--redis", "redis://:hunter2@127.0.0.1:1?addr=127.0.0.1:2"}, 1, "--redis redis://:xxxxx@127.0.0.1:1?addr=127.0.0.1:2"},
+		{"nok, negative wait", []string{"serve", "--dev", "--redis", "redis://127.0.0.1:1/0", "--redis-wait-replicas", "-1"}, 2, "--redis-wait-replicas -1"},
+		{"nok, wait without a timeout", []string{"serve", "--dev", "--redis", "redis://127.0.0.1:1/0", "--redis-wait-replicas", "1", "--redis-wait-timeout", "0s"}, 2, "positive timeout"},
+		{"nok, wait without Redis", []string{"serve", "--dev", "--redis-wait-replicas", "1"}, 2, "--redis-wait-replicas needs --redis"},
 		{"nok, a Sentinel URL is parsed, unreachable, master password not shown", []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--redis", "redis://127.0.0.1:1/0?master_name=m&password=hunter2"}, 1, "master_name=m"},
 	}
 	for _, tt := range tests {
@@ -108,6 +114,40 @@ func TestRedactURLHidesEveryPassword(t *testing.T) {
 			got := redactURL(tt.givenURL)
 			if strings.Contains(got, "hunter2") || !strings.Contains(got, tt.expectHas) {
 				t.Fatalf("redactURL(%q) = %q", tt.givenURL, got)
+			}
+		})
+	}
+}
+
+// TestServeRedisWaitReplicas: with --redis-wait-replicas 1 a login on a
+// master with a replica succeeds, and on a master without one it fails
+// closed (503) instead of handing out a session a failover could lose.
+func TestServeRedisWaitReplicas(t *testing.T) {
+	master, _ := redistest.StartReplicated(t)
+	alone := redistest.StartServer(t) // no replica to acknowledge
+	users := []string{"alice@vsphere.local:pw"}
+	login := func(base string) int {
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/session", nil)
+		req.SetBasicAuth("alice@vsphere.local", "pw")
+		req.Header.Set("vmware-use-header-authn", "true")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tt := range []struct {
+		name, url string
+		expect    int
+	}{
+		{"ok, master with a replica", "redis://" + master.Addr() + "/0", http.StatusCreated},
+		{"nok, master without replica", "redis://" + alone.Addr() + "/0", http.StatusServiceUnavailable},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newDevServer(t, serveOptions{users: users, redisURL: tt.url, redisWait: 1, redisWaitTimeout: 200 * time.Millisecond})
+			if got := login(srv.URL); got != tt.expect {
+				t.Fatalf("login: %d, want %d", got, tt.expect)
 			}
 		})
 	}

@@ -466,13 +466,18 @@ func StartSentinel(t testing.TB) *Sentinel {
 	return s
 }
 
+// StartServer starts one redis-server, memory only.
+func StartServer(t testing.TB) *Proc {
+	t.Helper()
+	return start(t, Binary(t, "redis-server"), func(port int, dir string) []string { return serverArgs(port, dir) })
+}
+
 // StartReplicated starts a master and one replica of it, and waits until
 // the replica is in sync.
 func StartReplicated(t testing.TB) (master, replica *Proc) {
 	t.Helper()
-	server := Binary(t, "redis-server")
-	master = start(t, server, func(port int, dir string) []string { return serverArgs(port, dir) })
-	replica = start(t, server, func(port int, dir string) []string {
+	master = StartServer(t)
+	replica = start(t, Binary(t, "redis-server"), func(port int, dir string) []string {
 		return serverArgs(port, dir, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))
 	})
 	rc := replica.Client(t)
