@@ -112,9 +112,12 @@ const (
 	codeRecordLimit   = 10
 )
 
-// touchScript: KEYS[1] the record. Checks kind, own expiry and the parent
-// chain at now, slides LastAccessed (never backwards) and the TTL, and
-// returns the record; deletes it (with its descendants) when it is dead.
+// touchScript: KEYS[1] the record, ARGV[6] the touch fraction
+// (WithTouchFraction). Checks kind, own expiry and the parent chain at now,
+// slides LastAccessed (never backwards) and the TTL, and returns the
+// record; deletes it (with its descendants) when it is dead. With a
+// fraction f > 0 it slides only when the stored LastAccessed is more than
+// f × idle timeout old, and otherwise writes nothing.
 const touchScript = prelude + `
 local f = redis.call('HMGET', KEYS[1], unpack(FIELDS))
 if not f[1] or tonumber(f[1]) > 1 then
@@ -132,6 +135,10 @@ if f[6] ~= '' then
   end
 end
 local last = tonumber(f[3])
+local slack = tonumber(ARGV[6]) * tonumber(f[4])
+if slack > 0 and now - last <= slack then
+  return f
+end
 if now > last then
   redis.call('HSET', KEYS[1], 'l', ARGV[4])
   f[3] = ARGV[4]

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,6 +139,23 @@ func (s *redisServer) Kill() {
 	s.cmd = nil
 }
 
+// Stop suspends the server with SIGSTOP: its connections stay open and
+// nothing answers, a hung Redis. Continue resumes it.
+func (s *redisServer) Stop() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Continue resumes a server suspended by Stop.
+func (s *redisServer) Continue() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // Restart starts the server again on the same port and directory.
 func (s *redisServer) Restart() {
 	s.t.Helper()
@@ -153,6 +171,13 @@ func (s *redisServer) Client(t testing.TB) *redis.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// newClient returns a client with opt, closed at clean-up.
+func newClient(t testing.TB, opt *redis.Options) *redis.Client {
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

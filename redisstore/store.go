@@ -29,6 +29,12 @@ type Store struct {
 	// key prefixes.
 	recPrefix, childPrefix, userPrefix string
 	scripts                            scripts
+	// batch, when not nil, carries Touch and Get (WithPipelines).
+	batch *batcher
+	// touchFraction is ARGV[6] of the touch script, touchSlack the same
+	// number (WithTouchFraction).
+	touchFraction string
+	touchSlack    float64
 }
 
 var _ session.Store = (*Store)(nil)
@@ -43,19 +49,25 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	tag := "{" + c.prefix + "}:"
-	return &Store{
-		client:      client,
-		timeout:     c.timeout,
-		recPrefix:   tag + "r:",
-		childPrefix: tag + "c:",
-		userPrefix:  tag + "u:",
-		scripts:     newScripts(),
-	}, nil
+	s := &Store{
+		client:        client,
+		timeout:       c.timeout,
+		recPrefix:     tag + "r:",
+		childPrefix:   tag + "c:",
+		userPrefix:    tag + "u:",
+		scripts:       newScripts(),
+		touchFraction: strconv.FormatFloat(c.touchFraction, 'g', -1, 64),
+		touchSlack:    c.touchFraction,
+	}
+	if c.pipelines > 0 {
+		s.batch = newBatcher(client, c.pipelines)
+	}
+	return s, nil
 }
 
 // newConfig checks client and applies opts.
 func newConfig(client redis.UniversalClient, opts []Option) (config, error) {
-	c := config{prefix: DefaultPrefix, timeout: DefaultTimeout}
+	c := config{prefix: DefaultPrefix, timeout: DefaultTimeout, pipelines: DefaultPipelines, touchFraction: DefaultTouchFraction}
 	if client == nil {
 		return c, fmt.Errorf("%w: nil client", ErrConfig)
 	}
@@ -73,22 +85,45 @@ func newConfig(client redis.UniversalClient, opts []Option) (config, error) {
 // run runs script sc with the common arguments (see scripts.go) followed
 // by extra, within the store's timeout. Every error is a store failure.
 func (s *Store) run(ctx context.Context, sc *redis.Script, keys []string, hexKey string, now time.Time, extra ...any) (any, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.send(ctx, nil, sc, keys, hexKey, now, extra...)
+}
+
+// bound returns ctx limited by the store's timeout.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.timeout)
-		defer cancel()
+		return context.WithTimeout(ctx, s.timeout)
 	}
+	return ctx, func() {}
+}
+
+// send is run without the store's timeout (the caller bounds ctx), through
+// b when b is not nil (one command of a shared pipeline), else on its own
+// round trip.
+func (s *Store) send(ctx context.Context, b *batcher, sc *redis.Script, keys []string, hexKey string, now time.Time, extra ...any) (any, error) {
 	args := make([]any, 0, 5+len(extra))
 	args = append(args, s.recPrefix, s.childPrefix, s.userPrefix, strconv.FormatInt(millis(now), 10), hexKey)
 	args = append(args, extra...)
-	v, err := sc.Run(ctx, s.client, keys, args...).Result()
-	if err != nil {
-		if errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("%w: nil reply", ErrUnexpectedReply)
-		}
-		return nil, unavailable(err)
+	var v any
+	var err error
+	if b != nil {
+		v, err = b.do(ctx, sc, keys, args)
+	} else {
+		v, err = sc.Run(ctx, s.client, keys, args...).Result()
 	}
-	return v, nil
+	return v, replyError(err)
+}
+
+// replyError maps an error of the client to the store's errors.
+func replyError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, redis.Nil):
+		return fmt.Errorf("%w: nil reply", ErrUnexpectedReply)
+	}
+	return unavailable(err)
 }
 
 // code returns the script's integer reply, or ok = false for an array.
@@ -134,10 +169,66 @@ func (s *Store) Insert(ctx context.Context, key session.Key, rec session.Record,
 	return fmt.Errorf("%w: insert answered %v", ErrUnexpectedReply, v)
 }
 
-// Touch implements session.Store: one round trip.
+// Touch implements session.Store: one command, on its own round trip or
+// in a pipeline shared with concurrent calls (WithPipelines). With a touch
+// fraction (WithTouchFraction) the command is a plain HMGET of the record
+// when that settles the lookup — a login session alive by its own times
+// whose LastAccessed is recent enough — and the touch script otherwise
+// (a second command: a derived session, whose parent chain only the
+// script can check; a record to slide or to delete).
 func (s *Store) Touch(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {
-	return s.runRecord(ctx, "touch", s.scripts.touch, key, now, touchErrors)
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if s.touchSlack > 0 {
+		rec, done, err := s.peek(ctx, key, now)
+		if done {
+			return rec, err
+		}
+	}
+	return s.record(ctx, s.batch, "touch", s.scripts.touch, key, now, touchErrors, s.touchFraction)
 }
+
+// peek reads the record of key with one HMGET and settles the lookup when
+// it can without the script (see Touch): done reports that rec and err are
+// the answer.
+func (s *Store) peek(ctx context.Context, key session.Key, now time.Time) (rec session.Record, done bool, err error) {
+	args := make([]any, 0, 2+fieldCount)
+	args = append(args, "hmget", s.recPrefix+key.String())
+	args = append(args, hmgetFields...)
+	var v any
+	if s.batch != nil {
+		v, err = s.batch.do(ctx, nil, nil, args)
+	} else {
+		v, err = s.client.Do(ctx, args...).Result()
+	}
+	if err = replyError(err); err != nil {
+		return rec, true, err
+	}
+	f, ok := v.([]any)
+	if !ok || len(f) != fieldCount {
+		return rec, true, fmt.Errorf("%w: hmget answered %T", ErrUnexpectedReply, v)
+	}
+	if f[0] == nil {
+		return rec, true, session.ErrUnknownSession
+	}
+	if rec, err = decodeRecord(v); err != nil {
+		return rec, true, err
+	}
+	if rec.Kind != session.KindSession {
+		// A derived session (its parent chain), or a record Touch must
+		// refuse: the script decides, as without a fraction.
+		return rec, false, nil
+	}
+	// The script's arithmetic on the same millisecond values.
+	t, last, idle := millis(now), millis(rec.LastAccessed), rec.IdleTimeout.Milliseconds()
+	alive := t < millis(rec.Expiry) && t-last < idle
+	fresh := float64(t-last) <= s.touchSlack*float64(idle)
+	return rec, alive && fresh, nil
+}
+
+// hmgetFields are the arguments of peek's HMGET after the key: the fields
+// the scripts return, in their order.
+var hmgetFields = []any{"k", "c", "l", "i", "e", "p", "s", "n", "o", "h", "g"}
 
 // codeError maps an integer reply of a script to the error it stands for.
 type codeError struct {
@@ -154,9 +245,17 @@ var (
 
 // runRecord runs sc (named op in errors) on the record of key and returns
 // the record it answers, or the error errs gives for its integer reply.
-func (s *Store) runRecord(ctx context.Context, op string, sc *redis.Script, key session.Key, now time.Time, errs []codeError, extra ...any) (session.Record, error) {
+// It goes through b when b is not nil (see send).
+func (s *Store) runRecord(ctx context.Context, b *batcher, op string, sc *redis.Script, key session.Key, now time.Time, errs []codeError, extra ...any) (session.Record, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.record(ctx, b, op, sc, key, now, errs, extra...)
+}
+
+// record is runRecord within ctx, without the store's timeout.
+func (s *Store) record(ctx context.Context, b *batcher, op string, sc *redis.Script, key session.Key, now time.Time, errs []codeError, extra ...any) (session.Record, error) {
 	hexKey := key.String()
-	v, err := s.run(ctx, sc, []string{s.recPrefix + hexKey}, hexKey, now, extra...)
+	v, err := s.send(ctx, b, sc, []string{s.recPrefix + hexKey}, hexKey, now, extra...)
 	if err != nil {
 		return session.Record{}, err
 	}
@@ -190,12 +289,12 @@ func (s *Store) Delete(ctx context.Context, key session.Key) error {
 
 // Redeem implements session.Store.
 func (s *Store) Redeem(ctx context.Context, key session.Key, now time.Time) (session.Record, error) {
-	return s.runRecord(ctx, "redeem", s.scripts.redeem, key, now, redeemErrors)
+	return s.runRecord(ctx, nil, "redeem", s.scripts.redeem, key, now, redeemErrors)
 }
 
 // Get implements session.Store.
 func (s *Store) Get(ctx context.Context, key session.Key, kind session.Kind, now time.Time) (session.Record, error) {
-	return s.runRecord(ctx, "get", s.scripts.get, key, now, getErrors, strconv.Itoa(int(kind)))
+	return s.runRecord(ctx, s.batch, "get", s.scripts.get, key, now, getErrors, strconv.Itoa(int(kind)))
 }
 
 // ListUser implements session.Store.

@@ -8,9 +8,11 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/vapisec/vapisec/internal/bench"
+	"github.com/vapisec/vapisec/redisstore"
 )
 
 // benchOptions are the flags of "vapisec bench".
@@ -23,6 +25,7 @@ type benchOptions struct {
 	format      string
 	out         string
 	redis       string
+	compare     bool
 	from        string
 	cpuProfile  string
 	only        string
@@ -58,6 +61,7 @@ No traffic leaves the machine: every server listens on 127.0.0.1.`,
 	f.StringVar(&o.out, "out", "", "write the report to this file instead of stdout")
 	f.StringVar(&o.from, "from", "", "render a JSON report written earlier (--format json) instead of running")
 	f.StringVar(&o.redis, "redis", "", "also measure the session middleware on this Redis (redis://host:port/db)")
+	f.BoolVar(&o.compare, "redis-compare", false, "with --redis, also measure other Redis store configurations side by side (pipelines, touch fraction)")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a pprof CPU profile of the run (servers, load generator and micro-benchmarks) to this file")
 	f.BoolVar(&o.noVerdicts, "no-verdicts", false, "print \"not enforced\" instead of PASS/FAIL next to the bars (for noisy CI machines)")
 	f.StringVar(&o.only, "servers", "", "measure only the servers whose names match this regular expression (and their baselines)")
@@ -132,10 +136,41 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*bench.R
 			}
 		}()
 		cfg.Redis = shared.store
+		if o.compare {
+			if cfg.RedisVariants, err = redisVariants(shared.client); err != nil {
+				return nil, err
+			}
+		}
+	} else if o.compare {
+		return nil, usagef("--redis-compare needs --redis")
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if ce, ok := errors.AsType[*bench.ConfigError](err); ok {
 		return nil, usagef("%s: %v", benchFlags[ce.Field], ce.Err)
 	}
 	return rep, err
+}
+
+// redisVariants are the store configurations --redis-compare measures next
+// to the default one ("session on Redis"), on the same client.
+func redisVariants(client *redis.Client) ([]bench.RedisVariant, error) {
+	configs := []struct {
+		name string
+		opts []redisstore.Option
+	}{
+		{"EVALSHA per request", []redisstore.Option{redisstore.WithPipelines(0)}},
+		{"pipelines=1", []redisstore.Option{redisstore.WithPipelines(1)}},
+		{"pipelines=4", []redisstore.Option{redisstore.WithPipelines(4)}},
+		{"touch 1/8", []redisstore.Option{redisstore.WithPipelines(0), redisstore.WithTouchFraction(0.125)}},
+		{"pipelines=2, touch 1/8", []redisstore.Option{redisstore.WithPipelines(2), redisstore.WithTouchFraction(0.125)}},
+	}
+	var variants []bench.RedisVariant
+	for _, c := range configs {
+		store, err := redisstore.New(client, c.opts...)
+		if err != nil {
+			return nil, err
+		}
+		variants = append(variants, bench.RedisVariant{Name: c.name, Store: store})
+	}
+	return variants, nil
 }

@@ -42,9 +42,24 @@ type Config struct {
 	// memory store. Run uses it and does not close it. Default: nil, no
 	// such server.
 	Redis session.Store
+	// RedisVariants, when not empty, are more servers like "session on
+	// Redis", one per store, each named "Redis option: " + its Name and
+	// compared with the memory store in the same rounds: a side-by-side
+	// comparison of store configurations ("vapisec bench
+	// --redis-compare"). Run does not close them. Default: none.
+	RedisVariants []RedisVariant
 	// Progress receives one line per measured slot. Default: nil, which
 	// discards them.
 	Progress io.Writer
+}
+
+// RedisVariant is one Redis store configuration to compare (see
+// Config.RedisVariants).
+type RedisVariant struct {
+	// Name describes the configuration, e.g. "pipelines=2".
+	Name string
+	// Store is the session store of the variant's server.
+	Store session.Store
 }
 
 // validate reports the first field of c that Run cannot use.
