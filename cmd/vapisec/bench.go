@@ -125,8 +125,8 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*bench.R
 		Micro: o.micro, Servers: o.only, Progress: progress,
 	}
 	if o.redis != "" {
-		// The same store "serve --redis" uses.
-		shared, err := openSharedState(serveOptions{redisURL: o.redis})
+		// The same store "serve --redis" uses, with its defaults.
+		shared, err := openSharedState(serveOptions{redisURL: o.redis, redisTouch: defaultRedisTouchFraction})
 		if err != nil {
 			return nil, err
 		}
@@ -152,17 +152,18 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*bench.R
 }
 
 // redisVariants are the store configurations --redis-compare measures next
-// to the default one ("session on Redis"), on the same client.
+// to the shipped one ("session on Redis": the default pipelines and
+// --redis-touch-fraction's default), on the same client.
 func redisVariants(client *redis.Client) ([]bench.RedisVariant, error) {
 	configs := []struct {
 		name string
 		opts []redisstore.Option
 	}{
 		{"EVALSHA per request", []redisstore.Option{redisstore.WithPipelines(0)}},
-		{"pipelines=1", []redisstore.Option{redisstore.WithPipelines(1)}},
-		{"pipelines=4", []redisstore.Option{redisstore.WithPipelines(4)}},
+		{"pipelines=2", []redisstore.Option{redisstore.WithPipelines(2)}},
 		{"touch 1/8", []redisstore.Option{redisstore.WithPipelines(0), redisstore.WithTouchFraction(0.125)}},
-		{"pipelines=2, touch 1/8", []redisstore.Option{redisstore.WithPipelines(2), redisstore.WithTouchFraction(0.125)}},
+		{"pipelines=1, touch 1/8", []redisstore.Option{redisstore.WithPipelines(1), redisstore.WithTouchFraction(0.125)}},
+		{"pipelines=4, touch 1/8", []redisstore.Option{redisstore.WithPipelines(4), redisstore.WithTouchFraction(0.125)}},
 	}
 	var variants []bench.RedisVariant
 	for _, c := range configs {

@@ -37,6 +37,8 @@ type serveOptions struct {
 	bodyLimit   string
 	admins      []string
 	redisURL    string // sessions (and replay entries) in Redis; "" keeps them in memory
+	// redisTouch is the Redis store's touch fraction (--redis-touch-fraction).
+	redisTouch  float64
 	trust       []string
 	allowBearer bool
 	devDir      string
@@ -127,6 +129,7 @@ balancer; see docs/distributed.md.`,
 	f.BoolVar(&o.allowBearer, "allow-bearer", false, "also accept SAML bearer tokens (WARNING: a bearer token proves nothing about the sender)")
 	f.StringVar(&o.devDir, "dev-dir", "", "with --dev: where to write the development STS key/cert, a HoK key/cert and a HoK token (default: a new temporary directory)")
 	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
+	f.Float64Var(&o.redisTouch, "redis-touch-fraction", defaultRedisTouchFraction, "with --redis: write a session's last use (sliding the idle timeout) only when the stored one is older than this fraction of the idle timeout, so most requests only read; sessions may idle out up to this fraction early, never late (0: write on every request)")
 	return cmd
 }
 

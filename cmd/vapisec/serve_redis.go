@@ -17,6 +17,11 @@ import (
 // envRedisURL names the environment variable that --redis defaults to.
 const envRedisURL = "VAPISEC_REDIS_URL"
 
+// defaultRedisTouchFraction is the default of --redis-touch-fraction (see
+// redisstore.WithTouchFraction): with the 30 min idle timeout, a session
+// idles out between 26 min 15 s and 30 min after its last use.
+const defaultRedisTouchFraction = 0.125
+
 // redisPingTimeout bounds the check that Redis answers at start-up.
 const redisPingTimeout = 3 * time.Second
 
@@ -54,16 +59,18 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 		return nil, usagef("--redis: %v", err)
 	}
 	client := redis.NewClient(opt)
+	// New does not contact Redis: a bad fraction is a usage error even
+	// when Redis is down.
+	store, err := redisstore.New(client, redisstore.WithTouchFraction(o.redisTouch))
+	if err != nil {
+		_ = client.Close()
+		return nil, usagef("--redis-touch-fraction: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), redisPingTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("--redis %s: %w", redactURL(o.redisURL), err)
-	}
-	store, err := redisstore.New(client)
-	if err != nil {
-		_ = client.Close()
-		return nil, err
 	}
 	replay, err := redisstore.NewReplayCache(client)
 	if err != nil {
