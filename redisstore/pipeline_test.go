@@ -45,6 +45,9 @@ func TestBatchedLookupsNeverCrossSessions(t *testing.T) {
 	client := srv.Client(t)
 	for _, cfg := range storeConfigs {
 		t.Run(cfg.name, func(t *testing.T) {
+			if err := client.FlushDB(t.Context()).Err(); err != nil {
+				t.Fatal(err)
+			}
 			store := newStore(t, client, cfg.opts...)
 			now := time.Now()
 			const users, lookups = 64, 100
@@ -75,9 +78,6 @@ func TestBatchedLookupsNeverCrossSessions(t *testing.T) {
 			if wrong.Load() != 0 || failed.Load() != 0 {
 				t.Fatalf("of %d lookups, %d got another session's record and %d failed", users*lookups, wrong.Load(), failed.Load())
 			}
-			for i := range keys {
-				_ = store.Delete(t.Context(), keys[i])
-			}
 		})
 	}
 }
@@ -99,6 +99,9 @@ func TestHungRedisFailsLookupsWithinDeadline(t *testing.T) {
 	const callers, bound = 32, time.Second
 	for _, cfg := range storeConfigs {
 		t.Run(cfg.name, func(t *testing.T) {
+			if err := client.FlushDB(t.Context()).Err(); err != nil {
+				t.Fatal(err)
+			}
 			store := newStore(t, client, append(cfg.opts, redisstore.WithTimeout(50*time.Millisecond))...)
 			now := time.Now()
 			key := session.Key{0x5e, 0x55}
@@ -138,7 +141,6 @@ func TestHungRedisFailsLookupsWithinDeadline(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			_ = store.Delete(t.Context(), key)
 		})
 	}
 }
@@ -174,6 +176,9 @@ func TestLogoutIsFinalUnderConcurrentLookups(t *testing.T) {
 	client := srv.Client(t)
 	for _, cfg := range storeConfigs {
 		t.Run(cfg.name, func(t *testing.T) {
+			if err := client.FlushDB(t.Context()).Err(); err != nil {
+				t.Fatal(err)
+			}
 			store := newStore(t, client, cfg.opts...)
 			for round := range 10 {
 				now := time.Now()
