@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/redisstore"
@@ -48,7 +51,7 @@ func TestBatchedLookupsNeverCrossSessions(t *testing.T) {
 			if err := client.FlushDB(t.Context()).Err(); err != nil {
 				t.Fatal(err)
 			}
-			store := newStore(t, client, cfg.opts...)
+			store := newStore(t, client, append(cfg.opts, redisstore.WithTimeout(5*time.Second))...)
 			now := time.Now()
 			const users, lookups = 64, 100
 			keys := make([]session.Key, users)
@@ -347,5 +350,80 @@ func TestBatchedLookupsAfterScriptFlush(t *testing.T) {
 				t.Fatalf("lookup %d after SCRIPT FLUSH: %v", i, err)
 			}
 		}
+	}
+}
+
+// startClusterNode starts a redis-server in cluster mode that serves every
+// slot itself: a real Redis Cluster of one master, enough for a
+// redis.ClusterClient to route, pipeline and fail over nothing.
+func startClusterNode(t *testing.T) *redisServer {
+	srv := startRedis(t, false, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	admin := srv.Client(t)
+	if err := admin.Do(t.Context(), "cluster", "addslotsrange", 0, 16383).Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := admin.ClusterInfo(t.Context()).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			return srv
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster state: %q, %v", info, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPipelinesOnClusterClient: through a redis.ClusterClient (go-redis's
+// cluster pipeline) the batched lookups reach the right callers, and a
+// stopped node fails them within the deadline.
+func TestPipelinesOnClusterClient(t *testing.T) {
+	srv := startClusterNode(t)
+	client := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: []string{srv.Addr()}, ContextTimeoutEnabled: true, MaxRedirects: 1,
+		DialTimeout: time.Minute, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
+	})
+	t.Cleanup(func() { _ = client.Close() })
+	// A generous timeout while checking the replies (the machine may be
+	// busy), 50 ms once the node is stopped.
+	store := newStore(t, client, redisstore.WithPipelines(1), redisstore.WithTimeout(5*time.Second))
+	hung := newStore(t, client, redisstore.WithPipelines(1), redisstore.WithTimeout(50*time.Millisecond))
+	now := time.Now()
+	const users = 64
+	keys := make([]session.Key, users)
+	for i := range keys {
+		keys[i] = session.Key{byte(i), 0xc1}
+		if err := store.Insert(t.Context(), keys[i], sessionRecord(fmt.Sprintf("user-%d", i), now), session.Limits{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wrong, failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for i := range users {
+		wg.Go(func() {
+			for range 50 {
+				rec, err := store.Touch(t.Context(), keys[i], now)
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				} else if rec.Identity.Principal.Name != fmt.Sprintf("user-%d", i) {
+					wrong.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if wrong.Load() != 0 || failed.Load() != 0 {
+		t.Fatalf("%d lookups got another session's record, %d failed (%v)", wrong.Load(), failed.Load(), firstErr.Load())
+	}
+	srv.Stop()
+	start := time.Now()
+	_, err := hung.Touch(t.Context(), keys[0], now)
+	took := time.Since(start)
+	srv.Continue()
+	if !errors.Is(err, session.ErrStoreUnavailable) || took >= time.Second {
+		t.Fatalf("lookup on a stopped cluster node: err = %v after %v; want ErrStoreUnavailable within 1s", err, took)
 	}
 }

@@ -29,6 +29,7 @@ type redisServer struct {
 	port    int
 	dir     string // working directory (AOF files when persistent)
 	persist bool
+	extra   []string // more arguments of redis-server
 	cmd     *exec.Cmd
 	done    chan struct{}
 }
@@ -50,13 +51,13 @@ func skipOrFailMissing(t testing.TB, msg string) {
 // With persist the server writes an append-only file, fsynced on every
 // write, to a temporary directory, so a restart finds the data again;
 // without, it keeps everything in memory only (--save "" --appendonly no).
-func startRedis(t testing.TB, persist bool) *redisServer {
+func startRedis(t testing.TB, persist bool, extra ...string) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath(redisBinary)
 	if err != nil {
 		skipOrFailMissing(t, fmt.Sprintf("%s not installed: %v", redisBinary, err))
 	}
-	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), persist: persist}
+	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), persist: persist, extra: extra}
 	for attempt := 0; ; attempt++ {
 		s.port = freePort(t)
 		if err := s.start(); err == nil {
@@ -95,6 +96,7 @@ func (s *redisServer) start() error {
 	} else {
 		args = append(args, "--appendonly", "no")
 	}
+	args = append(args, s.extra...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	var out bytes.Buffer
