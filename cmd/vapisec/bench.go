@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -136,6 +139,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*bench.R
 			}
 		}()
 		cfg.Redis = shared.store
+		cfg.RedisCPU = func() (time.Duration, error) { return redisCPU(ctx, shared.client) }
 		if o.compare {
 			if cfg.RedisVariants, err = redisVariants(shared.client); err != nil {
 				return nil, err
@@ -174,4 +178,31 @@ func redisVariants(client *redis.Client) ([]bench.RedisVariant, error) {
 		variants = append(variants, bench.RedisVariant{Name: c.name, Store: store})
 	}
 	return variants, nil
+}
+
+// redisCPU returns the CPU time (user + system) the Redis server of client
+// has used so far, from INFO cpu.
+func redisCPU(ctx context.Context, client *redis.Client) (time.Duration, error) {
+	info, err := client.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	found := 0
+	for _, line := range strings.Split(info, "\n") {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || (name != "used_cpu_user" && name != "used_cpu_sys") {
+			continue
+		}
+		sec, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return 0, fmt.Errorf("INFO cpu %s: %w", name, err)
+		}
+		total += time.Duration(sec * float64(time.Second))
+		found++
+	}
+	if found != 2 {
+		return 0, errors.New("INFO cpu: no used_cpu_user and used_cpu_sys")
+	}
+	return total, nil
 }

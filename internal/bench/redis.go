@@ -29,12 +29,14 @@ func benchRedisScenario(cfg Config, newEcho func() *echo.Echo, ok echo.HandlerFu
 		return nil, err
 	}
 	main.bar = benchRedisBar
+	main.externalCPU = cfg.RedisCPU
 	scenarios := []scenario{main}
 	for _, v := range cfg.RedisVariants {
 		sc, err := redisScenario("Redis option: "+v.Name, v.Store, newEcho, ok)
 		if err != nil {
 			return nil, err
 		}
+		sc.externalCPU = cfg.RedisCPU
 		scenarios = append(scenarios, sc)
 	}
 	return scenarios, nil
