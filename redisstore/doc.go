@@ -46,7 +46,7 @@
 // Touch and Get, the operations of every authenticated request, are queued
 // and sent together: what concurrent requests queued while the previous
 // pipeline was in flight goes out as one pipeline, with at most
-// WithPipelines (default 2) pipelines in flight. Each request is still one
+// WithPipelines (default 1) pipelines in flight. Each request is still one
 // command on Redis; what it saves is the system calls and loopback round
 // trips per request, which bound a Redis-backed session on a small machine
 // far more than Redis's own work. On a redis.ClusterClient the pipeline is

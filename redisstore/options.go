@@ -15,7 +15,7 @@ const (
 	DefaultTimeout = 500 * time.Millisecond
 	// DefaultPipelines is the number of pipelines the Store's per-request
 	// operations (Touch, Get) keep in flight at most (WithPipelines).
-	DefaultPipelines = 2
+	DefaultPipelines = 1
 	// DefaultTouchFraction is the share of the idle timeout by which the
 	// stored LastAccessed may lag (WithTouchFraction): 0, every Touch
 	// writes.
@@ -86,7 +86,9 @@ func WithTimeout(d time.Duration) Option {
 // store unavailable. n = 0 sends every call on its own round trip (one
 // EVALSHA per call, as the other methods do); negative n is a
 // configuration error. ReplayCache ignores it. Default value
-// DefaultPipelines (2).
+// DefaultPipelines (1: the fewer pipelines in flight, the more requests
+// each carries; 1 cost the least CPU per request on a 2-core machine, see
+// docs/performance.md).
 func WithPipelines(n int) Option {
 	return func(c *config) error {
 		if n < 0 {

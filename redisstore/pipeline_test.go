@@ -26,7 +26,7 @@ var storeConfigs = []struct {
 }{
 	{"one round trip per call", []redisstore.Option{redisstore.WithPipelines(0)}},
 	{"default pipelines", nil},
-	{"one pipeline in flight", []redisstore.Option{redisstore.WithPipelines(1)}},
+	{"two pipelines in flight", []redisstore.Option{redisstore.WithPipelines(2)}},
 	{"one pipeline in flight, touch 1/8", []redisstore.Option{redisstore.WithPipelines(1), redisstore.WithTouchFraction(0.125)}},
 	{"one round trip per call, touch 1/8", []redisstore.Option{redisstore.WithPipelines(0), redisstore.WithTouchFraction(0.125)}},
 }
