@@ -186,21 +186,28 @@ func redisCPU(ctx context.Context, client *redis.Client) (time.Duration, error) 
 	if err != nil {
 		return 0, err
 	}
+	return parseInfoCPU(info)
+}
+
+// parseInfoCPU returns used_cpu_user + used_cpu_sys (seconds) of the text
+// of INFO cpu. It fails unless both are present once, as finite
+// non-negative numbers.
+func parseInfoCPU(info string) (time.Duration, error) {
 	var total time.Duration
-	found := 0
+	seen := map[string]bool{}
 	for _, line := range strings.Split(info, "\n") {
 		name, value, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if !ok || (name != "used_cpu_user" && name != "used_cpu_sys") {
 			continue
 		}
 		sec, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			return 0, fmt.Errorf("INFO cpu %s: %w", name, err)
+		if err != nil || seen[name] || !(sec >= 0 && sec < 1e9) {
+			return 0, fmt.Errorf("INFO cpu: bad %s %.40q", name, value)
 		}
+		seen[name] = true
 		total += time.Duration(sec * float64(time.Second))
-		found++
 	}
-	if found != 2 {
+	if len(seen) != 2 {
 		return 0, errors.New("INFO cpu: no used_cpu_user and used_cpu_sys")
 	}
 	return total, nil
