@@ -4,7 +4,10 @@ import "github.com/redis/go-redis/v9"
 
 // The Lua scripts behind the Store methods. Each Store method is one EVALSHA
 // of one of them (redis.Script falls back to EVAL when the server does not
-// know the script yet), so every operation is atomic on the server.
+// know the script yet; the pipelines of batch.go send EVAL for the commands
+// answered NOSCRIPT), so every operation is atomic on the server. The one
+// exception is Touch with a touch fraction, which settles a fresh login
+// session with one HMGET (atomic too) and runs touchScript otherwise.
 //
 // Every script receives the same first three arguments:
 //

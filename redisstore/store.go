@@ -16,12 +16,15 @@ import (
 // Store is a session.Store on Redis, shared by every instance of a
 // deployment that points at the same Redis (standalone, Sentinel or
 // Cluster through redis.UniversalClient). Every method is one EVALSHA of a
-// Lua script, so every operation is atomic on the server; Touch, the
-// per-request path, is one round trip. See the package documentation for
-// the keys, the clock and what happens when Redis fails.
+// Lua script, so every operation is atomic on the server; Touch and Get,
+// the per-request path, are one command each, sent in pipelines shared by
+// concurrent requests (WithPipelines), and with WithTouchFraction a fresh
+// login session's Touch is one HMGET. See the package documentation for
+// the keys, the clock, the pipelines and what happens when Redis fails.
 //
-// A Store is safe for concurrent use. It holds no connection of its own:
-// closing the client is the caller's business.
+// A Store is safe for concurrent use. It holds no connection of its own
+// (its pipelines borrow the client's, and their goroutines exit when no
+// request waits): closing the client is the caller's business.
 type Store struct {
 	client  redis.UniversalClient
 	timeout time.Duration
