@@ -427,3 +427,40 @@ func TestPipelinesOnClusterClient(t *testing.T) {
 		t.Fatalf("lookup on a stopped cluster node: err = %v after %v; want ErrStoreUnavailable within 1s", err, took)
 	}
 }
+
+// TestHungRedisCannotGrowTheQueueWithoutBound: while a stopped Redis holds
+// the pipeline in flight, the calls queued behind it are bounded (16384):
+// the ones beyond fail at once as store unavailable instead of piling up
+// memory until their deadlines.
+func TestHungRedisCannotGrowTheQueueWithoutBound(t *testing.T) {
+	srv := startRedis(t, false)
+	opt, err := redisstore.ParseURL(srv.URL(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.MaxRetries = -1
+	store := newStore(t, newClient(t, opt), redisstore.WithPipelines(1), redisstore.WithTimeout(3*time.Second))
+	now := time.Now()
+	key := session.Key{0x0b}
+	if err := store.Insert(t.Context(), key, sessionRecord("alice", now), session.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	defer srv.Continue()
+	const callers = 16384 + 512
+	var fast atomic.Int64
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			start := time.Now()
+			_, err := store.Touch(t.Context(), key, now)
+			if errors.Is(err, session.ErrStoreUnavailable) && time.Since(start) < time.Second {
+				fast.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if fast.Load() == 0 {
+		t.Fatalf("none of %d calls on a stopped Redis was refused at once: the queue has no bound", callers)
+	}
+}
