@@ -20,7 +20,9 @@
 //
 //   - Touch, the per-request path: read the record, check its kind, its own
 //     expiry and its whole parent chain (at most MaxDepth+1 HMGETs in the
-//     script), slide LastAccessed and the TTL (PEXPIRE). One round trip.
+//     script), slide LastAccessed and the TTL (PEXPIRE). One command, sent in
+//     a pipeline shared with concurrent requests (see Pipelines below); with
+//     a touch fraction, a plain HMGET when that settles it.
 //   - Insert: refuse an existing key, check the parent chain and depth,
 //     count what the quotas (session.Limits) bound — the parent's tickets
 //     or channel credentials, the live derived sessions of the login
@@ -37,6 +39,32 @@
 //
 // ReplayCache.Record is one script: refuse a stored key, count the token
 // holder's live entries against its share, SET key 1 PX ttl and index it.
+//
+// # Pipelines and the coarse touch
+//
+// Touch and Get, the operations of every authenticated request, are queued
+// and sent together: what concurrent requests queued while the previous
+// pipeline was in flight goes out as one pipeline, with at most
+// WithPipelines (default 1) pipelines in flight. Each request is still one
+// command on Redis; what it saves is the system calls and loopback round
+// trips per request, which bound a Redis-backed session on a small machine
+// far more than Redis's own work. On a redis.ClusterClient the pipeline is
+// go-redis's cluster pipeline, split by node. A caller waits for its own
+// reply only until its own deadline (WithTimeout, the context's): a hung
+// Redis fails each request within the timeout, whatever the pipeline
+// carrying it does; the pipeline itself runs with its callers' latest
+// deadline, so its connection is freed then too. WithPipelines(0) sends
+// every command on its own round trip.
+//
+// WithTouchFraction(f) makes the sliding idle expiry coarser: LastAccessed
+// and the TTL are written only when the stored LastAccessed is more than
+// f × IdleTimeout old. A login session that was written recently is then
+// looked up with one HMGET, read only and several times cheaper on Redis
+// than the script; anything else (a derived session, whose parent chain
+// only the script checks, a record to slide, a dead one to delete) runs the
+// touch script as before, a second command for that request. A session then
+// idles out at most f × IdleTimeout early, never late. Default 0 (write on
+// every use, exact); "vapisec serve" uses 1/8 (--redis-touch-fraction).
 //
 // # Keys
 //
@@ -124,7 +152,8 @@
 //
 // Every error of the client — a refused connection, a timeout
 // (WithTimeout, default 500 ms per operation, and the caller's context
-// deadline), a cancelled context, a script error, a reply the store does
+// deadline, honoured by the pipelines too), a queue of 16384 calls waiting
+// for a pipeline, a cancelled context, a script error, a reply the store does
 // not understand — is returned wrapped with session.ErrStoreUnavailable
 // (verifier.ErrStoreUnavailable for the replay cache). The middleware
 // answers 503 service_unavailable with the reason store_unavailable; no

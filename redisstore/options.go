@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -12,6 +13,13 @@ const (
 	DefaultPrefix = "vapisec"
 	// DefaultTimeout bounds each operation (one round trip to Redis).
 	DefaultTimeout = 500 * time.Millisecond
+	// DefaultPipelines is the number of pipelines the Store's per-request
+	// operations (Touch, Get) keep in flight at most (WithPipelines).
+	DefaultPipelines = 1
+	// DefaultTouchFraction is the share of the idle timeout by which the
+	// stored LastAccessed may lag (WithTouchFraction): 0, every Touch
+	// writes.
+	DefaultTouchFraction = 0.0
 )
 
 // Option configures a Store (New) or a ReplayCache (NewReplayCache): both
@@ -27,6 +35,9 @@ type config struct {
 	// waitReplicas and waitTimeout: WithWaitReplicas.
 	waitReplicas int
 	waitTimeout  time.Duration
+	// pipelines: WithPipelines; touchFraction: WithTouchFraction.
+	pipelines     int
+	touchFraction float64
 }
 
 // minShardKey is the shortest shard key accepted (WithShardKey).
@@ -88,6 +99,55 @@ func WithShardKey(key []byte) Option {
 			return fmt.Errorf("%w: shard key of %d bytes, want at least %d", ErrConfig, len(key), minShardKey)
 		}
 		c.shardKey = append([]byte(nil), key...)
+		return nil
+	}
+}
+
+// WithPipelines makes the per-request operations of a Store (Touch and Get)
+// share round trips: the calls of concurrent requests are queued and sent
+// together as one pipeline, with at most n pipelines in flight at a time
+// (on a Cluster client, go-redis's cluster pipeline splits each by node).
+// Each request still costs exactly one command (one EVALSHA) on Redis, but
+// far fewer system calls and loopback round trips under load, which is what
+// bounds a Redis-backed session on a small machine (docs/performance.md).
+// Every caller waits for its own reply only until its own deadline (the
+// store's timeout, WithTimeout, or the caller's context): a hung Redis
+// fails each request in time, whatever the pipeline carrying it does. At
+// most 16384 calls wait for a pipeline; beyond, a call fails at once as
+// store unavailable. n = 0 sends every call on its own round trip (one
+// EVALSHA per call, as the other methods do); negative n is a
+// configuration error. ReplayCache ignores it. Default value
+// DefaultPipelines (1: the fewer pipelines in flight, the more requests
+// each carries; 1 cost the least CPU per request on a 2-core machine, see
+// docs/performance.md).
+func WithPipelines(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%w: negative pipelines %d", ErrConfig, n)
+		}
+		c.pipelines = n
+		return nil
+	}
+}
+
+// WithTouchFraction makes the sliding idle expiry coarser, so that most
+// requests only read: Touch writes the session's LastAccessed (and its TTL)
+// only when the stored one is older than f × the session's idle timeout;
+// otherwise the script reads and checks as always but writes nothing. The
+// idle timeout stays exact to that fraction, and only ever shorter: a
+// session idles out no later than IdleTimeout after its last use and at
+// most f × IdleTimeout earlier (f = 1/8 with the 30 min default: between
+// 26 min 15 s and 30 min), and the LastAccessed a lookup reports lags by as
+// much. The absolute lifetime, logout, cascades and the parent-chain checks
+// are exact whatever f is. f must be in [0, 1); otherwise the constructor
+// fails with ErrConfig. Zero writes on every Touch. ReplayCache ignores it.
+// Default value DefaultTouchFraction (0).
+func WithTouchFraction(f float64) Option {
+	return func(c *config) error {
+		if math.IsNaN(f) || f < 0 || f >= 1 {
+			return fmt.Errorf("%w: touch fraction %v not in [0, 1)", ErrConfig, f)
+		}
+		c.touchFraction = f
 		return nil
 	}
 }

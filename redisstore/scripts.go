@@ -4,7 +4,10 @@ import "github.com/redis/go-redis/v9"
 
 // The Lua scripts behind the Store methods. Each Store method is one EVALSHA
 // of one of them (redis.Script falls back to EVAL when the server does not
-// know the script yet), so every operation is atomic on the server.
+// know the script yet; the pipelines of batch.go send EVAL for the commands
+// answered NOSCRIPT), so every operation is atomic on the server. The one
+// exception is Touch with a touch fraction, which settles a fresh login
+// session with one HMGET (atomic too) and runs touchScript otherwise.
 //
 // Every script receives the same first five arguments:
 //
@@ -129,9 +132,12 @@ const (
 	codeRecordLimit   = 10
 )
 
-// touchScript: KEYS[1] the record. Checks kind, own expiry and the parent
-// chain at now, slides LastAccessed (never backwards) and the TTL, and
-// returns the record; deletes it (with its descendants) when it is dead.
+// touchScript: KEYS[1] the record, ARGV[6] the touch fraction
+// (WithTouchFraction). Checks kind, own expiry and the parent chain at now,
+// slides LastAccessed (never backwards) and the TTL, and returns the
+// record; deletes it (with its descendants) when it is dead. With a
+// fraction f > 0 it slides only when the stored LastAccessed is more than
+// f × idle timeout old, and otherwise writes nothing.
 const touchScript = prelude + `
 local f = redis.call('HMGET', KEYS[1], unpack(FIELDS))
 if not f[1] or tonumber(f[1]) > 1 then
@@ -149,6 +155,10 @@ if f[6] ~= '' then
   end
 end
 local last = tonumber(f[3])
+local slack = tonumber(ARGV[6]) * tonumber(f[4])
+if slack > 0 and now - last <= slack then
+  return f
+end
 if now > last then
   redis.call('HSET', KEYS[1], 'l', ARGV[4])
   f[3] = ARGV[4]

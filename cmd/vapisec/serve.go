@@ -37,6 +37,8 @@ type serveOptions struct {
 	bodyLimit   string
 	admins      []string
 	redisURL    string // sessions (and replay entries) in Redis; "" keeps them in memory
+	// redisTouch is the Redis store's touch fraction (--redis-touch-fraction).
+	redisTouch  float64
 	trust       []string
 	allowBearer bool
 	devDir      string
@@ -141,6 +143,7 @@ Cluster or a Sentinel-monitored master:
 	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db, a Cluster (?addr=…) or Sentinel (?master_name=…&addr=…) URL, or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
 	f.IntVar(&o.redisWait, "redis-wait-replicas", 0, "with --redis: answer logins, logouts and ticket redemptions only once this many replicas have them (WAIT), else 503; 0: do not wait")
 	f.DurationVar(&o.redisWaitTimeout, "redis-wait-timeout", time.Second, "with --redis-wait-replicas: how long a write waits for the replicas")
+	f.Float64Var(&o.redisTouch, "redis-touch-fraction", defaultRedisTouchFraction, "with --redis: write a session's last use (sliding the idle timeout) only when the stored one is older than this fraction of the idle timeout, so most requests only read; sessions may idle out up to this fraction early, never late (0: write on every request)")
 	return cmd
 }
 

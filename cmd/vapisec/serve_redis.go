@@ -17,6 +17,11 @@ import (
 // envRedisURL names the environment variable that --redis defaults to.
 const envRedisURL = "VAPISEC_REDIS_URL"
 
+// defaultRedisTouchFraction is the default of --redis-touch-fraction (see
+// redisstore.WithTouchFraction): with the 30 min idle timeout, a session
+// idles out between 26 min 15 s and 30 min after its last use.
+const defaultRedisTouchFraction = 0.125
+
 // redisPingTimeout bounds the check that Redis answers at start-up.
 const redisPingTimeout = 3 * time.Second
 
@@ -59,20 +64,22 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 	if err != nil {
 		return nil, usagef("--redis: %v", err)
 	}
+	storeOpts := []redisstore.Option{redisstore.WithTouchFraction(o.redisTouch)}
+	if o.redisWait > 0 {
+		storeOpts = append(storeOpts, redisstore.WithWaitReplicas(o.redisWait, o.redisWaitTimeout))
+	}
+	// New does not contact Redis: a bad fraction is a usage error even
+	// when Redis is down (the wait options are checked above).
+	store, err := redisstore.New(client, storeOpts...)
+	if err != nil {
+		_ = client.Close()
+		return nil, usagef("--redis-touch-fraction: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), redisPingTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("--redis %s: %w", redactURL(o.redisURL), err)
-	}
-	var storeOpts []redisstore.Option
-	if o.redisWait > 0 {
-		storeOpts = append(storeOpts, redisstore.WithWaitReplicas(o.redisWait, o.redisWaitTimeout))
-	}
-	store, err := redisstore.New(client, storeOpts...)
-	if err != nil {
-		_ = client.Close()
-		return nil, err
 	}
 	replay, err := redisstore.NewReplayCache(client)
 	if err != nil {

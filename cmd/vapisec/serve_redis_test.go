@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -150,5 +151,15 @@ func TestServeRedisWaitReplicas(t *testing.T) {
 				t.Fatalf("login: %d, want %d", got, tt.expect)
 			}
 		})
+	}
+}
+
+func TestServeRedisTouchFractionOutOfRange(t *testing.T) {
+	m := miniredis.RunT(t)
+	for _, f := range []float64{-0.1, 1, 2} {
+		_, err := openSharedState(serveOptions{redisURL: "redis://" + m.Addr() + "/0", redisTouch: f})
+		if _, ok := errors.AsType[*usageError](err); !ok || !strings.Contains(err.Error(), "--redis-touch-fraction") {
+			t.Fatalf("--redis-touch-fraction %v: err = %v, want a usage error naming the flag", f, err)
+		}
 	}
 }
