@@ -14,8 +14,14 @@ import (
 // the per-request path) into pipelines: a call joins a queue, and one of at
 // most flushers goroutines sends everything queued as one pipeline (one
 // write, one read for the whole batch) and hands each reply to its caller.
-// On a redis.ClusterClient the pipeline is go-redis's cluster pipeline,
-// which splits the batch by node.
+// On a redis.ClusterClient every master has a queue (and its at most
+// flushers pipelines) of its own, chosen by the slot of the command's key
+// from the client's slot map: a batch only ever waits for one master, so a
+// master that hangs or dies holds back its own users' lookups (which fail
+// at their deadline) and never those of the users on the other masters
+// (go-redis's cluster pipeline, which carries each batch and still follows
+// MOVED and ASK, returns only once every node of a batch answered or
+// failed). A key whose master is unknown goes to a queue of its own.
 //
 // The caller never waits for the batch: it waits on its own channel and
 // gives up at its own context deadline (the store's timeout included), so a
@@ -30,6 +36,14 @@ import (
 type batcher struct {
 	client   redis.UniversalClient
 	flushers int // at most this many pipelines in flight
+
+	// cluster is client when it is a Cluster client: calls then go to the
+	// batcher of their key's master in nodes (by address), created on
+	// first use; this batcher's own queue takes the keys whose master the
+	// slot map does not know.
+	cluster *redis.ClusterClient
+	nodesMu sync.RWMutex
+	nodes   map[string]*batcher
 
 	mu      sync.Mutex
 	queue   []*call
@@ -68,18 +82,58 @@ type reply struct {
 var callPool = sync.Pool{New: func() any { return &call{done: make(chan reply, 1)} }}
 
 func newBatcher(client redis.UniversalClient, flushers int) *batcher {
-	return &batcher{client: client, flushers: flushers}
+	b := &batcher{client: client, flushers: flushers}
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		b.cluster, b.nodes = cc, map[string]*batcher{}
+	}
+	return b
+}
+
+// route returns the batcher of the master of key: b itself unless the
+// client is a Cluster client whose slot map knows that master.
+func (b *batcher) route(ctx context.Context, key string) *batcher {
+	if b.cluster == nil {
+		return b
+	}
+	m, err := b.cluster.MasterForKey(ctx, key)
+	if err != nil {
+		return b
+	}
+	addr := m.Options().Addr
+	b.nodesMu.RLock()
+	nb := b.nodes[addr]
+	b.nodesMu.RUnlock()
+	if nb != nil {
+		return nb
+	}
+	b.nodesMu.Lock()
+	defer b.nodesMu.Unlock()
+	if nb = b.nodes[addr]; nb == nil {
+		nb = &batcher{client: b.cluster, flushers: b.flushers}
+		b.nodes[addr] = nb
+	}
+	return nb
 }
 
 // errQueueFull is the cause of a call refused because too many calls are
 // waiting already (a Redis that stopped answering).
 var errQueueFull = errors.New("too many commands waiting for a pipeline")
 
-// do runs sc with keys and args in the next pipeline and returns its reply,
-// or ctx's error when ctx ends first.
+// do runs sc with keys and args (or, for a nil sc, the command args, whose
+// key is args[1]) in the next pipeline to the key's master and returns its
+// reply, or ctx's error when ctx ends first.
 func (b *batcher) do(ctx context.Context, sc *redis.Script, keys []string, args []any) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if b.cluster != nil {
+		key := ""
+		if sc != nil && len(keys) > 0 {
+			key = keys[0]
+		} else if len(args) > 1 {
+			key, _ = args[1].(string)
+		}
+		b = b.route(ctx, key)
 	}
 	c := callPool.Get().(*call)
 	c.ctx, c.sc, c.keys, c.args = ctx, sc, keys, args
