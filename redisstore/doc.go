@@ -48,8 +48,13 @@
 // WithPipelines (default 1) pipelines in flight. Each request is still one
 // command on Redis; what it saves is the system calls and loopback round
 // trips per request, which bound a Redis-backed session on a small machine
-// far more than Redis's own work. On a redis.ClusterClient the pipeline is
-// go-redis's cluster pipeline, split by node. A caller waits for its own
+// far more than Redis's own work. On a redis.ClusterClient every master has
+// its queue and pipelines of its own (picked by the key's slot, which the
+// user's tag decides), sent as go-redis cluster pipelines (MOVED and ASK
+// followed): a hung or dead master fails its own users' lookups and never
+// delays those of the users on the other masters. A failed lookup, batched
+// or not, makes the Cluster client reload its slot map (see Failover). The
+// writes WithWaitReplicas makes wait are never batched. A caller waits for its own
 // reply only until its own deadline (WithTimeout, the context's): a hung
 // Redis fails each request within the timeout, whatever the pipeline
 // carrying it does; the pipeline itself runs with its callers' latest

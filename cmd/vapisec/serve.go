@@ -114,7 +114,12 @@ Cluster or a Sentinel-monitored master:
   redis://h1:p1?addr=h2:p2&addr=h3:p3               Cluster (seed nodes)
   redis://s1:p1/db?master_name=mymaster&addr=s2:p2  Sentinel (the Sentinels)
 
-(rediss:// for TLS; go-redis's query options apply.)`,
+(rediss:// for TLS; go-redis's query options apply.) The lookups of
+concurrent requests share pipelines (one queue per master on a Cluster);
+--redis-touch-fraction makes most of them a read only (sessions may idle
+out up to that fraction early, never late); --redis-wait-replicas makes
+logins, logouts and ticket redemptions wait for replicas (WAIT), never the
+lookups.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd.Context(), o, cmd.OutOrStdout())
