@@ -103,10 +103,25 @@ func procCPU(b *testing.B, pid int) time.Duration {
 // BenchmarkTouchRedisCPU runs Touch, the per-request operation, from 16
 // goroutines per core and reports the CPU time redis-server spent per
 // Touch (from /proc/<pid>/stat: 10 ms ticks, so run it for seconds) and
-// the Touches one fully busy Redis core would serve at that cost.
+// the Touches one fully busy Redis core would serve at that cost, with the
+// store's defaults (pipelines, every Touch writes) and with serve's coarse
+// touch (1/8: a fresh login session is one HMGET).
 func BenchmarkTouchRedisCPU(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts []redisstore.Option
+	}{
+		{"touch=0", nil},
+		{"touch=1/8", []redisstore.Option{redisstore.WithTouchFraction(0.125)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) { benchmarkTouchRedisCPU(b, bc.opts...) })
+	}
+}
+
+// benchmarkTouchRedisCPU is BenchmarkTouchRedisCPU with store options opts.
+func benchmarkTouchRedisCPU(b *testing.B, opts ...redisstore.Option) {
 	srv := startRedis(b, false)
-	store := newStore(b, srv.Client(b), redisstore.WithShardKey([]byte("capacity model shard key")))
+	store := newStore(b, srv.Client(b), append([]redisstore.Option{redisstore.WithShardKey([]byte("capacity model shard key"))}, opts...)...)
 	m, err := session.NewManager(store)
 	if err != nil {
 		b.Fatal(err)
