@@ -106,8 +106,10 @@ func WithShardKey(key []byte) Option {
 // WithPipelines makes the per-request operations of a Store (Touch and Get)
 // share round trips: the calls of concurrent requests are queued and sent
 // together as one pipeline, with at most n pipelines in flight at a time
-// (on a Cluster client, go-redis's cluster pipeline splits each by node).
-// Each request still costs exactly one command (one EVALSHA) on Redis, but
+// (on a Cluster client: per master, each master's calls queued apart, so a
+// failing master delays only its own users' calls; at most 16384 waiting
+// per master). Each request still costs one command on Redis (one
+// EVALSHA, or with WithTouchFraction mostly one HMGET), but
 // far fewer system calls and loopback round trips under load, which is what
 // bounds a Redis-backed session on a small machine (docs/performance.md).
 // Every caller waits for its own reply only until its own deadline (the
