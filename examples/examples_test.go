@@ -74,9 +74,10 @@ func TestMain(m *testing.M) {
 // "listening on" lines checked and left out.
 func run(t *testing.T, env []string, name string, args ...string) []string {
 	t.Helper()
+	bin := binary(t, name) // the build does not count against runTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t, name), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	if env != nil {
 		cmd.Env = env
 	}
@@ -168,8 +169,9 @@ func TestClientFlags(t *testing.T) {
 		{[]string{"-token", "token.xml"}, "-hok-key and -token need -target"},
 		{[]string{"-target", "http://127.0.0.1:1", "-hok-key", "hok.key.pem"}, "needs both -hok-key and -token"},
 	} {
+		bin := binary(t, "client") // the build does not count against runTimeout
 		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-		cmd := exec.CommandContext(ctx, binary(t, "client"), tc.args...)
+		cmd := exec.CommandContext(ctx, bin, tc.args...)
 		out, err := cmd.CombinedOutput()
 		cancel()
 		if err == nil || !strings.Contains(string(out), tc.want) {
@@ -191,9 +193,10 @@ func TestServer(t *testing.T) {
 		t.Skip("stops the server with SIGINT")
 	}
 	t.Parallel()
+	bin := binary(t, "server") // the build does not count against runTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t, "server"))
+	cmd := exec.CommandContext(ctx, bin)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -58,7 +58,8 @@ func miniredisHarness() storetest.Harness {
 // run on real time, which the suite does not move: expiry is decided by the
 // time the suite passes (see the package documentation), the TTLs only
 // collect garbage, so Advance is not needed.
-func redisHarness(t *testing.T) storetest.Harness {
+// opts configure the stores it makes.
+func redisHarness(t *testing.T, opts ...redisstore.Option) storetest.Harness {
 	srv := startRedis(t, false)
 	client := srv.Client(t)
 	return storetest.Harness{
@@ -66,7 +67,7 @@ func redisHarness(t *testing.T) storetest.Harness {
 			if err := client.FlushDB(t.Context()).Err(); err != nil {
 				t.Fatal(err)
 			}
-			return newStore(t, client)
+			return newStore(t, client, opts...)
 		},
 	}
 }
@@ -74,6 +75,12 @@ func redisHarness(t *testing.T) storetest.Harness {
 func TestConformanceMemory(t *testing.T)    { storetest.Run(t, memoryHarness()) }
 func TestConformanceMiniredis(t *testing.T) { storetest.Run(t, miniredisHarness()) }
 func TestConformanceRedis(t *testing.T)     { storetest.Run(t, redisHarness(t)) }
+
+// TestConformanceRedisWithoutPipelines: the store that sends every command
+// on its own round trip keeps the same contract as the pipelined default.
+func TestConformanceRedisWithoutPipelines(t *testing.T) {
+	storetest.Run(t, redisHarness(t, redisstore.WithPipelines(0)))
+}
 
 // runEverywhere runs the named conformance cases against the memory store,
 // miniredis and a real redis-server.

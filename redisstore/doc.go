@@ -7,8 +7,7 @@
 // its redeemers arrive, and a signed request or SIGN nonce accepted by one
 // instance is a replay on every other.
 //
-//	opt, err := redisstore.ParseURL("redis://127.0.0.1:6379/0", 0)
-//	client := redis.NewClient(opt)
+//	client, err := redisstore.NewUniversalClient("redis://127.0.0.1:6379/0", 0)
 //	store, err := redisstore.New(client)
 //	manager, err := session.NewManager(store)
 //	replay, err := redisstore.NewReplayCache(client)
@@ -21,7 +20,9 @@
 //
 //   - Touch, the per-request path: read the record, check its kind, its own
 //     expiry and its whole parent chain (at most MaxDepth+1 HMGETs in the
-//     script), slide LastAccessed and the TTL (PEXPIRE). One round trip.
+//     script), slide LastAccessed and the TTL (PEXPIRE). One command, sent in
+//     a pipeline shared with concurrent requests (see Pipelines below); with
+//     a touch fraction, a plain HMGET when that settles it.
 //   - Insert: refuse an existing key, check the parent chain and depth,
 //     count what the quotas (session.Limits) bound — the parent's tickets
 //     or channel credentials, the live derived sessions of the login
@@ -39,15 +40,50 @@
 // ReplayCache.Record is one script: refuse a stored key, count the token
 // holder's live entries against its share, SET key 1 PX ttl and index it.
 //
+// # Pipelines and the coarse touch
+//
+// Touch and Get, the operations of every authenticated request, are queued
+// and sent together: what concurrent requests queued while the previous
+// pipeline was in flight goes out as one pipeline, with at most
+// WithPipelines (default 1) pipelines in flight. Each request is still one
+// command on Redis; what it saves is the system calls and loopback round
+// trips per request, which bound a Redis-backed session on a small machine
+// far more than Redis's own work. On a redis.ClusterClient every master has
+// its queue and pipelines of its own (picked by the key's slot, which the
+// user's tag decides), sent as go-redis cluster pipelines (MOVED and ASK
+// followed): a hung or dead master fails its own users' lookups and never
+// delays those of the users on the other masters. A failed lookup, batched
+// or not, makes the Cluster client reload its slot map (see Failover). The
+// writes WithWaitReplicas makes wait are never batched. A caller waits for its own
+// reply only until its own deadline (WithTimeout, the context's): a hung
+// Redis fails each request within the timeout, whatever the pipeline
+// carrying it does; the pipeline itself runs with its callers' latest
+// deadline, so its connection is freed then too. WithPipelines(0) sends
+// every command on its own round trip.
+//
+// WithTouchFraction(f) makes the sliding idle expiry coarser: LastAccessed
+// and the TTL are written only when the stored LastAccessed is more than
+// f × IdleTimeout old. A login session that was written recently is then
+// looked up with one HMGET, read only and several times cheaper on Redis
+// than the script; anything else (a derived session, whose parent chain
+// only the script checks, a record to slide, a dead one to delete) runs the
+// touch script as before, a second command for that request. A session then
+// idles out at most f × IdleTimeout early, never late. Default 0 (write on
+// every use, exact); "vapisec serve" uses 1/8 (--redis-touch-fraction).
+//
 // # Keys
 //
-// With the prefix p (WithPrefix, default "vapisec"):
+// With the prefix p (WithPrefix, default "vapisec") and t the 8 hex digits
+// of the user's shard tag (session.Tag, the first 4 bytes of every key of
+// the user's records):
 //
-//	{p}:r:<hex key>   a record: a hash of its fields (times in unix ms)
-//	{p}:c:<hex key>   the keys of the records whose Parent is <hex key>
-//	{p}:u:<hex>       the keys of a user's records, all kinds (SHA-256 of the
-//	                  case-folded name and domain, session.UserKey; no user
-//	                  name appears)
+//	p:{t}:r:<hex key>   a record: a hash of its fields (times in unix ms)
+//	p:{t}:c:<hex key>   the keys of the records whose Parent is <hex key>
+//	p:{t}:u:<hex>       the keys of a user's records, all kinds (SHA-256 of the
+//	                    case-folded name and domain, session.UserKey; no user
+//	                    name appears)
+//	p:shard-key         the key of the users' tags (Store.UserTag), unless
+//	                    WithShardKey gives it
 //	p:replay:{<subject hex>}:<hex>          a replay entry (subject:
 //	                  verifier.NewReplaySubject of the token's principal)
 //	p:replay:{<subject hex>}                the user's live replay entries,
@@ -55,20 +91,37 @@
 //	p:replay:{<subject hex>}:h:<owner hex>  the same per holder-of-key
 //	                  certificate (owner: its SHA-256)
 //
-// Records are keyed by session.Key, the SHA-256 of the session id or ticket:
-// a dump, a replica, a backup or a MONITOR session shows no usable id.
-// Channel credentials are stored as the SHA-256 of their secret.
+// Records are keyed by session.Key, the user's tag and 28 bytes of the
+// SHA-256 of the session id or ticket: a dump, a replica, a backup or a
+// MONITOR session shows no usable id. Channel credentials are stored as the
+// SHA-256 of their secret.
 //
-// The braces make the prefix a Redis Cluster hash tag: every session key of
-// a deployment lives in one slot, so the scripts that follow parent chains,
-// cascades and user indexes find all their keys on one node (they address
-// keys other than the ones they declare, which Cluster permits within one
-// slot). The trade-off: the session data of one deployment is not spread
-// over the cluster's nodes — one node serves all of it, the others give
-// only high availability through their replicas. A deployment that outgrows
-// one node can run several prefixes (tenants). Replay entries are tagged by
-// their token holder instead: one holder's entries and index share a slot,
-// different holders spread over every node.
+// # Sharding by user
+//
+// The braces make the user's tag a Redis Cluster hash tag: one user's
+// sessions, derived sessions, clone tickets, channel credentials and index
+// live in one slot, so the scripts that follow parent chains, cascades and
+// user indexes find all their keys on one node (they address keys other
+// than the ones they declare, which Cluster permits within one slot), and
+// different users spread over all the slots and masters. Every id the
+// Manager issues starts with its user's tag (session.Sharder: the Store is
+// one), so the slot of a request's session is known from its id alone, with
+// no directory lookup: still one round trip per authenticated request. The
+// tag is an HMAC of the case-folded user under a deployment key
+// (session.UserTagOf): ids do not reveal whose they are to whoever lacks
+// the key, though all ids of one user share their tag. Replay entries are
+// tagged by their subject: one user's entries and indexes share a slot,
+// different users spread over every node.
+//
+// # Cluster, Sentinel and failover
+//
+// NewUniversalClient takes one URL for a server, a Cluster or a Sentinel
+// setup. When a master fails, the requests that reach it fail (503) until
+// its replica took over; then they succeed again, none is ever answered
+// wrongly. Replication is asynchronous: a write the master answered but
+// had not yet sent to its replica is lost with it — a login (its id then
+// names no session: 401), a logout (the session is alive again). With
+// WithWaitReplicas those writes are answered only once a replica has them.
 //
 // # Clocks
 //
@@ -104,7 +157,8 @@
 //
 // Every error of the client — a refused connection, a timeout
 // (WithTimeout, default 500 ms per operation, and the caller's context
-// deadline), a cancelled context, a script error, a reply the store does
+// deadline, honoured by the pipelines too), a queue of 16384 calls waiting
+// for a pipeline, a cancelled context, a script error, a reply the store does
 // not understand — is returned wrapped with session.ErrStoreUnavailable
 // (verifier.ErrStoreUnavailable for the replay cache). The middleware
 // answers 503 service_unavailable with the reason store_unavailable; no

@@ -22,6 +22,11 @@ var (
 	// expect (a record with a missing or malformed field). It matches
 	// session.ErrStoreUnavailable too: the store fails closed.
 	ErrUnexpectedReply = fmt.Errorf("redisstore: unexpected reply: %w", session.ErrStoreUnavailable)
+
+	// ErrNotReplicated means a write was made on the Redis master but fewer
+	// replicas than WithWaitReplicas asks for acknowledged it in time. It
+	// matches session.ErrStoreUnavailable: the request fails closed (503).
+	ErrNotReplicated = fmt.Errorf("redisstore: write not acknowledged by the replicas: %w", session.ErrStoreUnavailable)
 )
 
 // unavailable wraps an error of the Redis client with

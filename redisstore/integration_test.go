@@ -32,12 +32,12 @@ type instance struct {
 
 // newInstance starts an instance whose sessions live in client's Redis (or
 // in memory with a nil client), with the session endpoints and GET
-// /api/whoami behind the chain.
-func newInstance(t testing.TB, name string, client redis.UniversalClient) *instance {
+// /api/whoami behind the chain. opts configure the Redis store.
+func newInstance(t testing.TB, name string, client redis.UniversalClient, opts ...redisstore.Option) *instance {
 	t.Helper()
 	var store session.Store
 	if client != nil {
-		store = newStore(t, client)
+		store = newStore(t, client, opts...)
 	} else {
 		mem, err := session.NewMemoryStore()
 		if err != nil {
@@ -276,38 +276,59 @@ func TestStoreUnavailableErrors(t *testing.T) {
 }
 
 // TestOneRoundTripPerRequest counts the commands Redis executed: an
-// authenticated request costs exactly one (the EVALSHA of Touch).
+// authenticated request costs exactly one — the EVALSHA of Touch, on its
+// own round trip or in a shared pipeline, or with a touch fraction the
+// HMGET that settles a fresh login session.
 func TestOneRoundTripPerRequest(t *testing.T) {
-	srv, a, b := twoInstances(t, false)
-	id := a.login(t)
-	expectStatus(t, "warm-up", b.whoami(t, id), http.StatusOK, "") // loads the script
-	admin := srv.Client(t)
-	if err := admin.ConfigResetStat(t.Context()).Err(); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name          string
+		givenOpts     []redisstore.Option
+		expectCommand string
+	}{
+		{"ok, default pipelines", nil, "evalsha"},
+		{"ok, one round trip per call", []redisstore.Option{redisstore.WithPipelines(0)}, "evalsha"},
+		{"ok, touch 1/8", []redisstore.Option{redisstore.WithTouchFraction(0.125)}, "hmget"},
 	}
-	const requests = 20
-	for range requests {
-		expectStatus(t, "whoami", b.whoami(t, id), http.StatusOK, "")
-	}
-	info, err := admin.Info(t.Context(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls := map[string]int{}
-	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
-		if !ok {
-			continue
-		}
-		n, _, _ := strings.Cut(rest, ",")
-		calls[strings.TrimPrefix(name, "cmdstat_")], _ = strconv.Atoi(n)
-	}
-	// commandstats also counts the commands the script ran inside Redis.
-	for _, internal := range []string{"info", "config|resetstat", "hmget", "hset", "pexpire"} {
-		delete(calls, internal)
-	}
-	if calls["evalsha"] != requests || len(calls) != 1 {
-		t.Fatalf("commands sent for %d requests: %v, want only %d evalsha", requests, calls, requests)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startRedis(t, false)
+			a, b := newInstance(t, "A", srv.Client(t), tt.givenOpts...), newInstance(t, "B", srv.Client(t), tt.givenOpts...)
+			id := a.login(t)
+			expectStatus(t, "warm-up", b.whoami(t, id), http.StatusOK, "") // loads the script
+			admin := srv.Client(t)
+			if err := admin.ConfigResetStat(t.Context()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			const requests = 20
+			for range requests {
+				expectStatus(t, "whoami", b.whoami(t, id), http.StatusOK, "")
+			}
+			info, err := admin.Info(t.Context(), "commandstats").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := map[string]int{}
+			for _, line := range strings.Split(info, "\n") {
+				name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+				if !ok {
+					continue
+				}
+				n, _, _ := strings.Cut(rest, ",")
+				calls[strings.TrimPrefix(name, "cmdstat_")], _ = strconv.Atoi(n)
+			}
+			delete(calls, "info")
+			delete(calls, "config|resetstat")
+			if calls["evalsha"] > 0 {
+				// commandstats also counts the commands the script ran
+				// inside Redis.
+				for _, internal := range []string{"hmget", "hset", "pexpire"} {
+					delete(calls, internal)
+				}
+			}
+			if calls[tt.expectCommand] != requests || len(calls) != 1 {
+				t.Fatalf("commands sent for %d requests: %v, want only %d %s", requests, calls, requests, tt.expectCommand)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,5 +184,86 @@ func FuzzDecodeGroups(f *testing.F) {
 		if err != nil || !slices.Equal(again, groups) {
 			t.Fatalf("re-decode = %q, %v; want %q", again, err, groups)
 		}
+	})
+}
+
+func TestNewUniversalClient(t *testing.T) {
+	tests := []struct {
+		name        string
+		givenURL    string
+		expectType  string
+		expectAddrs int
+		expectErr   []error
+	}{
+		{name: "ok, one server", givenURL: "redis://127.0.0.1:6380/2", expectType: "*redis.Client"},
+		{name: "ok, cluster seeds", givenURL: "redis://127.0.0.1:7000?addr=127.0.0.1:7001&addr=127.0.0.1:7002", expectType: "*redis.ClusterClient", expectAddrs: 3},
+		{name: "ok, sentinel", givenURL: "redis://127.0.0.1:26379/0?master_name=mymaster&addr=127.0.0.1:26380", expectType: "*redis.Client"},
+		{name: "nok, sentinel without a master name", givenURL: "redis://127.0.0.1:26379/0?master_name=", expectErr: []error{ErrConfig}},
+		{name: "nok, cluster with an unknown option", givenURL: "redis://h:1?addr=h:2&bogus=1", expectErr: []error{ErrConfig}},
+		{name: "nok, other scheme", givenURL: "http://h:1?addr=h:2", expectErr: []error{ErrConfig}},
+		{name: "nok, password never in the message", givenURL: "redis://u:hunter2@h:1/0?master_name=m&addr=x\x7f", expectErr: []error{ErrConfig}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewUniversalClient(tt.givenURL, 0)
+			for _, want := range tt.expectErr {
+				if !errors.Is(err, want) || strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("err = %v, want %v without the password", err, want)
+				}
+			}
+			if len(tt.expectErr) > 0 {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got := fmt.Sprintf("%T", c); got != tt.expectType {
+				t.Fatalf("client %s, want %s", got, tt.expectType)
+			}
+			if cc, ok := c.(*redis.ClusterClient); ok {
+				if o := cc.Options(); len(o.Addrs) != tt.expectAddrs || !o.ContextTimeoutEnabled || o.ReadTimeout != DefaultTimeout || o.DialerRetries != 2 {
+					t.Fatalf("cluster options %+v", o)
+				}
+			}
+			if cl, ok := c.(*redis.Client); ok {
+				if o := cl.Options(); !o.ContextTimeoutEnabled || o.ReadTimeout != DefaultTimeout {
+					t.Fatalf("options %+v", o)
+				}
+			}
+		})
+	}
+}
+
+// FuzzNewUniversalClient: any URL yields a client or ErrConfig, never a
+// panic, and the error never shows the URL's password.
+func FuzzNewUniversalClient(f *testing.F) {
+	for _, u := range []string{
+		"redis://127.0.0.1:6379/0", "rediss://u:p@h:1/2?dial_timeout=1s",
+		"redis://h1:1?addr=h2:2&addr=h3:3", "redis://s1:1/0?master_name=m&addr=s2:2",
+		"redis://h:1?addr=", "redis://h:1/0?master_name=", "redis://[::1]:1?addr=[::1]:2", "unix:///tmp/redis.sock",
+	} {
+		f.Add(u, "hunter2")
+	}
+	f.Fuzz(func(t *testing.T, raw, password string) {
+		if len(password) < 6 || strings.ContainsAny(password, "@/:?#%[]") {
+			return
+		}
+		// Put the password into the URL where a password goes.
+		u := raw
+		if scheme, rest, ok := strings.Cut(raw, "://"); ok {
+			u = scheme + "://user:" + password + "@" + rest
+		}
+		c, err := NewUniversalClient(u, time.Millisecond)
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("NewUniversalClient(%q): %v, want ErrConfig", u, err)
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Fatalf("error shows the password: %v", err)
+			}
+			return
+		}
+		_ = c.Close()
 	})
 }

@@ -4,15 +4,29 @@ import "github.com/redis/go-redis/v9"
 
 // The Lua scripts behind the Store methods. Each Store method is one EVALSHA
 // of one of them (redis.Script falls back to EVAL when the server does not
-// know the script yet), so every operation is atomic on the server.
+// know the script yet; the pipelines of batch.go send EVAL for the commands
+// answered NOSCRIPT), so every operation is atomic on the server. The one
+// exception is Touch with a touch fraction, which settles a fresh login
+// session with one HMGET (atomic too) and runs touchScript otherwise.
 //
-// Every script receives the same first three arguments:
+// Every script receives the same first five arguments:
 //
-//	ARGV[1]  the record key prefix   "{<prefix>}:r:"
-//	ARGV[2]  the children set prefix "{<prefix>}:c:"
-//	ARGV[3]  the user set prefix     "{<prefix>}:u:"
+//	ARGV[1]  the key head "<prefix>:{"
+//	ARGV[2]  unused ("")
+//	ARGV[3]  unused (""; both kept so that the later arguments keep their
+//	         numbers)
 //	ARGV[4]  now, unix milliseconds of the caller's clock
 //	ARGV[5]  the hex key of KEYS[1]'s record (where there is one)
+//
+// The keys of a record with hex key h and tag t (h's first 8 hex digits,
+// its session.Tag) are
+//
+//	<prefix>:{t}:r:h          the record (a hash)
+//	<prefix>:{t}:c:h          the keys of the records derived from it (a set)
+//	<prefix>:{t}:u:<user hex> the user's set: every record of the user
+//
+// so everything of one user (whose records all carry the user's tag) is in
+// one Redis Cluster slot, and users spread over the slots.
 //
 // A record is a hash with the fields (all always present, strings):
 //
@@ -22,14 +36,20 @@ import "github.com/redis/go-redis/v9"
 //	u hex of the user set the record is indexed in (every kind)
 //
 // Scripts touch keys other than those in KEYS (parents, children, index
-// sets): every key carries the same hash tag, so in Redis Cluster they all
-// live in one slot of one node, where that works.
+// sets): all of them are records of the user of KEYS[1], with its tag, so
+// in Redis Cluster they live in the slot of KEYS[1], where that works.
 
 // prelude is shared by every script: the expiry rule, the parent chain walk
 // and the cascading delete.
 const prelude = `
-local P, C, U = ARGV[1], ARGV[2], ARGV[3]
+local H = ARGV[1]
 local now = tonumber(ARGV[4])
+
+-- rk, ck and uk name the record h, its children's set and the set of the
+-- user u of h: all in the slot of h's tag.
+local function rk(h) return H .. string.sub(h, 1, 8) .. '}:r:' .. h end
+local function ck(h) return H .. string.sub(h, 1, 8) .. '}:c:' .. h end
+local function uk(h, u) return H .. string.sub(h, 1, 8) .. '}:u:' .. u end
 local MAXDEPTH = ` + maxDepthLua + `
 local FIELDS = {'k', 'c', 'l', 'i', 'e', 'p', 's', 'n', 'o', 'h', 'g'}
 
@@ -44,7 +64,7 @@ end
 -- key of the login session at the root.
 local function chain(p, t)
   for depth = 1, MAXDEPTH + 1 do
-    local r = redis.call('HMGET', P .. p, 'k', 'l', 'i', 'e', 'p')
+    local r = redis.call('HMGET', rk(p), 'k', 'l', 'i', 'e', 'p')
     if not r[1] or tonumber(r[1]) > 1 or not alive(r[2], r[3], r[4], t) then
       return 0, false, ''
     end
@@ -64,18 +84,18 @@ local function remove(hex)
   local stack = {hex}
   while #stack > 0 do
     local h = table.remove(stack)
-    local r = redis.call('HMGET', P .. h, 'k', 'p', 'u')
+    local r = redis.call('HMGET', rk(h), 'k', 'p', 'u')
     if r[1] then
       if h == hex then present = true end
-      redis.call('DEL', P .. h)
-      redis.call('SREM', U .. r[3], h)
+      redis.call('DEL', rk(h))
+      redis.call('SREM', uk(h, r[3]), h)
       if r[2] ~= '' then
-        redis.call('SREM', C .. r[2], h)
+        redis.call('SREM', ck(r[2]), h)
       end
     end
-    local kids = redis.call('SMEMBERS', C .. h)
+    local kids = redis.call('SMEMBERS', ck(h))
     if #kids > 0 then
-      redis.call('DEL', C .. h)
+      redis.call('DEL', ck(h))
       for _, kid in ipairs(kids) do
         stack[#stack + 1] = kid
       end
@@ -112,9 +132,12 @@ const (
 	codeRecordLimit   = 10
 )
 
-// touchScript: KEYS[1] the record. Checks kind, own expiry and the parent
-// chain at now, slides LastAccessed (never backwards) and the TTL, and
-// returns the record; deletes it (with its descendants) when it is dead.
+// touchScript: KEYS[1] the record, ARGV[6] the touch fraction
+// (WithTouchFraction). Checks kind, own expiry and the parent chain at now,
+// slides LastAccessed (never backwards) and the TTL, and returns the
+// record; deletes it (with its descendants) when it is dead. With a
+// fraction f > 0 it slides only when the stored LastAccessed is more than
+// f × idle timeout old, and otherwise writes nothing.
 const touchScript = prelude + `
 local f = redis.call('HMGET', KEYS[1], unpack(FIELDS))
 if not f[1] or tonumber(f[1]) > 1 then
@@ -132,6 +155,10 @@ if f[6] ~= '' then
   end
 end
 local last = tonumber(f[3])
+local slack = tonumber(ARGV[6]) * tonumber(f[4])
+if slack > 0 and now - last <= slack then
+  return f
+end
 if now > last then
   redis.call('HSET', KEYS[1], 'l', ARGV[4])
   f[3] = ARGV[4]
@@ -169,7 +196,7 @@ local function members(key, want, stop, into)
   local n = 0
   for _, m in ipairs(redis.call('SMEMBERS', key)) do
     if n >= stop then break end
-    local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e')
+    local r = redis.call('HMGET', rk(m), 'k', 'l', 'i', 'e')
     if not r[1] then
       redis.call('SREM', key, m)
     elseif (want == nil or tonumber(r[1]) == want) and alive(r[2], r[3], r[4], now) then
@@ -188,10 +215,10 @@ if parent ~= '' then
   if kind ~= 3 and depth > MAXDEPTH then
     return 5
   end
-  if kind == 2 and maxTickets > 0 and members(C .. parent, 2, maxTickets) >= maxTickets then
+  if kind == 2 and maxTickets > 0 and members(ck(parent), 2, maxTickets) >= maxTickets then
     return 8
   end
-  if kind == 3 and maxChannels > 0 and members(C .. parent, 3, maxChannels) >= maxChannels then
+  if kind == 3 and maxChannels > 0 and members(ck(parent), 3, maxChannels) >= maxChannels then
     return 9
   end
   if kind == 1 and maxChildren > 0 then
@@ -199,7 +226,7 @@ if parent ~= '' then
     local n, stack = 0, {root}
     while #stack > 0 and n < maxChildren do
       local found = {}
-      n = n + members(C .. table.remove(stack), 1, maxChildren - n, found)
+      n = n + members(ck(table.remove(stack)), 1, maxChildren - n, found)
       for _, m in ipairs(found) do stack[#stack + 1] = m end
     end
     if n >= maxChildren then
@@ -216,7 +243,7 @@ if (kind <= 1 and maxSessions > 0) or maxRecords > 0 then
   local sessions, records = 0, 0
   local chains = {}
   for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-    local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e', 'p')
+    local r = redis.call('HMGET', rk(m), 'k', 'l', 'i', 'e', 'p')
     if not r[1] then
       redis.call('SREM', KEYS[2], m)
     elseif alive(r[2], r[3], r[4], now) then
@@ -252,8 +279,8 @@ local life = tonumber(ARGV[12])
 redis.call('SADD', KEYS[2], ARGV[5])
 extend(KEYS[2], life)
 if parent ~= '' then
-  redis.call('SADD', C .. parent, ARGV[5])
-  extend(C .. parent, life)
+  redis.call('SADD', ck(parent), ARGV[5])
+  extend(ck(parent), life)
 end
 return 0
 `
@@ -304,7 +331,7 @@ return f
 const listScript = prelude + `
 local out = {}
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local f = redis.call('HMGET', P .. m, unpack(FIELDS))
+  local f = redis.call('HMGET', rk(m), unpack(FIELDS))
   if f[1] and tonumber(f[1]) <= 1 and alive(f[3], f[4], f[5], now) then
     table.insert(f, 1, m)
     out[#out + 1] = f
@@ -319,7 +346,7 @@ const deleteUserScript = prelude + `
 local n = 0
 local members = redis.call('SMEMBERS', KEYS[1])
 for _, m in ipairs(members) do
-  local r = redis.call('HMGET', P .. m, 'k', 'l', 'i', 'e')
+  local r = redis.call('HMGET', rk(m), 'k', 'l', 'i', 'e')
   if r[1] and tonumber(r[1]) <= 1 and alive(r[2], r[3], r[4], now) then
     n = n + 1
   end
@@ -333,17 +360,18 @@ return n
 
 // scripts are the compiled scripts of one Store.
 type scripts struct {
-	touch, insert, del, redeem, get, list, delUser *redis.Script
+	touch, insert, del, redeem, get, list, delUser, shardKey *redis.Script
 }
 
 func newScripts() scripts {
 	return scripts{
-		touch:   redis.NewScript(touchScript),
-		insert:  redis.NewScript(insertScript),
-		del:     redis.NewScript(deleteScript),
-		redeem:  redis.NewScript(redeemScript),
-		get:     redis.NewScript(getScript),
-		list:    redis.NewScript(listScript),
-		delUser: redis.NewScript(deleteUserScript),
+		touch:    redis.NewScript(touchScript),
+		insert:   redis.NewScript(insertScript),
+		del:      redis.NewScript(deleteScript),
+		redeem:   redis.NewScript(redeemScript),
+		get:      redis.NewScript(getScript),
+		list:     redis.NewScript(listScript),
+		delUser:  redis.NewScript(deleteUserScript),
+		shardKey: redis.NewScript(shardKeyScript),
 	}
 }

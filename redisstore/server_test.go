@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ type redisServer struct {
 	port    int
 	dir     string // working directory (AOF files when persistent)
 	persist bool
+	extra   []string // more arguments of redis-server
 	cmd     *exec.Cmd
 	done    chan struct{}
 }
@@ -49,13 +51,13 @@ func skipOrFailMissing(t testing.TB, msg string) {
 // With persist the server writes an append-only file, fsynced on every
 // write, to a temporary directory, so a restart finds the data again;
 // without, it keeps everything in memory only (--save "" --appendonly no).
-func startRedis(t testing.TB, persist bool) *redisServer {
+func startRedis(t testing.TB, persist bool, extra ...string) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath(redisBinary)
 	if err != nil {
 		skipOrFailMissing(t, fmt.Sprintf("%s not installed: %v", redisBinary, err))
 	}
-	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), persist: persist}
+	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), persist: persist, extra: extra}
 	for attempt := 0; ; attempt++ {
 		s.port = freePort(t)
 		if err := s.start(); err == nil {
@@ -94,6 +96,7 @@ func (s *redisServer) start() error {
 	} else {
 		args = append(args, "--appendonly", "no")
 	}
+	args = append(args, s.extra...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	var out bytes.Buffer
@@ -138,6 +141,23 @@ func (s *redisServer) Kill() {
 	s.cmd = nil
 }
 
+// Stop suspends the server with SIGSTOP: its connections stay open and
+// nothing answers, a hung Redis. Continue resumes it.
+func (s *redisServer) Stop() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Continue resumes a server suspended by Stop.
+func (s *redisServer) Continue() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // Restart starts the server again on the same port and directory.
 func (s *redisServer) Restart() {
 	s.t.Helper()
@@ -153,6 +173,13 @@ func (s *redisServer) Client(t testing.TB) *redis.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// newClient returns a client with opt, closed at clean-up.
+func newClient(t testing.TB, opt *redis.Options) *redis.Client {
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

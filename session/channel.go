@@ -25,11 +25,11 @@ const MaxChannelLength = 64
 // and the password the secondary channel logs in with (HTTP Basic,
 // middleware.ChannelBasic). Neither is, contains or reveals the session id.
 type ChannelCredential struct {
-	// User is ChannelUserPrefix followed by 43 random characters of the
-	// session id form.
+	// User is ChannelUserPrefix followed by 43 characters of the session
+	// id form (the session's shard tag and random bytes).
 	User string `json:"user"`
-	// Password is ChannelCredentialPrefix followed by 43 random characters
-	// of the session id form.
+	// Password is ChannelCredentialPrefix followed by 43 characters of the
+	// session id form (the session's shard tag and random bytes).
 	Password string `json:"password"`
 }
 
@@ -57,16 +57,22 @@ func validPrefixed(s, prefix string) bool {
 // ChannelKey returns the store key of the channel credential with user name
 // user for channel: a credential is found by its own user name and works
 // for its channel only. A store dump shows neither the user name, nor the
-// secret, nor the session id.
+// secret, nor the session id. The key starts with the shard tag the user
+// name carries (that of its session; the zero tag for a user name not of
+// the form IssueChannelCredential issues).
 func ChannelKey(user, channel string) Key {
+	var tag Tag
+	if validPrefixed(user, ChannelUserPrefix) {
+		tag = tagOf(user[len(ChannelUserPrefix):])
+	}
 	h := sha256.New()
 	h.Write([]byte("vapisec channel credential\x00"))
 	h.Write([]byte(channel))
 	h.Write([]byte{0})
 	h.Write([]byte(user))
-	var k Key
-	h.Sum(k[:0])
-	return k
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return taggedKey(tag, sum)
 }
 
 // IssueChannelCredential mints a credential for the secondary channel named
@@ -92,11 +98,12 @@ func (m *Manager) IssueChannelCredential(ctx context.Context, sessionID, channel
 	if err := m.LookupInto(ctx, sessionID, &s); err != nil {
 		return ChannelCredential{}, err
 	}
-	user, err := newID(m.random)
+	tag := tagOf(sessionID)
+	user, err := newID(m.random, tag)
 	if err != nil {
 		return ChannelCredential{}, err
 	}
-	secret, err := newID(m.random)
+	secret, err := newID(m.random, tag)
 	if err != nil {
 		return ChannelCredential{}, err
 	}

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// TicketPrefix starts every clone ticket. With it a ticket is 47 characters
+// TicketPrefix starts every clone ticket, followed by an id of the
+// session id form with its parent's shard tag (Tag). With it a ticket is 47 characters
 // long and never of the session id form (ValidID), so a ticket sent as a
 // session id is rejected before any store is asked; and its key (the
 // SHA-256 of the whole ticket) can never be the key of a session id.
@@ -25,11 +26,13 @@ func ValidTicket(s string) bool {
 	return ok && ValidID(rest)
 }
 
-// ticketKey is the store key of a ticket already known to be valid.
+// ticketKey is the store key of a ticket already known to be valid: the
+// tag of its id part (its parent's tag) and the SHA-256 of the whole
+// ticket.
 func ticketKey(ticket string) Key {
 	var buf [len(TicketPrefix) + IDLength]byte
 	copy(buf[:], ticket)
-	return sha256.Sum256(buf[:])
+	return taggedKey(tagOf(ticket[len(TicketPrefix):]), sha256.Sum256(buf[:]))
 }
 
 // AcquireCloneTicket issues a single-use clone ticket for the live session
@@ -48,7 +51,7 @@ func (m *Manager) AcquireCloneTicket(ctx context.Context, parentID string) (stri
 	if err := m.LookupInto(ctx, parentID, &parent); err != nil {
 		return "", err
 	}
-	raw, err := newID(m.random)
+	raw, err := newID(m.random, tagOf(parentID))
 	if err != nil {
 		return "", err
 	}
@@ -109,9 +112,10 @@ func (m *Manager) Derive(ctx context.Context, parentID string) (*Session, error)
 	return m.createChild(ctx, keyOf(parentID), parent.Identity)
 }
 
-// createChild inserts a new child session of parent.
+// createChild inserts a new child session of parent, with its tag: a
+// child is kept with its parent.
 func (m *Manager) createChild(ctx context.Context, parent Key, id Identity) (*Session, error) {
-	return m.insertSession(ctx, id, KindChild, parent)
+	return m.insertSession(ctx, id, KindChild, parent, parent.Tag())
 }
 
 // ticketError reports a parent that ended as an unknown ticket.

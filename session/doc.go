@@ -55,13 +55,15 @@
 //
 // # Ids and keys
 //
-// An id is 256 bits from crypto/rand (WithRandom), encoded as 43 characters
-// of unpadded base64url (RFC 4648 §5). Ids a client chooses are never
+// An id is its user's shard tag (Tag, 4 bytes: Sharder) followed by 224
+// bits from crypto/rand (WithRandom), encoded as 43 characters of unpadded
+// base64url (RFC 4648 §5). Ids a client chooses are never
 // adopted: Create always draws a new one. Anything that is not exactly of
 // that form (ValidID) is rejected as ErrMalformedID before the store is
 // asked, so garbage and oversized ids cost nothing but a length check.
 //
-// The store keys records by SHA-256 of the id (Key). A dump of the store (a
+// The store keys records by the tag and 28 bytes of the SHA-256 of the id
+// (Key), so a store can place a record by its user's tag. A dump of the store (a
 // heap dump, a Redis replica or backup, a MONITOR session) therefore holds no
 // usable id: the id cannot be recovered from the key, and a key is not of the
 // id form. Comparing keys in a map or in Redis leaks nothing useful through

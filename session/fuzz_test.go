@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -30,6 +31,14 @@ func FuzzLookup(f *testing.F) {
 		raw, decErr := base64.RawURLEncoding.Strict().DecodeString(id)
 		if want := len(id) == session.IDLength && decErr == nil && len(raw) == session.IDBytes; session.ValidID(id) != want {
 			t.Fatalf("ValidID(%q) = %v, strict base64url decoding says %v", id, !want, want)
+		}
+		if session.ValidID(id) {
+			// Differential: the key's tag is the id's first bytes as the
+			// standard decoder reads them.
+			k, err := session.KeyOf(id)
+			if tag := k.Tag(); err != nil || !bytes.Equal(tag[:], raw[:session.TagBytes]) {
+				t.Fatalf("KeyOf(%q).Tag() = %x, %v; the id decodes to %x", id, tag, err, raw[:session.TagBytes])
+			}
 		}
 		s, err := m.Lookup(t.Context(), id)
 		if err == nil {

@@ -1,23 +1,91 @@
 package session
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
+
+	"github.com/vapisec/vapisec"
 )
 
 const (
-	// IDBytes is the number of random bytes in a session id (256 bits).
-	IDBytes = 32
+	// IDBytes is the number of bytes a session id encodes: the user's
+	// TagBytes shard tag followed by IDRandomBytes random bytes.
+	IDBytes = TagBytes + IDRandomBytes
+	// IDRandomBytes is the number of random bytes in a session id (224
+	// bits: the id stays unguessable, far beyond the 64 bits of entropy
+	// OWASP asks of a session id).
+	IDRandomBytes = 28
+	// TagBytes is the length of a shard tag (Tag).
+	TagBytes = 4
 	// IDLength is the length of a session id: IDBytes in unpadded base64url
 	// (RFC 4648 §5).
 	IDLength = 43
 )
 
-// Key identifies a session record in a Store: the SHA-256 of the session id's
-// ASCII bytes. Stores never see the id itself, so whoever reads a store (a
+// Tag is a user's shard tag: it says where a store keeps the user's
+// records (redisstore: which Redis Cluster slot), so that one user's
+// sessions, children, tickets and channel credentials are kept together
+// and different users spread over the store. Every id the Manager issues
+// (session ids, clone tickets, channel credential user names) starts with
+// the tag of its user, and every Key starts with the tag of the id it was
+// derived from, so a store finds the place of a record from its key alone,
+// with no directory lookup.
+//
+// A tag is a keyed hash of the user (UserTagOf): it does not show the
+// user's name to whoever lacks the key, but it is the same in every id of
+// one user, so ids of one user can be told to belong to the same user.
+type Tag [TagBytes]byte
+
+// String returns the tag as 8 lower-case hex digits.
+func (t Tag) String() string { return hex.EncodeToString(t[:]) }
+
+// UserTagOf returns the tag of user under key: the first TagBytes of the
+// HMAC-SHA256 under key of the user's UserKey (case-folded: every spelling
+// of a name has the tag of its quota). Stores that shard by user
+// (Sharder) derive their tags with it from a deployment-wide key.
+func UserTagOf(key []byte, user vapisec.Principal) Tag {
+	user = UserKey(user)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("vapisec shard tag\x00"))
+	mac.Write([]byte(user.Name))
+	mac.Write([]byte{0})
+	mac.Write([]byte(user.Domain))
+	var sum [sha256.Size]byte
+	return Tag(mac.Sum(sum[:0])[:TagBytes])
+}
+
+// Tag returns the shard tag a key starts with.
+func (k Key) Tag() Tag { return Tag(k[:TagBytes]) }
+
+// tagOf returns the tag an id of the session id form starts with: the top
+// 32 of the 36 bits of its first six characters.
+func tagOf(id string) Tag {
+	var v uint64
+	for i := range 6 {
+		v = v<<6 | uint64(b64Value(id[i])&63)
+	}
+	var t Tag
+	binary.BigEndian.PutUint32(t[:], uint32(v>>4))
+	return t
+}
+
+// taggedKey returns the key of an id with tag: the tag followed by the
+// first bytes of sum, the SHA-256 of the id.
+func taggedKey(tag Tag, sum [sha256.Size]byte) Key {
+	var k Key
+	copy(k[:], tag[:])
+	copy(k[TagBytes:], sum[:])
+	return k
+}
+
+// Key identifies a session record in a Store: the shard tag of the id (Tag)
+// followed by the first 28 bytes of the SHA-256 of the session id's ASCII
+// bytes. Stores never see the id itself, so whoever reads a store (a
 // dump, a Redis replica, a backup) learns no id that would authenticate a
 // request: the id cannot be recovered from its key, and a key is not of the
 // id format, so sending it is rejected before any store is asked.
@@ -60,7 +128,7 @@ func KeyOf(sessionID string) (Key, error) {
 func keyOf(id string) Key {
 	var buf [IDLength]byte
 	copy(buf[:], id)
-	return sha256.Sum256(buf[:])
+	return taggedKey(tagOf(id), sha256.Sum256(buf[:]))
 }
 
 // ValidID reports whether s has the form of a session id the Manager issues:
@@ -113,10 +181,11 @@ func b64Value(c byte) int {
 	return -1
 }
 
-// newID reads IDBytes from r and encodes them as an id.
-func newID(r io.Reader) (string, error) {
+// newID reads IDRandomBytes from r and encodes them, after tag, as an id.
+func newID(r io.Reader, tag Tag) (string, error) {
 	var buf [IDBytes]byte
-	if _, err := io.ReadFull(r, buf[:]); err != nil {
+	copy(buf[:], tag[:])
+	if _, err := io.ReadFull(r, buf[TagBytes:]); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrRandom, err)
 	}
 	return base64.RawURLEncoding.EncodeToString(buf[:]), nil

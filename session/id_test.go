@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"strings"
 	"testing"
@@ -35,13 +36,17 @@ func TestValidID(t *testing.T) {
 }
 
 func TestKeyOf(t *testing.T) {
-	id := strings.Repeat("A", 43)
+	id := "AQID" + "BA" + strings.Repeat("A", 37) // tag 01 02 03 04
 	k, err := session.KeyOf(id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k != sha256.Sum256([]byte(id)) {
-		t.Fatal("KeyOf is not SHA-256 of the id")
+	sum := sha256.Sum256([]byte(id))
+	if k.Tag() != (session.Tag{1, 2, 3, 4}) || k.Tag().String() != "01020304" {
+		t.Fatalf("KeyOf does not start with the id's tag: %v", k)
+	}
+	if !bytes.Equal(k[session.TagBytes:], sum[:len(k)-session.TagBytes]) {
+		t.Fatal("KeyOf is not the tag and SHA-256 of the id")
 	}
 	if k.IsZero() || !(session.Key{}).IsZero() {
 		t.Fatal("IsZero")

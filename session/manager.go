@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,6 +56,11 @@ type Info struct {
 // does not change after NewManager.
 type Manager struct {
 	store Store
+	// sharder is store when it shards by user, else nil.
+	sharder Sharder
+	// tagKey keys the shard tags when the store is no Sharder: random, so
+	// that the tags of this Manager's ids show no user name.
+	tagKey [32]byte
 	managerConfig
 }
 
@@ -74,7 +80,25 @@ func NewManager(store Store, opts ...ManagerOption) (*Manager, error) {
 			return nil, err
 		}
 	}
-	return &Manager{store: store, managerConfig: c}, nil
+	m := &Manager{store: store, managerConfig: c}
+	m.sharder, _ = store.(Sharder)
+	if m.sharder == nil {
+		rand.Read(m.tagKey[:])
+	}
+	return m, nil
+}
+
+// userTag returns the shard tag of the ids of user's login sessions: the
+// store's (Sharder) or, for a store that does not shard, the Manager's own.
+func (m *Manager) userTag(ctx context.Context, user vapisec.Principal) (Tag, error) {
+	if m.sharder == nil {
+		return UserTagOf(m.tagKey[:], user), nil
+	}
+	t, err := m.sharder.UserTag(ctx, user)
+	if err != nil {
+		return Tag{}, storeError(err)
+	}
+	return t, nil
 }
 
 // IdleTimeout returns the idle timeout of the sessions this Manager creates.
@@ -101,13 +125,18 @@ func (m *Manager) Create(ctx context.Context, id Identity) (*Session, error) {
 	if id.Principal.IsZero() {
 		return nil, fmt.Errorf("%w: no principal", ErrInvalidIdentity)
 	}
-	return m.insertSession(ctx, id, KindSession, Key{})
+	tag, err := m.userTag(ctx, id.Principal)
+	if err != nil {
+		return nil, err
+	}
+	return m.insertSession(ctx, id, KindSession, Key{}, tag)
 }
 
 // insertSession creates a session of kind (KindSession, or KindChild of
-// parent) for id with a fresh id and the Manager's timeouts.
-func (m *Manager) insertSession(ctx context.Context, id Identity, kind Kind, parent Key) (*Session, error) {
-	sid, err := newID(m.random)
+// parent) for id with a fresh id of shard tag tag and the Manager's
+// timeouts.
+func (m *Manager) insertSession(ctx context.Context, id Identity, kind Kind, parent Key, tag Tag) (*Session, error) {
+	sid, err := newID(m.random, tag)
 	if err != nil {
 		return nil, err
 	}

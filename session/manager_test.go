@@ -283,12 +283,12 @@ func TestManagerRandomSource(t *testing.T) {
 		name         string
 		givenRandom  []byte
 		whenCreates  int
-		expectLastID string
+		expectLastID string // the id after its user's shard tag (6 characters)
 		expectErr    []error
 	}{
-		{name: "ok, the id is the random bytes", givenRandom: make([]byte, 32), whenCreates: 1, expectLastID: strings.Repeat("A", 43)},
-		{name: "nok, a repeating source is detected, not retried", givenRandom: make([]byte, 64), whenCreates: 2, expectErr: []error{session.ErrExists}},
-		{name: "nok, a failing source", givenRandom: make([]byte, 31), whenCreates: 1, expectErr: []error{session.ErrRandom}},
+		{name: "ok, the id is the random bytes after the tag", givenRandom: make([]byte, session.IDRandomBytes), whenCreates: 1, expectLastID: strings.Repeat("A", 37)},
+		{name: "nok, a repeating source is detected, not retried", givenRandom: make([]byte, 2*session.IDRandomBytes), whenCreates: 2, expectErr: []error{session.ErrExists}},
+		{name: "nok, a failing source", givenRandom: make([]byte, session.IDRandomBytes-1), whenCreates: 1, expectErr: []error{session.ErrRandom}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,7 +299,7 @@ func TestManagerRandomSource(t *testing.T) {
 				s, err = m.Create(t.Context(), alice())
 			}
 			expectErrs(t, err, tt.expectErr)
-			if err == nil && s.ID != tt.expectLastID {
+			if err == nil && s.ID[6:] != tt.expectLastID {
 				t.Fatalf("id = %q, want %q", s.ID, tt.expectLastID)
 			}
 		})

@@ -15,7 +15,8 @@ const (
 	DefaultMaxEntries = 1_000_000
 
 	// memoryShards is the number of independently locked parts of a
-	// MemoryStore; a key's shard is chosen by its first byte.
+	// MemoryStore; a key's shard is chosen by its first byte after the
+	// shard tag (one user's keys share their tag, and spread over the shards).
 	memoryShards = 32
 
 	// sweepCycle is how often, in store time, every shard of a MemoryStore is
@@ -128,7 +129,7 @@ func NewMemoryStore(opts ...MemoryOption) (*MemoryStore, error) {
 // included.
 func (m *MemoryStore) Len() int { return int(m.entries.Load()) }
 
-func (m *MemoryStore) shard(key Key) *memShard { return &m.shards[key[0]%memoryShards] }
+func (m *MemoryStore) shard(key Key) *memShard { return &m.shards[key[TagBytes]%memoryShards] }
 
 // alive reports whether e is alive at n (unix nanoseconds).
 func (e *memEntry) alive(n int64) bool {

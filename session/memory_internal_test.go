@@ -56,10 +56,10 @@ func TestMemoryStoreDumpHoldsNoID(t *testing.T) {
 			bytes.Contains(dump.Bytes(), raw[:8]) {
 			t.Fatalf("the store dump contains session id %q or its bytes", id)
 		}
-		// The key under which the session is found is its SHA-256, nothing
-		// else.
-		if _, ok := store.shards[keyOf(id)[0]%memoryShards].m[keyOf(id)]; !ok {
-			t.Fatalf("session %q not stored under SHA-256(id)", id)
+		// The key under which the session is found is its tag and its
+		// SHA-256, nothing else.
+		if _, ok := store.shard(keyOf(id)).m[keyOf(id)]; !ok {
+			t.Fatalf("session %q not stored under tag and SHA-256(id)", id)
 		}
 	}
 }

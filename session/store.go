@@ -169,6 +169,23 @@ type Limits struct {
 	Channels int
 }
 
+// Sharder is implemented by a Store that keeps each user's records
+// together and spreads users over its parts (redisstore: one Redis Cluster
+// slot per user). The Manager asks it for the tag of a user's login
+// sessions (Create); derived sessions, clone tickets and channel
+// credentials take the tag of their parent. A Store that is no Sharder gets
+// tags keyed by a random key of each Manager (they mean nothing to it). A
+// Store that wraps a Sharder (metrics, logging) must forward UserTag, or
+// its logins get the Manager's tags and the sharding store's per-user
+// operations (ListUser, DeleteUser) no longer find them.
+type Sharder interface {
+	// UserTag returns the shard tag of user, the same for every principal
+	// with the same UserKey and for every caller of the store (every
+	// instance of a deployment): UserTagOf under a key of the store. An
+	// error is a store failure (ErrStoreUnavailable).
+	UserTag(ctx context.Context, user vapisec.Principal) (Tag, error)
+}
+
 // Entry is a record together with its key, as Store.ListUser returns them.
 type Entry struct {
 	Key    Key
@@ -197,6 +214,11 @@ type Entry struct {
 // errors that match none of these sentinels with ErrStoreUnavailable, so a
 // store can never fail open). The returned errors may be the sentinels
 // themselves: hot-path misses should not allocate.
+//
+// Keys start with the shard tag of their user (Key.Tag): the Manager gives
+// every record of one user (its sessions, and what is derived from them)
+// keys with the same tag, so a store may keep a user's records together by
+// it (a Store that is a Sharder says which tag a user's logins get).
 //
 // Records handed out share their Identity.Groups slice read-only with the
 // store and with each other. Implementations must be safe for concurrent

@@ -40,6 +40,8 @@ type serveOptions struct {
 	bodyLimit   string
 	admins      []string
 	redisURL    string // sessions (and replay entries) in Redis; "" keeps them in memory
+	// redisTouch is the Redis store's touch fraction (--redis-touch-fraction).
+	redisTouch  float64
 	trust       []string
 	allowBearer bool
 	profiles    []string // extra canonical profiles of signed JSON-RPC bodies (--profile)
@@ -60,6 +62,11 @@ type serveOptions struct {
 	writeTimeout      time.Duration
 	connIdleTimeout   time.Duration
 	maxHeaderBytes    int
+
+	// redisWait > 0: session writes wait for that many Redis replicas
+	// (redisstore.WithWaitReplicas) within redisWaitTimeout.
+	redisWait        int
+	redisWaitTimeout time.Duration
 }
 
 // Defaults of the HTTP server limits of "serve".
@@ -126,7 +133,19 @@ then lack the Secure flag only in --dev mode.
 With --redis URL (or $VAPISEC_REDIS_URL) sessions, clone tickets, channel
 credentials and replay entries live in Redis, shared by every instance
 started with the same URL, so the instances can sit behind one load
-balancer; see docs/distributed.md.`,
+balancer; see docs/distributed.md. The URL names one server, a Redis
+Cluster or a Sentinel-monitored master:
+
+  redis://[user:pass@]host:port/db                  one server
+  redis://h1:p1?addr=h2:p2&addr=h3:p3               Cluster (seed nodes)
+  redis://s1:p1/db?master_name=mymaster&addr=s2:p2  Sentinel (the Sentinels)
+
+(rediss:// for TLS; go-redis's query options apply.) The lookups of
+concurrent requests share pipelines (one queue per master on a Cluster);
+--redis-touch-fraction makes most of them a read only (sessions may idle
+out up to that fraction early, never late); --redis-wait-replicas makes
+logins, logouts and ticket redemptions wait for replicas (WAIT), never the
+lookups.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.noSOAP = !soapOn
@@ -158,7 +177,10 @@ balancer; see docs/distributed.md.`,
 	f.StringArrayVar(&o.oauthAudiences, "oauth-audience", nil, "an audience this server accepts in access tokens (repeatable)")
 	f.StringVar(&o.oauthJWKS, "oauth-jwks", "", "the issuer's keys: a JWKS FILE or an https URL (default: OIDC discovery from --oauth-issuer)")
 	f.BoolVar(&soapOn, "soap", true, "serve the vim25 SOAP session subset on /sdk (govmomi, govc, pyVmomi: Login, clone tickets, current session); --soap=false leaves /sdk out")
-	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
+	f.StringVar(&o.redisURL, "redis", "", "share sessions, clone tickets and replay entries with other instances in Redis: redis://[user:pass@]host:port/db, a Cluster (?addr=…) or Sentinel (?master_name=…&addr=…) URL, or rediss:// (default $"+envRedisURL+"; neither: in memory, one instance)")
+	f.IntVar(&o.redisWait, "redis-wait-replicas", 0, "with --redis: answer logins, logouts and ticket redemptions only once this many replicas have them (WAIT), else 503; 0: do not wait")
+	f.DurationVar(&o.redisWaitTimeout, "redis-wait-timeout", time.Second, "with --redis-wait-replicas: how long a write waits for the replicas")
+	f.Float64Var(&o.redisTouch, "redis-touch-fraction", defaultRedisTouchFraction, "with --redis: write a session's last use (sliding the idle timeout) only when the stored one is older than this fraction of the idle timeout, so most requests only read; sessions may idle out up to this fraction early, never late (0: write on every request)")
 	return cmd
 }
 

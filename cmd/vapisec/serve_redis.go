@@ -17,6 +17,11 @@ import (
 // envRedisURL names the environment variable that --redis defaults to.
 const envRedisURL = "VAPISEC_REDIS_URL"
 
+// defaultRedisTouchFraction is the default of --redis-touch-fraction (see
+// redisstore.WithTouchFraction): with the 30 min idle timeout, a session
+// idles out between 26 min 15 s and 30 min after its last use.
+const defaultRedisTouchFraction = 0.125
+
 // redisPingTimeout bounds the check that Redis answers at start-up.
 const redisPingTimeout = 3 * time.Second
 
@@ -29,7 +34,7 @@ type sharedState struct {
 	// own in-memory cache (one instance only).
 	replay verifier.ReplayCache
 	// client is the Redis client, nil in memory mode.
-	client *redis.Client
+	client redis.UniversalClient
 }
 
 // openSharedState returns the Redis store and replay cache on o.redisURL
@@ -42,28 +47,39 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 	if o.redisURL == "" {
 		o.redisURL = os.Getenv(envRedisURL)
 	}
+	if o.redisWait < 0 || (o.redisWait > 0 && o.redisWaitTimeout <= 0) {
+		return nil, usagef("--redis-wait-replicas %d --redis-wait-timeout %v: want replicas ≥ 0 and a positive timeout", o.redisWait, o.redisWaitTimeout)
+	}
 	if o.redisURL == "" {
+		if o.redisWait > 0 {
+			return nil, usagef("--redis-wait-replicas needs --redis (or $%s)", envRedisURL)
+		}
 		store, err := session.NewMemoryStore()
 		if err != nil {
 			return nil, err
 		}
 		return &sharedState{store: store}, nil
 	}
-	opt, err := redisstore.ParseURL(o.redisURL, 0)
+	client, err := redisstore.NewUniversalClient(o.redisURL, 0)
 	if err != nil {
 		return nil, usagef("--redis: %v", err)
 	}
-	client := redis.NewClient(opt)
+	storeOpts := []redisstore.Option{redisstore.WithTouchFraction(o.redisTouch)}
+	if o.redisWait > 0 {
+		storeOpts = append(storeOpts, redisstore.WithWaitReplicas(o.redisWait, o.redisWaitTimeout))
+	}
+	// New does not contact Redis: a bad fraction is a usage error even
+	// when Redis is down (the wait options are checked above).
+	store, err := redisstore.New(client, storeOpts...)
+	if err != nil {
+		_ = client.Close()
+		return nil, usagef("--redis-touch-fraction: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), redisPingTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("--redis %s: %w", redactURL(o.redisURL), err)
-	}
-	store, err := redisstore.New(client)
-	if err != nil {
-		_ = client.Close()
-		return nil, err
 	}
 	replay, err := redisstore.NewReplayCache(client)
 	if err != nil {
@@ -73,11 +89,16 @@ func openSharedState(o serveOptions) (*sharedState, error) {
 	return &sharedState{store: store, replay: replay, client: client}, nil
 }
 
-// redactURL hides the password of a Redis URL for messages.
+// redactURL hides the passwords of a Redis URL for messages: the one in
+// the user info and a Sentinel URL's password= (the master's).
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

@@ -43,9 +43,30 @@ type Config struct {
 	// memory store. Run uses it and does not close it. Default: nil, no
 	// such server.
 	Redis session.Store
+	// RedisVariants, when not empty, are more servers like "session on
+	// Redis", one per store, each named "Redis option: " + its Name and
+	// compared with the memory store in the same rounds: a side-by-side
+	// comparison of store configurations ("vapisec bench
+	// --redis-compare"). Run does not close them. Default: none.
+	RedisVariants []RedisVariant
+	// RedisCPU, when not nil, returns the CPU time (user + system) the
+	// Redis server has used so far (INFO cpu). The CPU per request of the
+	// Redis servers then includes Redis's, read before and after each of
+	// their slots, so that their CPU ratio compares all the work a request
+	// costs on the machine. Default: nil, this process's CPU only.
+	RedisCPU func() (time.Duration, error)
 	// Progress receives one line per measured slot. Default: nil, which
 	// discards them.
 	Progress io.Writer
+}
+
+// RedisVariant is one Redis store configuration to compare (see
+// Config.RedisVariants).
+type RedisVariant struct {
+	// Name describes the configuration, e.g. "pipelines=2".
+	Name string
+	// Store is the session store of the variant's server.
+	Store session.Store
 }
 
 // validate reports the first field of c that Run cannot use.
@@ -88,6 +109,9 @@ type scenario struct {
 	floor     func(n int) error
 	floorName string
 	floorBar  float64
+	// externalCPU, when set, is the CPU time another process serving this
+	// server's requests (Redis) has used so far, added to the slot's.
+	externalCPU func() (time.Duration, error)
 }
 
 // running is a scenario's server once started, with what the load
@@ -229,9 +253,15 @@ func measureSlot(ctx context.Context, run *running, concurrency int, slot time.D
 	before := run.res
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
+	ext0, extOK := externalCPU(run.externalCPU)
 	cpu0, cpuOK := processCPU()
 	drive(ctx, run.client, run.base, run.newRequest, concurrency, slot, limit, &run.res)
 	cpu1, _ := processCPU()
+	if ext1, ok := externalCPU(run.externalCPU); ok && extOK {
+		cpu1 += ext1 - ext0
+	} else if run.externalCPU != nil {
+		cpuOK = false // a CPU figure without Redis's would look cheaper than it is
+	}
 	runtime.ReadMemStats(&ms1)
 	n := run.res.requests - before.requests
 	if d := run.res.elapsed - before.elapsed; d > 0 {
@@ -273,6 +303,15 @@ func floorCPU(op func(n int) error, d time.Duration) (float64, error) {
 	}
 	cpu1, _ := processCPU()
 	return float64(cpu1-cpu0) / float64(time.Microsecond) / float64(n), nil
+}
+
+// externalCPU reads f, reporting false for a nil f or an error.
+func externalCPU(f func() (time.Duration, error)) (time.Duration, bool) {
+	if f == nil {
+		return 0, false
+	}
+	d, err := f()
+	return d, err == nil
 }
 
 // report turns what the load generator saw into the servers' part of the

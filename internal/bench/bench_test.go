@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/vapisec/vapisec/session"
 )
 
 func TestRoundRatiosPairsRoundsAndTakesTheMedian(t *testing.T) {
@@ -313,5 +314,43 @@ func BenchmarkSessionRPCServer(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestRedisVariantsRunBesideTheRedisRow: --redis-compare's stores are
+// measured in the same run as "session on Redis", each against the memory
+// sessions, without a bar of their own.
+func TestRedisVariantsRunBesideTheRedisRow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs servers under load")
+	}
+	newStore := func() session.Store {
+		s, err := session.NewMemoryStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	cfg := Config{Duration: 300 * time.Millisecond, Concurrency: 2, MaxRequests: 500, Rounds: 2, Servers: "Redis",
+		Redis: newStore(), RedisVariants: []RedisVariant{{Name: "a", Store: newStore()}, {Name: "b", Store: newStore()}}}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]ServerResult{}
+	for _, s := range rep.Servers {
+		got[s.Name] = s
+	}
+	for _, name := range []string{"session", "session on Redis", "Redis option: a", "Redis option: b"} {
+		s, ok := got[name]
+		if !ok || s.Requests == 0 || s.Errors != 0 {
+			t.Fatalf("%s: %+v (present %v)", name, s, ok)
+		}
+	}
+	if b := got["session on Redis"].Bar; b == nil || *b != benchRedisBar {
+		t.Fatalf("session on Redis: bar %v, want %v", b, benchRedisBar)
+	}
+	if got["Redis option: a"].Bar != nil {
+		t.Fatalf("a variant has a bar")
 	}
 }

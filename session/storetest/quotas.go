@@ -238,7 +238,7 @@ func caseConcurrentRecords(f *Fixture) {
 // insertAs inserts a login session of principal (name, domain) under a new
 // key with limits and returns the key and the error.
 func (f *Fixture) insertAs(name, domain string, limits session.Limits) (session.Key, error) {
-	key, rec := f.NewKey(), f.Record(name)
+	key, rec := f.NewKeyFor(vapisec.Principal{Name: name, Domain: domain}), f.Record(name)
 	rec.Identity.Principal = vapisec.Principal{Name: name, Domain: domain}
 	return key, f.Store.Insert(f.Ctx, key, rec, limits)
 }
@@ -264,12 +264,12 @@ func caseSpellingsShareOneQuota(f *Fixture) {
 	// The bound on all records goes by the folded name too.
 	rec := f.Derived(session.KindChannel, first, "ALICE")
 	rec.Identity.Principal.Domain = "Corp"
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), rec, capped); err != nil {
+	if err := f.Store.Insert(f.Ctx, f.NewKeyLike(first), rec, capped); err != nil {
 		f.T.Fatal(err)
 	}
 	rec = f.Derived(session.KindTicket, first, "aLICE")
 	rec.Identity.Principal.Domain = "corp"
-	if err := f.Store.Insert(f.Ctx, f.NewKey(), rec, capped); !errors.Is(err, session.ErrUserRecordLimit) {
+	if err := f.Store.Insert(f.Ctx, f.NewKeyLike(first), rec, capped); !errors.Is(err, session.ErrUserRecordLimit) {
 		f.T.Fatalf("fourth record of alice under another spelling: err = %v, want ErrUserRecordLimit", err)
 	}
 	// Another user is not affected; a different name is a different user.
@@ -315,7 +315,7 @@ func caseOrphansDoNotCount(f *Fixture) {
 			rec := f.Derived(session.KindChannel, root, "alice")
 			rec.Identity.Principal.Domain = "corp"
 			rec.IdleTimeout, rec.Expiry = Lifetime, f.Now.Add(Lifetime)
-			if err := f.Store.Insert(f.Ctx, f.NewKey(), rec, limits); err != nil {
+			if err := f.Store.Insert(f.Ctx, f.NewKeyLike(root), rec, limits); err != nil {
 				f.T.Fatalf("round %d: credential %d: %v (every earlier session is dead)", round, i, err)
 			}
 		}
@@ -323,7 +323,7 @@ func caseOrphansDoNotCount(f *Fixture) {
 		child := f.Derived(session.KindChild, root, "alice")
 		child.Identity.Principal.Domain = "corp"
 		child.IdleTimeout, child.Expiry = Lifetime, f.Now.Add(Lifetime) // alive by its own times
-		if err := f.Store.Insert(f.Ctx, f.NewKey(), child, limits); err != nil {
+		if err := f.Store.Insert(f.Ctx, f.NewKeyLike(root), child, limits); err != nil {
 			f.T.Fatalf("round %d: child: %v", round, err)
 		}
 		f.Advance(Idle + time.Minute) // the root idles out, untouched

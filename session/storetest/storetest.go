@@ -76,10 +76,42 @@ func (f *Fixture) Advance(d time.Duration) {
 	}
 }
 
-// NewKey returns a key no other case of this run uses.
+// NewKey returns a key no other case of this run uses, with the shard tag
+// of alice@vsphere.local (see NewKeyFor): the user of most cases. A store
+// that shards by user (session.Sharder) may rely on every record of one
+// user having a key with the user's tag, as the Manager guarantees; the
+// limits still hold per user when users share a tag.
 func (f *Fixture) NewKey() session.Key {
+	return f.NewKeyFor(vapisec.Principal{Name: "alice", Domain: "vsphere.local"})
+}
+
+// NewKeyFor returns a key no other case of this run uses, with the shard
+// tag of user (the store's session.Sharder.UserTag; the zero tag for a
+// store that does not shard).
+func (f *Fixture) NewKeyFor(user vapisec.Principal) session.Key {
+	f.T.Helper()
+	var tag session.Tag
+	if sh, ok := f.Store.(session.Sharder); ok {
+		var err error
+		if tag, err = sh.UserTag(f.Ctx, user); err != nil {
+			f.T.Fatalf("UserTag(%v): %v", user, err)
+		}
+	}
+	return f.newKey(tag)
+}
+
+// NewKeyLike returns a key no other case of this run uses, with the shard
+// tag of parent: for the records derived from parent.
+func (f *Fixture) NewKeyLike(parent session.Key) session.Key {
+	return f.newKey(parent.Tag())
+}
+
+// newKey returns a key no other case of this run uses, with tag.
+func (f *Fixture) newKey(tag session.Tag) session.Key {
 	f.nKeys++
-	return sha256.Sum256(fmt.Appendf(nil, "storetest %s %d", f.T.Name(), f.nKeys))
+	k := session.Key(sha256.Sum256(fmt.Appendf(nil, "storetest %s %d", f.T.Name(), f.nKeys)))
+	copy(k[:], tag[:])
+	return k
 }
 
 // Record returns a valid record of user created now.
