@@ -161,25 +161,7 @@ func runOAuth(ctx context.Context, target, path string, iss *sts.AccessTokenIssu
 	}
 
 	// No session: signer.Transport puts the source's token on each request.
-	hc := &http.Client{Transport: &signer.Transport{TokenSource: ts}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+path, nil)
-	if err != nil {
-		return err
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<16))
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("bearer request: GET %s: status %d: %s", path, res.StatusCode, body)
-	}
-	fmt.Fprintf(out, "Bearer request, no session: GET %s: %d %s\n", path, res.StatusCode, bytes.TrimSpace(body))
-	return nil
+	return getWithoutSession(ctx, &signer.Transport{TokenSource: ts}, target, path, out, "Bearer request")
 }
 
 // readSigning reads the holder-of-key key and token files.
@@ -288,7 +270,13 @@ func runSigned(ctx context.Context, target, path string, sg *demoserver.Signing,
 
 	// No session at all: signer.Transport signs each request it sends, and the
 	// server verifies each one on its own (a fresh nonce each time).
-	hc := &http.Client{Transport: &signer.Transport{Header: h}}
+	return getWithoutSession(ctx, &signer.Transport{Header: h}, target, path, out, "SIGN-signed request")
+}
+
+// getWithoutSession sends GET path through rt, which authenticates the
+// request itself (no session), and wants 200.
+func getWithoutSession(ctx context.Context, rt http.RoundTripper, target, path string, out io.Writer, what string) error {
+	hc := &http.Client{Transport: rt}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+path, nil)
 	if err != nil {
 		return err
@@ -303,9 +291,9 @@ func runSigned(ctx context.Context, target, path string, sg *demoserver.Signing,
 		return err
 	}
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("SIGN-signed request: GET %s: status %d: %s", path, res.StatusCode, body)
+		return fmt.Errorf("%s: GET %s: status %d: %s", what, path, res.StatusCode, body)
 	}
-	fmt.Fprintf(out, "SIGN-signed request, no session: GET %s: %d %s\n", path, res.StatusCode, bytes.TrimSpace(body))
+	fmt.Fprintf(out, "%s, no session: GET %s: %d %s\n", what, path, res.StatusCode, bytes.TrimSpace(body))
 	return nil
 }
 
