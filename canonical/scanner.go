@@ -27,6 +27,17 @@ type state struct {
 
 	dropped            bool
 	dropStart, dropEnd int
+
+	// validate makes the pass check only: every rule is applied as when
+	// canonicalizing, but no canonical output is kept (each member's and
+	// element's output is dropped as soon as it is complete, objects are
+	// not rewritten in order and non-integers are not formatted).
+	validate bool
+	// stopAtDrop ends a validating pass with errNeedCanonical as soon as
+	// the member named by WithoutMember is found.
+	stopAtDrop bool
+	// vbuf is the scratch output of a validating pass.
+	vbuf []byte
 }
 
 // member is one object member: where its unescaped name is, and the span of
@@ -45,6 +56,7 @@ func (s *state) reset(cfg *config, src []byte) {
 	s.cfg, s.src, s.pos = cfg, src, 0
 	s.members, s.keys, s.scratch, s.num = s.members[:0], s.keys[:0], s.scratch[:0], s.num[:0]
 	s.dropped, s.dropStart, s.dropEnd = false, 0, 0
+	s.validate, s.stopAtDrop = false, false
 }
 
 // release drops the references to caller memory before pooling.
@@ -54,7 +66,7 @@ func (s *state) release() {
 }
 
 func (s *state) size() int {
-	return cap(s.members)*56 + cap(s.keys) + cap(s.scratch) + cap(s.num)
+	return cap(s.members)*56 + cap(s.keys) + cap(s.scratch) + cap(s.num) + cap(s.vbuf)
 }
 
 // document canonicalizes the whole input.
@@ -150,9 +162,13 @@ func (s *state) array(dst []byte, depth int) ([]byte, error) {
 		return append(dst, ']'), nil
 	}
 	var err error
+	elem := len(dst)
 	for {
 		if dst, err = s.value(dst, depth, -1); err != nil {
 			return dst, err
+		}
+		if s.validate {
+			dst = dst[:elem]
 		}
 		s.skipWS()
 		if s.pos >= len(s.src) {
@@ -227,6 +243,9 @@ func (s *state) object(dst []byte, depth, level int) ([]byte, error) {
 		child := -1
 		if level >= 0 && string(m.key) == s.cfg.drop[level] {
 			if level+1 == len(s.cfg.drop) {
+				if s.stopAtDrop {
+					return dst, errNeedCanonical
+				}
 				m.dropped = true
 			} else {
 				child = level + 1
@@ -243,6 +262,11 @@ func (s *state) object(dst []byte, depth, level int) ([]byte, error) {
 			emitted++
 		}
 		m.end = len(dst)
+		if s.validate {
+			// Only the names are needed (order and duplicates): the
+			// member's output goes, and so does its comma.
+			dst, emitted = dst[:body], 0
+		}
 		if len(s.members) > base {
 			switch c := s.compare(s.members[len(s.members)-1].key, m.key); {
 			case c == 0:
@@ -293,6 +317,9 @@ func (s *state) reorder(dst []byte, body, base int) ([]byte, error) {
 			}
 			return dst, inputErr(ErrDuplicateMember, m.pos, quote(m.key))
 		}
+	}
+	if s.validate {
+		return dst, nil // no output to rewrite
 	}
 	s.scratch = append(s.scratch[:0], dst[body:]...)
 	dst = dst[:body]
