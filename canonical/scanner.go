@@ -24,6 +24,8 @@ type state struct {
 	scratch []byte
 	// num holds the digits of the number being formatted.
 	num []byte
+	// order is the sorted order of an object's members (reorder).
+	order []int32
 
 	dropped            bool
 	dropStart, dropEnd int
@@ -66,7 +68,7 @@ func (s *state) release() {
 }
 
 func (s *state) size() int {
-	return cap(s.members)*56 + cap(s.keys) + cap(s.scratch) + cap(s.num) + cap(s.vbuf)
+	return cap(s.members)*56 + cap(s.keys) + cap(s.scratch) + cap(s.num) + cap(s.vbuf) + 4*cap(s.order)
 }
 
 // document canonicalizes the whole input.
@@ -301,19 +303,27 @@ func (s *state) object(dst []byte, depth, level int) ([]byte, error) {
 }
 
 // reorder sorts the members of the object whose output starts at body and
-// rewrites that output in sorted order.
+// rewrites that output in sorted order. It sorts indices into the members,
+// not the members: moving an int32 is cheaper than moving a member, whose
+// key slice costs a write barrier on every move while the GC runs.
 func (s *state) reorder(dst []byte, body, base int) ([]byte, error) {
 	ms := s.members[base:]
 	cmp := bytes.Compare
 	if s.cfg.profile == Java {
 		cmp = compareUTF16
 	}
-	sortMembers(ms, cmp)
-	for i := 1; i < len(ms); i++ {
-		if cmp(ms[i-1].key, ms[i].key) == 0 {
-			m := &ms[i]
-			if ms[i-1].pos > m.pos {
-				m = &ms[i-1]
+	order := s.order[:0]
+	for i := range ms {
+		order = append(order, int32(i))
+	}
+	s.order = order
+	sortMembers(order, ms, cmp)
+	for i := 1; i < len(order); i++ {
+		a, b := &ms[order[i-1]], &ms[order[i]]
+		if cmp(a.key, b.key) == 0 {
+			m := b
+			if a.pos > m.pos {
+				m = a
 			}
 			return dst, inputErr(ErrDuplicateMember, m.pos, quote(m.key))
 		}
@@ -324,8 +334,8 @@ func (s *state) reorder(dst []byte, body, base int) ([]byte, error) {
 	s.scratch = append(s.scratch[:0], dst[body:]...)
 	dst = dst[:body]
 	first := true
-	for i := range ms {
-		m := &ms[i]
+	for _, k := range order {
+		m := &ms[k]
 		if m.dropped {
 			continue
 		}
@@ -338,16 +348,17 @@ func (s *state) reorder(dst []byte, body, base int) ([]byte, error) {
 	return dst, nil
 }
 
-// sortMembers sorts by name: insertion sort for the small objects vAPI
-// bodies are made of, pdqsort beyond.
-func sortMembers(ms []member, cmp func(a, b []byte) int) {
-	if len(ms) > 16 {
-		slices.SortFunc(ms, func(a, b member) int { return cmp(a.key, b.key) })
+// sortMembers sorts order, indices into ms, by the members' names:
+// insertion sort for the small objects vAPI bodies are made of, pdqsort
+// beyond.
+func sortMembers(order []int32, ms []member, cmp func(a, b []byte) int) {
+	if len(order) > 16 {
+		slices.SortFunc(order, func(a, b int32) int { return cmp(ms[a].key, ms[b].key) })
 		return
 	}
-	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0 && cmp(ms[j-1].key, ms[j].key) > 0; j-- {
-			ms[j-1], ms[j] = ms[j], ms[j-1]
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && cmp(ms[order[j-1]].key, ms[order[j]].key) > 0; j-- {
+			order[j-1], order[j] = order[j], order[j-1]
 		}
 	}
 }
