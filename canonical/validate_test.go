@@ -208,3 +208,39 @@ func BenchmarkValidate(b *testing.B) {
 		})
 	}
 }
+
+// TestMalformedTokenInsideTheDroppedSignatureIsStillRefused: the dropped
+// signature (the SAML token) is checked without being written, but every
+// rule still holds inside it, so a token that one runtime reads differently
+// from another (a duplicate samlToken, invalid UTF-8, a lone surrogate, a
+// raw control character, an out-of-range number) cannot ride past the
+// canonicalizer.
+func TestMalformedTokenInsideTheDroppedSignatureIsStillRefused(t *testing.T) {
+	c, err := New(WithoutMember("params", "ctx", "securityCtx", "signature"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const head = `{"params":{"ctx":{"securityCtx":{"schemeId":"x","signature":{"alg":"RS256",`
+	for _, tc := range []struct {
+		name        string
+		givenInput  string
+		expectError error
+	}{
+		{"two tokens", head + `"samlToken":"<a/>","samlToken":"<b/>"}}}}}`, ErrDuplicateMember},
+		{"two tokens, one escaped", head + `"samlToken":"<a/>","saml\u0054oken":"<b/>"}}}}}`, ErrDuplicateMember},
+		{"invalid UTF-8", head + "\"samlToken\":\"<a b=\\\"\xff\\\"/>\"}}}}}", ErrInvalidUTF8},
+		{"lone surrogate", head + `"samlToken":"<a b=\"\ud800\"/>"}}}}}`, ErrLoneSurrogate},
+		{"control character", head + "\"samlToken\":\"<a>\x00</a>\"}}}}}", ErrSyntax},
+		{"number out of range", head + `"samlToken":"<a/>","n":1e999}}}}}`, ErrNumberOutOfRange},
+		{"too deep", head + `"samlToken":` + strings.Repeat("[", DefaultMaxDepth) + strings.Repeat("]", DefaultMaxDepth) + `}}}}}`, ErrTooDeep},
+	} {
+		for name, run := range map[string]func() error{
+			"AppendResult":    func() error { _, err := c.AppendResult(nil, []byte(tc.givenInput)); return err },
+			"AppendIfDropped": func() error { _, err := c.AppendIfDropped(nil, []byte(tc.givenInput)); return err },
+		} {
+			if err := run(); !errors.Is(err, tc.expectError) {
+				t.Errorf("%s, %s: %v, want %v", tc.name, name, err, tc.expectError)
+			}
+		}
+	}
+}
