@@ -137,11 +137,29 @@ func (mw *samlMiddleware) readBody(req *http.Request) ([]byte, bool, error) {
 	return body, !tooLarge, err
 }
 
-// restoreBody gives the handler exactly body.
+// restoreBody gives the handler exactly body: req.Body reads it, and
+// req.GetBody returns a fresh reader of it.
 func restoreBody(req *http.Request, body []byte) {
-	req.Body = io.NopCloser(bytes.NewReader(body))
+	rb := &restoredBody{body: body}
+	rb.Reset(body)
+	req.Body = rb
 	req.ContentLength = int64(len(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	req.GetBody = rb.again
+}
+
+// restoredBody is the body restoreBody hands on: one allocation where a
+// bytes.Reader, its io.NopCloser and a GetBody closure were three.
+type restoredBody struct {
+	bytes.Reader
+	body []byte
+}
+
+// Close does nothing, as for io.NopCloser.
+func (*restoredBody) Close() error { return nil }
+
+// again is the request's GetBody: a new reader of the same bytes.
+func (rb *restoredBody) again() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(rb.body)), nil
 }
 
 func (mw *samlMiddleware) sign(c echo.Context, next echo.HandlerFunc, hdr *parser.SignHeader) error {
