@@ -30,3 +30,34 @@ func TestRestoredBodyReadsTheSameBytesAgain(t *testing.T) {
 		t.Fatalf("ContentLength %d", req.ContentLength)
 	}
 }
+
+// TestRestoringTheSameBodyRewindsIt: restoring the bytes the request
+// already carries rewinds the reader (a handler after the SAML middleware
+// reads the whole body even if something before it read part of it);
+// other bytes get a new reader.
+func TestRestoringTheSameBodyRewindsIt(t *testing.T) {
+	req := httptest.NewRequest("POST", "/api", nil)
+	body := []byte(`{"jsonrpc":"2.0","method":"invoke"}`)
+	restoreBody(req, body)
+	first := req.Body
+	if _, err := io.ReadFull(req.Body, make([]byte, 5)); err != nil {
+		t.Fatal(err)
+	}
+	restoreBody(req, body)
+	if req.Body != first {
+		t.Fatal("the same bytes got a new reader")
+	}
+	if got, _ := io.ReadAll(req.Body); string(got) != string(body) {
+		t.Fatalf("after rewinding: %q", got)
+	}
+	other := []byte(`{"jsonrpc":"2.0","method":"invoke"}`)
+	restoreBody(req, other[:len(other)-1])
+	if got, _ := io.ReadAll(req.Body); string(got) != string(other[:len(other)-1]) || req.Body == first {
+		t.Fatalf("other bytes: %q", got)
+	}
+	if r, err := req.GetBody(); err != nil {
+		t.Fatal(err)
+	} else if got, _ := io.ReadAll(r); string(got) != string(other[:len(other)-1]) {
+		t.Fatalf("GetBody: %q", got)
+	}
+}

@@ -139,19 +139,33 @@ func (mw *samlMiddleware) readBody(req *http.Request) ([]byte, bool, error) {
 
 // restoreBody gives the handler exactly body: req.Body reads it, and
 // req.GetBody returns a fresh reader of it.
+// When req.Body is already a restored reader of these very bytes (the
+// JSON-RPC middleware restored them, then the SAML middleware verified
+// them), it is rewound instead of replaced.
 func restoreBody(req *http.Request, body []byte) {
-	rb := &restoredBody{body: body}
+	rb, ok := req.Body.(*restoredBody)
+	if !ok || !sameBytes(rb.body, body) {
+		rb = &restoredBody{body: body}
+		rb.get = rb.again
+	}
 	rb.Reset(body)
 	req.Body = rb
 	req.ContentLength = int64(len(body))
-	req.GetBody = rb.again
+	req.GetBody = rb.get
 }
 
-// restoredBody is the body restoreBody hands on: one allocation where a
-// bytes.Reader, its io.NopCloser and a GetBody closure were three.
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// restoredBody is the body restoreBody hands on: two allocations (the
+// reader and its GetBody) where a bytes.Reader, its io.NopCloser and a
+// GetBody closure were three, and none when it is rewound.
 type restoredBody struct {
 	bytes.Reader
 	body []byte
+	get  func() (io.ReadCloser, error) // again, bound once
 }
 
 // Close does nothing, as for io.NopCloser.
