@@ -1,6 +1,7 @@
 package canonical
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -69,6 +70,58 @@ func (c *Canonicalizer) Append(dst, src []byte) ([]byte, error) {
 // AppendResult is [Canonicalizer.Append] that also reports whether the
 // member configured with [WithoutMember] was present, and its raw value.
 func (c *Canonicalizer) AppendResult(dst, src []byte) (Result, error) {
+	return c.run(dst, src, passCanonical)
+}
+
+// Validate checks src exactly as [Canonicalizer.Append] does — the same
+// rules, limits and errors: an error from Validate is the error Append
+// would return for src, and Validate accepts src only when Append does — but
+// builds no canonical form, so it costs less. The Result's Canonical is nil;
+// Dropped and DroppedValue are reported as by AppendResult.
+func (c *Canonicalizer) Validate(src []byte) (Result, error) {
+	r, err := c.run(nil, src, passValidate)
+	r.Canonical = nil
+	return r, err
+}
+
+// AppendIfDropped validates src as [Canonicalizer.Validate] does and
+// appends its canonical form to dst only when the member configured with
+// [WithoutMember] is present: a JSON-RPC parser needs the canonical bytes
+// only when there is a signature to check them against. When the member is
+// found, src is canonicalized from its start (what was validated before
+// that member is scanned twice; for bodies written in canonical order, as
+// VMware's clients write them, that is a short prefix). Without
+// WithoutMember it never appends. The Result and error are those of
+// AppendResult when the member is present, and those of Validate (with
+// Canonical = dst) when it is not.
+func (c *Canonicalizer) AppendIfDropped(dst, src []byte) (Result, error) {
+	if len(c.cfg.drop) == 0 {
+		r, err := c.run(nil, src, passValidate)
+		r.Canonical = dst
+		return r, err
+	}
+	r, err := c.run(nil, src, passValidateUntilDrop)
+	if err == errNeedCanonical {
+		return c.run(dst, src, passCanonical)
+	}
+	r.Canonical = dst
+	return r, err
+}
+
+// pass is what one run over the input produces.
+type pass int
+
+const (
+	passCanonical         pass = iota // check and write the canonical form
+	passValidate                      // check only
+	passValidateUntilDrop             // check only; stop at the dropped member
+)
+
+// errNeedCanonical ends a passValidateUntilDrop run at the member of
+// WithoutMember. It never leaves the package.
+var errNeedCanonical = errors.New("canonical: the dropped member is present")
+
+func (c *Canonicalizer) run(dst, src []byte, p pass) (Result, error) {
 	if len(src) > c.cfg.maxSize {
 		return Result{Canonical: dst}, inputErr(ErrTooLarge, c.cfg.maxSize,
 			fmt.Sprintf("(%d bytes, limit %d)", len(src), c.cfg.maxSize))
@@ -78,8 +131,16 @@ func (c *Canonicalizer) AppendResult(dst, src []byte) (Result, error) {
 		s = new(state)
 	}
 	s.reset(&c.cfg, src)
-	out, err := s.document(dst)
+	out := dst
+	if p != passCanonical {
+		s.validate, s.stopAtDrop = true, p == passValidateUntilDrop
+		out = s.vbuf[:0]
+	}
+	out, err := s.document(out)
 	res := Result{Canonical: out}
+	if p != passCanonical {
+		s.vbuf, res.Canonical = out[:0], dst
+	}
 	if err != nil {
 		res.Canonical = dst
 	} else if s.dropped {

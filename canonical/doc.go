@@ -77,7 +77,11 @@
 // are recorded as (name, output span) and the object's output is rewritten
 // in sorted order only if its members were out of order. No tree, no
 // interface values, integers are never parsed, and scratch buffers are
-// pooled per [Canonicalizer].
+// pooled per [Canonicalizer]. Reordering sorts indices into the members,
+// not the members. The member left out by [WithoutMember] is checked but
+// never written. [Canonicalizer.Validate] runs the same pass with every
+// rule and error but keeps no output: no string copies, no reordering, no
+// number formatting.
 //
 // # Verifying a JSON-RPC signature
 //
@@ -85,4 +89,7 @@
 // WithoutMember("params", "ctx", "securityCtx", "signature") and use
 // [Canonicalizer.AppendResult]: it returns the bytes that were signed and
 // reports whether (and with what raw value) the signature member was present.
+// When the body may carry no signature at all (an unsigned scheme), use
+// [Canonicalizer.AppendIfDropped]: it only validates, and canonicalizes when
+// the signature member turns out to be present.
 package canonical

@@ -80,6 +80,9 @@ func (s *state) number(dst []byte) ([]byte, error) {
 		if err != nil {
 			return dst, inputErr(ErrNumberOutOfRange, start, quote(lit))
 		}
+		if s.validate {
+			return dst, nil // representable: that is all a check needs
+		}
 		return appendJavaDouble(dst, f), nil
 	}
 	d, ok := s.decimal(src[start:intEnd], src[intEnd:fracEnd], src[expStart:i])

@@ -24,9 +24,22 @@ type state struct {
 	scratch []byte
 	// num holds the digits of the number being formatted.
 	num []byte
+	// order is the sorted order of an object's members (reorder).
+	order []int32
 
 	dropped            bool
 	dropStart, dropEnd int
+
+	// validate makes the pass check only: every rule is applied as when
+	// canonicalizing, but no canonical output is kept (each member's and
+	// element's output is dropped as soon as it is complete, objects are
+	// not rewritten in order and non-integers are not formatted).
+	validate bool
+	// stopAtDrop ends a validating pass with errNeedCanonical as soon as
+	// the member named by WithoutMember is found.
+	stopAtDrop bool
+	// vbuf is the scratch output of a validating pass.
+	vbuf []byte
 }
 
 // member is one object member: where its unescaped name is, and the span of
@@ -45,6 +58,7 @@ func (s *state) reset(cfg *config, src []byte) {
 	s.cfg, s.src, s.pos = cfg, src, 0
 	s.members, s.keys, s.scratch, s.num = s.members[:0], s.keys[:0], s.scratch[:0], s.num[:0]
 	s.dropped, s.dropStart, s.dropEnd = false, 0, 0
+	s.validate, s.stopAtDrop = false, false
 }
 
 // release drops the references to caller memory before pooling.
@@ -54,7 +68,7 @@ func (s *state) release() {
 }
 
 func (s *state) size() int {
-	return cap(s.members)*56 + cap(s.keys) + cap(s.scratch) + cap(s.num)
+	return cap(s.members)*56 + cap(s.keys) + cap(s.scratch) + cap(s.num) + cap(s.vbuf) + 4*cap(s.order)
 }
 
 // document canonicalizes the whole input.
@@ -150,9 +164,13 @@ func (s *state) array(dst []byte, depth int) ([]byte, error) {
 		return append(dst, ']'), nil
 	}
 	var err error
+	elem := len(dst)
 	for {
 		if dst, err = s.value(dst, depth, -1); err != nil {
 			return dst, err
+		}
+		if s.validate {
+			dst = dst[:elem]
 		}
 		s.skipWS()
 		if s.pos >= len(s.src) {
@@ -227,13 +245,23 @@ func (s *state) object(dst []byte, depth, level int) ([]byte, error) {
 		child := -1
 		if level >= 0 && string(m.key) == s.cfg.drop[level] {
 			if level+1 == len(s.cfg.drop) {
+				if s.stopAtDrop {
+					return dst, errNeedCanonical
+				}
 				m.dropped = true
 			} else {
 				child = level + 1
 			}
 		}
 		valStart := s.pos
-		if dst, err = s.value(dst, depth, child); err != nil {
+		// A dropped value (a HoK signature: the SAML token, KiB of
+		// escaped XML) is checked as strictly but never written: its
+		// output would be cut right after.
+		checkOnly := s.validate
+		s.validate = checkOnly || m.dropped
+		dst, err = s.value(dst, depth, child)
+		s.validate = checkOnly
+		if err != nil {
 			return dst, err
 		}
 		if m.dropped {
@@ -243,6 +271,11 @@ func (s *state) object(dst []byte, depth, level int) ([]byte, error) {
 			emitted++
 		}
 		m.end = len(dst)
+		if s.validate {
+			// Only the names are needed (order and duplicates): the
+			// member's output goes, and so does its comma.
+			dst, emitted = dst[:body], 0
+		}
 		if len(s.members) > base {
 			switch c := s.compare(s.members[len(s.members)-1].key, m.key); {
 			case c == 0:
@@ -277,28 +310,39 @@ func (s *state) object(dst []byte, depth, level int) ([]byte, error) {
 }
 
 // reorder sorts the members of the object whose output starts at body and
-// rewrites that output in sorted order.
+// rewrites that output in sorted order. It sorts indices into the members,
+// not the members: moving an int32 is cheaper than moving a member, whose
+// key slice costs a write barrier on every move while the GC runs.
 func (s *state) reorder(dst []byte, body, base int) ([]byte, error) {
 	ms := s.members[base:]
 	cmp := bytes.Compare
 	if s.cfg.profile == Java {
 		cmp = compareUTF16
 	}
-	sortMembers(ms, cmp)
-	for i := 1; i < len(ms); i++ {
-		if cmp(ms[i-1].key, ms[i].key) == 0 {
-			m := &ms[i]
-			if ms[i-1].pos > m.pos {
-				m = &ms[i-1]
+	order := s.order[:0]
+	for i := range ms {
+		order = append(order, int32(i))
+	}
+	s.order = order
+	sortMembers(order, ms, cmp)
+	for i := 1; i < len(order); i++ {
+		a, b := &ms[order[i-1]], &ms[order[i]]
+		if cmp(a.key, b.key) == 0 {
+			m := b
+			if a.pos > m.pos {
+				m = a
 			}
 			return dst, inputErr(ErrDuplicateMember, m.pos, quote(m.key))
 		}
 	}
+	if s.validate {
+		return dst, nil // no output to rewrite
+	}
 	s.scratch = append(s.scratch[:0], dst[body:]...)
 	dst = dst[:body]
 	first := true
-	for i := range ms {
-		m := &ms[i]
+	for _, k := range order {
+		m := &ms[k]
 		if m.dropped {
 			continue
 		}
@@ -311,16 +355,17 @@ func (s *state) reorder(dst []byte, body, base int) ([]byte, error) {
 	return dst, nil
 }
 
-// sortMembers sorts by name: insertion sort for the small objects vAPI
-// bodies are made of, pdqsort beyond.
-func sortMembers(ms []member, cmp func(a, b []byte) int) {
-	if len(ms) > 16 {
-		slices.SortFunc(ms, func(a, b member) int { return cmp(a.key, b.key) })
+// sortMembers sorts order, indices into ms, by the members' names:
+// insertion sort for the small objects vAPI bodies are made of, pdqsort
+// beyond.
+func sortMembers(order []int32, ms []member, cmp func(a, b []byte) int) {
+	if len(order) > 16 {
+		slices.SortFunc(order, func(a, b int32) int { return cmp(ms[a].key, ms[b].key) })
 		return
 	}
-	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0 && cmp(ms[j-1].key, ms[j].key) > 0; j-- {
-			ms[j-1], ms[j] = ms[j], ms[j-1]
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && cmp(ms[order[j-1]].key, ms[order[j]].key) > 0; j-- {
+			order[j-1], order[j] = order[j], order[j-1]
 		}
 	}
 }

@@ -27,13 +27,16 @@ const lowerHex, upperHex = "0123456789abcdef", "0123456789ABCDEF"
 func (s *state) str(dst []byte) ([]byte, bool, error) {
 	src := s.src
 	py := s.cfg.profile == Python
+	out := !s.validate // a validating pass checks without writing
 	safe := &rawSafe
 	if py {
 		safe = &asciiSafe
 	}
 	i := s.pos + 1
 	start, esc := i, false
-	dst = append(dst, '"')
+	if out {
+		dst = append(dst, '"')
+	}
 	for {
 		for i < len(src) && safe[src[i]] {
 			i++
@@ -43,18 +46,24 @@ func (s *state) str(dst []byte) ([]byte, bool, error) {
 		}
 		switch c := src[i]; {
 		case c == '"':
-			dst = append(dst, src[start:i]...)
 			s.pos = i + 1
+			if !out {
+				return dst, esc, nil
+			}
+			dst = append(dst, src[start:i]...)
 			return append(dst, '"'), esc, nil
 		case c == '\\':
-			dst = append(dst, src[start:i]...)
 			r, n, err := unescapeRune(src, i)
 			if err != nil {
 				return dst, esc, err
 			}
-			if py {
+			switch {
+			case !out:
+			case py:
+				dst = append(dst, src[start:i]...)
 				dst = appendPythonRune(dst, r)
-			} else {
+			default:
+				dst = append(dst, src[start:i]...)
 				dst = appendJavaRune(dst, r)
 			}
 			i += n
@@ -62,8 +71,10 @@ func (s *state) str(dst []byte) ([]byte, bool, error) {
 		case c < 0x20:
 			return dst, esc, s.syntax(i, "control character in string")
 		case c == 0x7F: // only reached in the Python profile
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, `\u007f`...)
+			if out {
+				dst = append(dst, src[start:i]...)
+				dst = append(dst, `\u007f`...)
+			}
 			i++
 			start = i
 		default:
@@ -74,7 +85,7 @@ func (s *state) str(dst []byte) ([]byte, bool, error) {
 				}
 				return dst, esc, inputErr(ErrInvalidUTF8, i, "")
 			}
-			if py {
+			if py && out {
 				dst = append(dst, src[start:i]...)
 				dst = appendPythonRune(dst, r)
 				start = i + n

@@ -203,12 +203,23 @@ func bodyScheme(sc *parser.SecurityCtx) vapisec.SchemeID {
 	if !sc.SchemeID.IsString() {
 		return ""
 	}
-	s := vapisec.SchemeID(sc.SchemeID.Value)
-	if s == vapisec.SchemeNoAuthentication {
+	v := sc.SchemeID.Value
+	if string(v) == string(vapisec.SchemeNoAuthentication) {
 		return ""
 	}
-	return s
+	// The schemes a body names are returned as the constants: comparing
+	// costs no copy, converting the bytes would on every request.
+	for _, s := range knownBodySchemes {
+		if string(v) == string(s) {
+			return s
+		}
+	}
+	return vapisec.SchemeID(v)
 }
+
+// knownBodySchemes are the schemes bodyScheme returns without a copy.
+var knownBodySchemes = [...]vapisec.SchemeID{vapisec.SchemeSession, vapisec.SchemeSAMLHoK,
+	vapisec.SchemeUserPass, vapisec.SchemeSAMLBearer, vapisec.SchemeOAuth}
 
 // samlCaseVariant reports a schemeId that is a SAML scheme in another case
 // (the verifier refuses those as malformed).

@@ -137,11 +137,43 @@ func (mw *samlMiddleware) readBody(req *http.Request) ([]byte, bool, error) {
 	return body, !tooLarge, err
 }
 
-// restoreBody gives the handler exactly body.
+// restoreBody gives the handler exactly body: req.Body reads it, and
+// req.GetBody returns a fresh reader of it.
+// When req.Body is already a restored reader of these very bytes (the
+// JSON-RPC middleware restored them, then the SAML middleware verified
+// them), it is rewound instead of replaced.
 func restoreBody(req *http.Request, body []byte) {
-	req.Body = io.NopCloser(bytes.NewReader(body))
+	rb, ok := req.Body.(*restoredBody)
+	if !ok || !sameBytes(rb.body, body) {
+		rb = &restoredBody{body: body}
+		rb.get = rb.again
+	}
+	rb.Reset(body)
+	req.Body = rb
 	req.ContentLength = int64(len(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	req.GetBody = rb.get
+}
+
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// restoredBody is the body restoreBody hands on: two allocations (the
+// reader and its GetBody) where a bytes.Reader, its io.NopCloser and a
+// GetBody closure were three, and none when it is rewound.
+type restoredBody struct {
+	bytes.Reader
+	body []byte
+	get  func() (io.ReadCloser, error) // again, bound once
+}
+
+// Close does nothing, as for io.NopCloser.
+func (*restoredBody) Close() error { return nil }
+
+// again is the request's GetBody: a new reader of the same bytes.
+func (rb *restoredBody) again() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(rb.body)), nil
 }
 
 func (mw *samlMiddleware) sign(c echo.Context, next echo.HandlerFunc, hdr *parser.SignHeader) error {

@@ -32,7 +32,9 @@ type JSONRPCRequest struct {
 	// Canonical is the dst passed to JSONRPCParser.Parse with the canonical
 	// form of the body appended (the parser's canonical profile), without
 	// params.ctx.securityCtx.signature: the bytes a HoK signature covers
-	// (spec §7.2).
+	// (spec §7.2). The form is built only when that signature member is
+	// present (whatever its value); for any other body Canonical is dst:
+	// the body is then only validated, as strictly.
 	Canonical []byte
 	// Buf is Canonical followed by the decoded securityCtx values that
 	// could not be sub-slices of the body (escaped strings, the signature
@@ -57,8 +59,11 @@ type JSONRPCRequest struct {
 // JSONRPCParser parses vAPI JSON-RPC request bodies strictly: one pass of
 // the canonical package validates the whole body (no duplicate member
 // names, valid UTF-8, no lone surrogates, no trailing data, depth and size
-// limits, DESIGN §7 rule 5) and produces the bytes a HoK signature covers;
-// a second, light pass over the now valid body reads the envelope.
+// limits, DESIGN §7 rule 5) and, when the body carries a HoK signature,
+// produces the bytes that signature covers (canonical.AppendIfDropped:
+// an unsigned body — session_id, user_pass, bearer, oauth — is validated
+// without building a canonical form nothing would read); a second, light
+// pass over the now valid body reads the envelope.
 //
 // A JSONRPCParser is safe for concurrent use.
 type JSONRPCParser struct {
@@ -85,7 +90,8 @@ func NewJSONRPCParser(opts ...canonical.Option) (*JSONRPCParser, error) {
 func (p *JSONRPCParser) Canonicalizer() *canonical.Canonicalizer { return p.canon }
 
 // Parse validates body, appends its canonical form without the signature
-// member to dst (JSONRPCRequest.Canonical), reads the envelope and decodes
+// member to dst (JSONRPCRequest.Canonical) when that member is present,
+// reads the envelope and decodes
 // the securityCtx (decoded values are appended after the canonical form;
 // JSONRPCRequest.Buf).
 //
@@ -107,7 +113,7 @@ func (p *JSONRPCParser) Canonicalizer() *canonical.Canonicalizer { return p.cano
 // (notably ID); on ErrJSONRPCParse it is zero but for Canonical and Buf
 // (= dst).
 func (p *JSONRPCParser) Parse(dst, body []byte) (JSONRPCRequest, error) {
-	res, err := p.canon.AppendResult(dst, body)
+	res, err := p.canon.AppendIfDropped(dst, body)
 	if err != nil {
 		return JSONRPCRequest{Canonical: dst, Buf: dst}, canonicalError(err)
 	}

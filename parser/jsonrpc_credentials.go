@@ -80,8 +80,12 @@ func (sc *SecurityCtx) SessionIDValue(maxLength int) (string, error) {
 		return "", fmt.Errorf("%w: sessionId is missing, empty or not a string", ErrSecurityCtxInvalid)
 	case len(m.Value) > maxLength:
 		return "", fmt.Errorf("%w: sessionId of %d bytes (limit %d)", ErrTooLong, len(m.Value), maxLength)
-	case !visibleASCII(string(m.Value)):
+	}
+	// One copy (bounded by maxLength), checked and returned: converting
+	// for the check and again for the result cost two.
+	id := string(m.Value)
+	if !visibleASCII(id) {
 		return "", fmt.Errorf("%w: sessionId", ErrInvalidCharacter)
 	}
-	return string(m.Value), nil
+	return id, nil
 }
