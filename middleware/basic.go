@@ -147,25 +147,11 @@ func (mw *basicMiddleware) handle(c echo.Context, next echo.HandlerFunc) error {
 	case basicAnswered:
 		return err
 	}
-	id, err := mw.auth.Authenticate(c.Request().Context(), user, pass)
-	switch {
-	case errors.Is(err, ErrInvalidCredentials):
-		// The cause kept for the logs names the category only: never the
-		// password.
-		return mw.errors.unauthenticated(c, vapisec.ReasonInvalidCredentials, ErrInvalidCredentials)
-	case err != nil:
-		return mw.errors.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+	sc, err := authenticateUserPass(c, mw.auth, &mw.errors, user, pass, vapisec.SourceAuthorization)
+	if err != nil {
+		return err
 	}
-	if id.Principal.IsZero() {
-		id.Principal = vapisec.ParsePrincipal(user)
-	}
-	st.sc = vapisec.SecurityContext{
-		Scheme:        vapisec.SchemeUserPass,
-		Authenticated: true,
-		Principal:     id.Principal,
-		Groups:        id.Groups,
-		Source:        vapisec.SourceAuthorization,
-	}
+	st.sc = sc
 	return next(c)
 }
 
@@ -204,4 +190,30 @@ func basicCredentials(c echo.Context, ec *ErrorsConfig, csrf *csrfGuard) (user, 
 		return "", "", basicAnswered, err
 	}
 	return user, pass, basicPresent, nil
+}
+
+// authenticateUserPass checks user and pass with auth and returns the
+// SecurityContext of the user, or answers the request (401 for bad
+// credentials, 503 when auth cannot decide) and returns that answer's error.
+// It is the one user_pass check of Basic and of the JSON-RPC body.
+func authenticateUserPass(c echo.Context, auth Authenticator, ec *ErrorsConfig, user, pass string, src vapisec.CredentialSource) (vapisec.SecurityContext, error) {
+	id, err := auth.Authenticate(c.Request().Context(), user, pass)
+	switch {
+	case errors.Is(err, ErrInvalidCredentials):
+		// The cause kept for the logs names the category only: never the
+		// password.
+		return vapisec.SecurityContext{}, ec.unauthenticated(c, vapisec.ReasonInvalidCredentials, ErrInvalidCredentials)
+	case err != nil:
+		return vapisec.SecurityContext{}, ec.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+	}
+	if id.Principal.IsZero() {
+		id.Principal = vapisec.ParsePrincipal(user)
+	}
+	return vapisec.SecurityContext{
+		Scheme:        vapisec.SchemeUserPass,
+		Authenticated: true,
+		Principal:     id.Principal,
+		Groups:        id.Groups,
+		Source:        src,
+	}, nil
 }

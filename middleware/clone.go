@@ -93,16 +93,7 @@ func (config CloneTicketConfig) ToMiddleware() (echo.MiddlewareFunc, error) {
 			if err != nil {
 				return managerFailure(c, ec, err)
 			}
-			st.sc = vapisec.SecurityContext{
-				Scheme:              vapisec.SchemeSession,
-				Authenticated:       true,
-				Principal:           child.Principal,
-				Groups:              child.Groups,
-				Source:              vapisec.SourceHeader,
-				SessionID:           child.ID,
-				SessionCreated:      child.Created,
-				SessionLastAccessed: child.LastAccessed,
-			}
+			st.sc = sessionContext(child, child.ID, vapisec.SourceHeader)
 			c.Set(clonedKey, true)
 			return next(c)
 		}

@@ -69,3 +69,18 @@ func errorsFrom(c echo.Context, fallback *ErrorsConfig) *ErrorsConfig {
 	}
 	return fallback
 }
+
+// sessionContext is the SecurityContext of a request authenticated by the
+// session s under id, found in src.
+func sessionContext(s *session.Session, id string, src vapisec.CredentialSource) vapisec.SecurityContext {
+	return vapisec.SecurityContext{
+		Scheme:              vapisec.SchemeSession,
+		Authenticated:       true,
+		Principal:           s.Principal,
+		Groups:              s.Groups,
+		Source:              src,
+		SessionID:           id,
+		SessionCreated:      s.Created,
+		SessionLastAccessed: s.LastAccessed,
+	}
+}

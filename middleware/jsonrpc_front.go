@@ -287,16 +287,7 @@ func (f *jsonrpcFront) bodySession(c echo.Context, next echo.HandlerFunc, st *re
 	if err := f.manager.LookupInto(req.Context(), id, &st.sess); err != nil {
 		return sessionFailure(c, f.errors, err)
 	}
-	st.sc = vapisec.SecurityContext{
-		Scheme:              vapisec.SchemeSession,
-		Authenticated:       true,
-		Principal:           st.sess.Principal,
-		Groups:              st.sess.Groups,
-		Source:              vapisec.SourceBody,
-		SessionID:           id,
-		SessionCreated:      st.sess.Created,
-		SessionLastAccessed: st.sess.LastAccessed,
-	}
+	st.sc = sessionContext(&st.sess, id, vapisec.SourceBody)
 	return next(c)
 }
 
@@ -315,23 +306,11 @@ func (f *jsonrpcFront) bodyUserPass(c echo.Context, next echo.HandlerFunc, st *r
 	if refused, err := f.csrf.checkBasic(c); refused {
 		return err
 	}
-	id, err := f.auth.Authenticate(c.Request().Context(), user, pass)
-	switch {
-	case errors.Is(err, ErrInvalidCredentials):
-		return f.errors.unauthenticated(c, vapisec.ReasonInvalidCredentials, ErrInvalidCredentials)
-	case err != nil:
-		return f.errors.unavailable(c, vapisec.ReasonStoreUnavailable, err)
+	usc, err := authenticateUserPass(c, f.auth, &f.errors, user, pass, vapisec.SourceBody)
+	if err != nil {
+		return err
 	}
-	if id.Principal.IsZero() {
-		id.Principal = vapisec.ParsePrincipal(user)
-	}
-	st.sc = vapisec.SecurityContext{
-		Scheme:        vapisec.SchemeUserPass,
-		Authenticated: true,
-		Principal:     id.Principal,
-		Groups:        id.Groups,
-		Source:        vapisec.SourceBody,
-	}
+	st.sc = usc
 	return next(c)
 }
 
@@ -376,16 +355,7 @@ func (f *jsonrpcFront) cloneTicket(c echo.Context, next echo.HandlerFunc, ticket
 	if err != nil {
 		return managerFailure(c, f.errors, err)
 	}
-	st.sc = vapisec.SecurityContext{
-		Scheme:              vapisec.SchemeSession,
-		Authenticated:       true,
-		Principal:           child.Principal,
-		Groups:              child.Groups,
-		Source:              vapisec.SourceHeader,
-		SessionID:           child.ID,
-		SessionCreated:      child.Created,
-		SessionLastAccessed: child.LastAccessed,
-	}
+	st.sc = sessionContext(child, child.ID, vapisec.SourceHeader)
 	c.Set(clonedKey, true)
 	return next(c)
 }

@@ -158,16 +158,7 @@ func (mw *sessionMiddleware) authenticate(c echo.Context) (stop bool, err error)
 	if err := mw.manager.LookupInto(req.Context(), id, &st.sess); err != nil {
 		return true, sessionFailure(c, mw.errors, err)
 	}
-	st.sc = vapisec.SecurityContext{
-		Scheme:              vapisec.SchemeSession,
-		Authenticated:       true,
-		Principal:           st.sess.Principal,
-		Groups:              st.sess.Groups,
-		Source:              src,
-		SessionID:           id,
-		SessionCreated:      st.sess.Created,
-		SessionLastAccessed: st.sess.LastAccessed,
-	}
+	st.sc = sessionContext(&st.sess, id, src)
 	return false, nil
 }
 
