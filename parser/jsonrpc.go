@@ -357,23 +357,7 @@ func (s *scanner) value() JSONValue {
 
 // members walks the object at s.i and calls fn for every member.
 func (s *scanner) members(fn func(name []byte, v JSONValue)) {
-	s.i++ // '{'
-	for {
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] == '}' {
-			s.i++
-			return
-		}
-		if s.b[s.i] == ',' {
-			s.i++
-			s.ws()
-		}
-		name := s.str()
-		s.ws()
-		s.i++ // ':'
-		s.ws()
-		fn(name, s.value())
-	}
+	s.walk(func(name []byte, s *scanner) { fn(name, s.value()) })
 }
 
 // walk walks the object at s.i and calls fn for every member with s at the
