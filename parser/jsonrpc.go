@@ -324,35 +324,55 @@ func (s *scanner) str() []byte {
 // value skips the value at s.i and returns its raw text.
 func (s *scanner) value() JSONValue {
 	start := s.i
-	depth := 0
+	switch s.peek() {
+	case '"':
+		s.str()
+		return s.b[start:s.i]
+	case '{', '[':
+		s.i = skipContainer(s.b, s.i)
+		return s.b[start:s.i]
+	}
+	// A literal or a number: it ends at the first structural byte or
+	// white space.
 	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch c {
-		case '"':
-			s.str()
-			if depth == 0 {
-				return s.b[start:s.i]
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return s.b[start:s.i]
-			}
-			depth--
-			if depth == 0 {
-				s.i++
-				return s.b[start:s.i]
-			}
-		case ',', ' ', '\t', '\n', '\r', ':':
-			if depth == 0 {
-				return s.b[start:s.i]
-			}
+		switch s.b[s.i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r', ':':
+			return s.b[start:s.i]
 		}
 		s.i++
 	}
 	return s.b[start:s.i]
+}
+
+// skipContainer returns the index just past the object or array that
+// starts at b[i], or len(b). b is valid JSON, so inside a string a
+// backslash always escapes the byte after it and the first unescaped quote
+// ends it: strings are skipped in the same loop, byte by byte, without
+// looking back for runs of backslashes (the short names and values of a
+// vAPI body cost more in calls than in bytes).
+func skipContainer(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b); i++ {
+				if c := b[i]; c == '\\' {
+					i++
+				} else if c == '"' {
+					break
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+		i++
+	}
+	return len(b)
 }
 
 // members walks the object at s.i and calls fn for every member.
