@@ -6,18 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vapisec/vapisec"
 	"github.com/vapisec/vapisec/internal/redistest"
-	"github.com/vapisec/vapisec/middleware"
 	"github.com/vapisec/vapisec/redisstore"
 	"github.com/vapisec/vapisec/session"
 	"github.com/vapisec/vapisec/session/storetest"
@@ -51,25 +48,7 @@ func newFleetInstance(t testing.TB, name, rawURL string, opts ...redisstore.Opti
 	for i := range fleetUsers {
 		pass[fleetUser(i)] = fleetPassword
 	}
-	users, err := middleware.NewStaticUsers(pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := middleware.Config{Manager: manager, Authenticator: users}
-	e := echo.New()
-	if err := middleware.RegisterSessionEndpoints(e, cfg); err != nil {
-		t.Fatal(err)
-	}
-	chain, err := middleware.Chain(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.GET("/api/whoami", func(c echo.Context) error {
-		return c.String(http.StatusOK, middleware.SecurityContextFrom(c).Principal.String())
-	}, append(chain, middleware.Require())...)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return &instance{name: name, srv: srv}
+	return serveInstance(t, name, manager, pass)
 }
 
 // loginAs logs user in and returns the reply's status and session id.

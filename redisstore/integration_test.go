@@ -49,7 +49,14 @@ func newInstance(t testing.TB, name string, client redis.UniversalClient, opts .
 	if err != nil {
 		t.Fatal(err)
 	}
-	users, err := middleware.NewStaticUsers(map[string]string{"alice@vsphere.local": "secret"})
+	return serveInstance(t, name, manager, map[string]string{"alice@vsphere.local": "secret"})
+}
+
+// serveInstance serves manager with the session endpoints and GET
+// /api/whoami behind the chain, users (name → password) logging in.
+func serveInstance(t testing.TB, name string, manager *session.Manager, pass map[string]string) *instance {
+	t.Helper()
+	users, err := middleware.NewStaticUsers(pass)
 	if err != nil {
 		t.Fatal(err)
 	}
